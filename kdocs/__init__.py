@@ -1,0 +1,1 @@
+"""kdocs: Kubernetes guides whose every snippet is validated and tested."""
