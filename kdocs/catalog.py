@@ -1,0 +1,103 @@
+"""The catalog: which snippets, scenarios and pages a site has, and who uses what.
+
+It only finds and reads; it checks nothing about the YAML itself (the schema
+stage does). Page references are found statically, so `kdocs build` can name
+a page and line for a missing snippet before MkDocs even starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kdocs.config import Settings
+
+YAML_SUFFIXES = (".yaml", ".yml")
+SCENARIO_SUFFIXES = tuple(f".scenario{s}" for s in YAML_SUFFIXES)
+EMBED_SUFFIXES = tuple(f".embed{s}" for s in YAML_SUFFIXES)
+# A `snippet(...)` call inside a Jinja expression; its arguments are parsed as Python literals.
+CALL = re.compile(r"\{\{-?\s*snippet\((?P<args>[^{}]*?)\)\s*-?\}\}")
+
+
+@dataclass(frozen=True)
+class SnippetRef:
+    """One `snippet(...)` call on a page."""
+
+    page: str  # path relative to the project root
+    line: int
+    path: str  # relative to snippets/
+    section: str | None
+
+
+def is_scenario(path: Path) -> bool:
+    return path.name.endswith(SCENARIO_SUFFIXES)
+
+
+def is_embed_spec(path: Path) -> bool:
+    return path.name.endswith(EMBED_SUFFIXES)
+
+
+def snippet_files(settings: Settings) -> list[Path]:
+    """Every manifest snippet (scenario files and embed specs are not snippets)."""
+    return sorted(
+        path
+        for path in _yaml_files(settings.snippets_dir)
+        if not is_scenario(path) and not is_embed_spec(path)
+    )
+
+
+def scenario_files(settings: Settings) -> list[Path]:
+    return sorted(path for path in _yaml_files(settings.snippets_dir) if is_scenario(path))
+
+
+def pages(settings: Settings) -> list[Path]:
+    return sorted(settings.docs_dir.rglob("*.md"))
+
+
+def page_references(settings: Settings) -> list[SnippetRef]:
+    """Every literal `snippet()` call in every page, with its page and line."""
+    refs: list[SnippetRef] = []
+    for page in pages(settings):
+        refs.extend(_references_in(page, settings.root))
+    return refs
+
+
+def _references_in(page: Path, root: Path) -> Iterator[SnippetRef]:
+    text = page.read_text(encoding="utf-8")
+    for match in CALL.finditer(text):
+        parsed = _literal_args(match.group("args"))
+        if parsed is None:
+            continue  # computed arguments: the macro checks them when the page renders
+        path, section = parsed
+        line = text.count("\n", 0, match.start()) + 1
+        yield SnippetRef(str(page.relative_to(root)), line, path, section)
+
+
+def _literal_args(source: str) -> tuple[str, str | None] | None:
+    try:
+        call = ast.parse(f"f({source})", mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(call, ast.Call):
+        return None
+    try:
+        args = [ast.literal_eval(a) for a in call.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    except ValueError:
+        return None
+    path = args[0] if args else kwargs.get("path")
+    section = args[1] if len(args) > 1 else kwargs.get("section")
+    if not isinstance(path, str):
+        return None
+    return path, section if isinstance(section, str) else None
+
+
+def _yaml_files(folder: Path) -> Iterator[Path]:
+    if not folder.is_dir():
+        return
+    for path in folder.rglob("*"):
+        if path.suffix in YAML_SUFFIXES and path.is_file():
+            yield path
