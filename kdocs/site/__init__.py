@@ -1,0 +1,1 @@
+"""The site stage: turn validated snippets and their results into page Markdown."""

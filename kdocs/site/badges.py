@@ -1,0 +1,52 @@
+"""What a badge says, from the schema outcome and the cluster result of a snippet."""
+
+from __future__ import annotations
+
+from kdocs.results import ClusterResult
+from kdocs.site.render import Badge
+
+
+def version_span(versions: list[str] | tuple[str, ...]) -> str:
+    """`1.30–1.37` for a contiguous run of minors, else the list."""
+    if not versions:
+        return "none"
+    ordered = sorted(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+    minors = [int(v.split(".")[1]) for v in ordered]
+    contiguous = minors == list(range(minors[0], minors[0] + len(minors)))
+    if len(ordered) > 2 and contiguous:
+        return f"{ordered[0]}–{ordered[-1]}"
+    return ", ".join(ordered)
+
+
+def schema_badge(versions_passed: list[str] | tuple[str, ...]) -> Badge:
+    span = version_span(versions_passed)
+    return Badge(
+        label="schema",
+        state="passed",
+        text=f"✓ Kubernetes {span}",
+        detail=f"Strict schema validation passed for Kubernetes {span}",
+    )
+
+
+def cluster_badge(result: ClusterResult | None) -> Badge:
+    if result is None:
+        return Badge(
+            label="cluster",
+            state="not-run",
+            text="not run",
+            detail="No cluster result exists for these exact bytes",
+        )
+    day = result.date[:10]
+    where = f"{result.provider} · Kubernetes {result.kubernetes_version} · {day}"
+    proven = [s.name for s in result.scenarios if s.passed]
+    detail = f"Applied on {where}"
+    if result.checks:
+        detail += "; checks: " + ", ".join(result.checks)
+    if result.scenarios:
+        detail += "; scenarios: " + ", ".join(
+            f"{s.name} ({'passed' if s.passed else 'FAILED'})" for s in result.scenarios
+        )
+    if not result.passed:
+        return Badge("cluster", "failed", f"✗ {where}", detail + f"; {result.message}")
+    suffix = f" · {len(proven)} scenario{'s' if len(proven) != 1 else ''}" if proven else ""
+    return Badge("cluster", "passed", f"✓ {where}{suffix}", detail)

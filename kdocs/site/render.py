@@ -1,0 +1,121 @@
+"""Markdown for one injected snippet: a titled, copyable code block and its badge.
+
+The code block must show the snippet's bytes exactly. Three things could
+alter them and are guarded here:
+- the fence: a backtick run inside the snippet could close it early, so the
+  fence is always longer than the longest run in the content;
+- indentation: a macro's output lands at the column of its call, so inside a
+  list, admonition or tab every line after the first would fall out of the
+  container. Lines after the first carry an INDENT sentinel, replaced by the
+  call site's indentation in `indent_blocks` once the page is rendered;
+- Jinja: the macro's return value is never rendered again, and pymdownx.snippets
+  (which would follow `--8<--` lines) must not be enabled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kdocs.errors import InvalidInputError
+
+# Private-use characters: they cannot appear in a snippet (validated as YAML,
+# which forbids neither, so `render_block` refuses content that carries them).
+START = "\ue000kdocs-start\ue001"
+INDENT = "\ue000kdocs-indent\ue001"
+LIST_MARKER = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+$")
+
+
+@dataclass(frozen=True)
+class Badge:
+    """One verification fact shown under a snippet."""
+
+    label: str  # "schema", "cluster"
+    state: str  # "passed", "failed", "not-run"
+    text: str  # short, shown in the badge
+    detail: str  # longer, shown on hover
+
+
+def render_block(
+    text: str,
+    *,
+    title: str,
+    download_url: str,
+    badges: list[Badge],
+    hl_lines: str | None = None,
+) -> str:
+    """The Markdown for a code block followed by its badges, ready for `indent_blocks`."""
+    if START in text or INDENT in text:
+        raise InvalidInputError(None, "snippet contains reserved private-use characters")
+    if not text.endswith("\n"):
+        text += "\n"
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    options = [f'title="{_attribute(title)}"']
+    if hl_lines:
+        options.append(f'hl_lines="{_attribute(hl_lines)}"')
+    lines = [f"{fence} yaml {' '.join(options)}", *text.splitlines(), fence, ""]
+    lines.append(render_badges(badges, download_url, title))
+    return START + ("\n" + INDENT).join(lines)
+
+
+def render_badges(badges: list[Badge], download_url: str, file_name: str) -> str:
+    """A paragraph of inline HTML spans (inline HTML survives inside any container)."""
+    spans = [
+        f'<span class="kdocs-badge kdocs-badge--{b.state}" title="{_html(b.detail)}">'
+        f'<span class="kdocs-badge__label">{_html(b.label)}</span>'
+        f'<span class="kdocs-badge__value">{_html(b.text)}</span></span>'
+        for b in badges
+    ]
+    link = (
+        f'<a class="kdocs-download" href="{_html(download_url)}" download>'
+        f"Download {_html(file_name)}</a>"
+    )
+    return '<span class="kdocs-badges">' + " ".join([*spans, link]) + "</span>"
+
+
+def indent_blocks(markdown: str) -> str:
+    """Give every injected block the indentation of the line its macro call stood on."""
+    if START not in markdown:
+        return markdown
+    out: list[str] = []
+    indent = ""
+    for line in markdown.split("\n"):
+        if START in line:
+            prefix, _, rest = line.partition(START)
+            indent = _container_indent(prefix)
+            if indent is None:
+                raise InvalidInputError(
+                    None,
+                    "snippet() must stand alone on its line (text before it: "
+                    f"{prefix.strip()!r})",
+                )
+            out.append(prefix + rest)
+        elif line.startswith(INDENT):
+            body = line[len(INDENT) :]
+            out.append(indent + body if body else "")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _container_indent(prefix: str) -> str | None:
+    """Indentation for continuation lines: the prefix itself, or a list item's content column."""
+    if not prefix.strip():
+        return prefix
+    marker = LIST_MARKER.match(prefix)
+    return " " * len(prefix) if marker else None
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def _attribute(value: str) -> str:
+    """Fence options are quoted; a quote or newline would end them early."""
+    return value.replace('"', "'").replace("\n", " ")
+
+
+def _html(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
