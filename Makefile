@@ -1,0 +1,33 @@
+# Two commands matter: `make docs` and `make test`. Each sets up what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install only when the pinned dependencies change.
+STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+
+.PHONY: docs test setup lint bench clean cluster-binaries serve
+
+docs: $(STAMP)
+	$(BIN)/kdocs build
+
+test: $(STAMP) cluster-binaries
+	$(BIN)/ruff check kdocs macros tests
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+$(STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Builds (once, cached outside the clone) the control plane binaries of the kwok provider.
+cluster-binaries:
+	clusters/build/build-binaries.sh >/dev/null
+
+lint: $(STAMP)
+	$(BIN)/ruff check kdocs macros tests
+
+clean:
+	rm -rf site .kdocs .pytest_cache
