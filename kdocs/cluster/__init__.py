@@ -1,0 +1,1 @@
+"""The cluster stage: bring up a cluster of a known topology, apply snippets, prove claims."""

@@ -1,0 +1,79 @@
+"""What every cluster provider hands to the scenario runner.
+
+A provider (kwok, kind, kubeconfig) turns a topology into a running cluster
+and describes it as a `Cluster`: a kubeconfig, a context and a kubectl to talk
+to it. Everything above this line speaks only to `Cluster`, so a scenario
+means the same on every provider.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from kdocs.errors import UnusableInputError
+
+
+class ClusterUnavailableError(UnusableInputError):
+    """The cluster could not be created, reached or used (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A running cluster: how to reach it and what it is."""
+
+    provider: str  # "kwok", "kind", "kubeconfig"
+    kubeconfig: Path
+    context: str
+    kubernetes_version: str  # as the API server reports it, e.g. "v1.36.3"
+    kubectl_binary: Path
+    topology: str  # name of the topology it was built from ("" when unknown)
+    node_names: tuple[str, ...] = field(default=())
+
+    def kubectl(
+        self, *args: str, input: str | None = None, timeout: float = 60.0, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """Run kubectl against this cluster only: kubeconfig and context are always explicit."""
+        command = [
+            str(self.kubectl_binary),
+            f"--kubeconfig={self.kubeconfig}",
+            f"--context={self.context}",
+            *args,
+        ]
+        env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+        try:
+            done = subprocess.run(
+                command, input=input, capture_output=True, text=True, timeout=timeout, env=env
+            )
+        except subprocess.TimeoutExpired:
+            raise ClusterUnavailableError(
+                None, f"kubectl {' '.join(args[:3])} did not answer within {timeout:.0f}s"
+            ) from None
+        except OSError as error:
+            raise ClusterUnavailableError(None, f"cannot run kubectl: {error}") from None
+        if check and done.returncode != 0:
+            raise ClusterUnavailableError(
+                None, f"kubectl {' '.join(args[:3])} failed: {done.stderr.strip()}"
+            )
+        return done
+
+
+class Provider(Protocol):
+    """Creates and removes clusters of a topology."""
+
+    name: str
+
+    def up(self, topology_name: str) -> Cluster:
+        """Create (or reuse, when already running with the same topology) and return the cluster."""
+        ...
+
+    def current(self) -> Cluster | None:
+        """The running cluster of this provider, or None."""
+        ...
+
+    def down(self) -> None:
+        """Remove the cluster and stop every process the provider started."""
+        ...
