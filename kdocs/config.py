@@ -37,9 +37,7 @@ def find_root(start: Path | None = None) -> Path:
         candidate = folder / "pyproject.toml"
         if candidate.is_file() and "[tool.kdocs]" in candidate.read_text(encoding="utf-8"):
             return folder
-    raise UnusableInputError(
-        str(here), "no pyproject.toml with a [tool.kdocs] table here or above"
-    )
+    raise UnusableInputError(str(here), "no pyproject.toml with a [tool.kdocs] table here or above")
 
 
 def load_settings(root: Path | None = None) -> Settings:

@@ -17,8 +17,9 @@ from pathlib import Path, PurePosixPath
 from kdocs.errors import InvalidInputError, Location, UnusableInputError
 
 MARKER = re.compile(r"^[ \t]*#[ \t]*--8<--[ \t]*\[(start|end):([A-Za-z0-9_.-]+)\][ \t]*$")
-# Anything that looks like a marker but does not parse is refused, not shown.
-MARKER_LIKE = re.compile(r"^[ \t]*#[ \t]*--8<--")
+# A bracketed marker that does not parse is refused; any other `--8<--` line is
+# ordinary content, shown literally and never followed.
+MARKER_LIKE = re.compile(r"^[ \t]*#[ \t]*--8<--[ \t]*\[")
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,7 @@ def check_renderable(snippet: Snippet) -> None:
     for number, line in enumerate(snippet.lines, start=1):
         body = line.rstrip("\n")
         if body.endswith("\r"):
-            raise InvalidInputError(
-                Location(snippet.rel, number), "CRLF line ending; use LF"
-            )
+            raise InvalidInputError(Location(snippet.rel, number), "CRLF line ending; use LF")
         if "\t" in body:
             col = body.index("\t") + 1
             raise InvalidInputError(Location(snippet.rel, number, col), "tab character; use spaces")

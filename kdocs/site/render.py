@@ -43,6 +43,7 @@ def render_block(
     download_url: str,
     badges: list[Badge],
     hl_lines: str | None = None,
+    source: dict[str, str] | None = None,
 ) -> str:
     """The Markdown for a code block followed by its badges, ready for `indent_blocks`."""
     if START in text or INDENT in text:
@@ -54,12 +55,18 @@ def render_block(
     if hl_lines:
         options.append(f'hl_lines="{_attribute(hl_lines)}"')
     lines = [f"{fence} yaml {' '.join(options)}", *text.splitlines(), fence, ""]
-    lines.append(render_badges(badges, download_url, title))
+    lines.append(render_badges(badges, download_url, title, source or {}))
     return START + ("\n" + INDENT).join(lines)
 
 
-def render_badges(badges: list[Badge], download_url: str, file_name: str) -> str:
-    """A paragraph of inline HTML spans (inline HTML survives inside any container)."""
+def render_badges(
+    badges: list[Badge], download_url: str, file_name: str, source: dict[str, str]
+) -> str:
+    """A paragraph of inline HTML spans (inline HTML survives inside any container).
+
+    `source` becomes data- attributes (snippet, section, sha256) that let the
+    built page be checked against the file it came from.
+    """
     spans = [
         f'<span class="kdocs-badge kdocs-badge--{b.state}" title="{_html(b.detail)}">'
         f'<span class="kdocs-badge__label">{_html(b.label)}</span>'
@@ -70,7 +77,13 @@ def render_badges(badges: list[Badge], download_url: str, file_name: str) -> str
         f'<a class="kdocs-download" href="{_html(download_url)}" download>'
         f"Download {_html(file_name)}</a>"
     )
-    return '<span class="kdocs-badges">' + " ".join([*spans, link]) + "</span>"
+    data = "".join(f' data-{key}="{_html(value)}"' for key, value in sorted(source.items()))
+    return f'<span class="kdocs-badges"{data}>' + " ".join([*spans, link]) + "</span>"
+
+
+def error_box(message: str) -> str:
+    """A visible error in place of a snippet (preview only; `kdocs build` fails instead)."""
+    return START + f'<span class="kdocs-error" role="alert">{_html(message)}</span>'
 
 
 def indent_blocks(markdown: str) -> str:
@@ -86,8 +99,7 @@ def indent_blocks(markdown: str) -> str:
             if indent is None:
                 raise InvalidInputError(
                     None,
-                    "snippet() must stand alone on its line (text before it: "
-                    f"{prefix.strip()!r})",
+                    f"snippet() must stand alone on its line (text before it: {prefix.strip()!r})",
                 )
             out.append(prefix + rest)
         elif line.startswith(INDENT):

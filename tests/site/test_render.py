@@ -15,7 +15,11 @@ TEXT = "a: 1\nb:\n  - c\n"
 def render(text: str = TEXT, **kwargs) -> str:
     return indent_blocks(
         render_block(
-            text, title="x.yaml", download_url="../x.yaml", badges=[schema_badge(["1.30"])], **kwargs
+            text,
+            title="x.yaml",
+            download_url="../x.yaml",
+            badges=[schema_badge(["1.30"])],
+            **kwargs,
         )
     )
 
@@ -51,9 +55,7 @@ def test_call_inside_prose_is_refused() -> None:
 
 
 def test_title_and_badge_text_are_escaped() -> None:
-    out = render_block(
-        TEXT, title='a"b<c>', download_url="u", badges=[schema_badge(["1.30"])]
-    )
+    out = render_block(TEXT, title='a"b<c>', download_url="u", badges=[schema_badge(["1.30"])])
     assert 'title="a\'b<c>"' in out
     assert "Download a&quot;b&lt;c&gt;" in out
 

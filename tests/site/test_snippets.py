@@ -54,12 +54,18 @@ def test_missing_section_names_file_and_section(snippets_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "reason", "line"),
     [
-        ("# --8<-- [start:a]\nx: 1\n# --8<-- [start:b]\n# --8<-- [end:b]\n# --8<-- [end:a]\n",
-         "may not nest", 3),
+        (
+            "# --8<-- [start:a]\nx: 1\n# --8<-- [start:b]\n# --8<-- [end:b]\n# --8<-- [end:a]\n",
+            "may not nest",
+            3,
+        ),
         ("# --8<-- [start:a]\nx: 1\n", "never ends", 1),
         ("x: 1\n# --8<-- [end:a]\n", "not open", 2),
-        ("# --8<-- [start:a]\n# --8<-- [end:a]\n# --8<-- [start:a]\n# --8<-- [end:a]\n",
-         "defined twice", 3),
+        (
+            "# --8<-- [start:a]\n# --8<-- [end:a]\n# --8<-- [start:a]\n# --8<-- [end:a]\n",
+            "defined twice",
+            3,
+        ),
         ("# --8<-- [begin:a]\n", "malformed", 1),
     ],
 )
@@ -72,7 +78,9 @@ def test_malformed_sections_are_refused_at_their_line(
     assert caught.value.location.line == line
 
 
-@pytest.mark.parametrize("rel", ["/etc/passwd", "../secret.yaml", "demo/../../x.yaml", "C:/x.yaml", ""])
+@pytest.mark.parametrize(
+    "rel", ["/etc/passwd", "../secret.yaml", "demo/../../x.yaml", "C:/x.yaml", ""]
+)
 def test_paths_that_leave_snippets_are_refused(snippets_dir: Path, rel: str) -> None:
     (snippets_dir.parent / "secret.yaml").write_text("a: 1\n")
     with pytest.raises(UnusableInputError):

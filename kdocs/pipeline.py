@@ -1,0 +1,119 @@
+"""Wiring of the stages for one site build: catalog → schema → results → site.
+
+Both the `kdocs` CLI and the MkDocs macros use this, so a page shows a
+snippet only after the same checks `kdocs build` runs. Each stage keeps its
+one job; this module only calls them in order and caches per content hash,
+so a snippet shown on several pages is read and validated once per build.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from kdocs import snippets
+from kdocs.config import Settings
+from kdocs.errors import InvalidInputError, KdocsError, Location
+from kdocs.results import ClusterResult, ResultStore
+from kdocs.schema.snippet import SchemaOutcome, check_snippet
+from kdocs.site.badges import cluster_badge, schema_badge
+from kdocs.site.render import render_block
+
+SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
+
+
+@dataclass(frozen=True)
+class VerifiedSnippet:
+    """A snippet that passed the schema stage, with its cluster result if any."""
+
+    snippet: snippets.Snippet
+    schema: SchemaOutcome
+    cluster: ClusterResult | None
+
+
+class SitePipeline:
+    """Verifies and renders snippets for one build; raises KdocsError on any failure."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.results = ResultStore(settings.results_file)
+        self._verified: dict[str, VerifiedSnippet] = {}
+        self.used: set[str] = set()  # snippet paths to publish as downloads
+
+    def verify(self, rel: str) -> VerifiedSnippet:
+        """Load, check renderability, validate the whole file; refuse a recorded cluster failure."""
+        snippet = snippets.load(self.settings.snippets_dir, rel)
+        cached = self._verified.get(snippet.sha256)
+        if cached is not None and cached.snippet.rel == snippet.rel:
+            return cached
+        snippets.check_renderable(snippet)
+        snippet.sections()  # malformed markers fail even if no section is shown
+        outcome = check_snippet(self.settings, snippet.path, display=f"snippets/{snippet.rel}")
+        if not outcome.valid:
+            raise InvalidInputError(None, outcome.first_error)
+        cluster = self.results.lookup(snippet.sha256)
+        if cluster is not None and not cluster.passed:
+            raise InvalidInputError(
+                Location(f"snippets/{snippet.rel}"),
+                f"failed on the cluster ({cluster.provider}): {cluster.message}",
+            )
+        verified = VerifiedSnippet(snippet, outcome, cluster)
+        self._verified[snippet.sha256] = verified
+        return verified
+
+    def render(
+        self,
+        rel: str,
+        *,
+        page_url: str,
+        section: str | None = None,
+        title: str | None = None,
+        hl_lines: str | None = None,
+    ) -> str:
+        """Markdown for a snippet on the page at `page_url` (a site-relative URL)."""
+        verified = self.verify(rel)
+        shown = verified.snippet.shown_text(section)
+        self.used.add(verified.snippet.rel)
+        return render_block(
+            shown,
+            title=title or posixpath.basename(verified.snippet.rel),
+            download_url=download_url(page_url, verified.snippet.rel),
+            badges=[schema_badge(verified.schema.versions_passed), cluster_badge(verified.cluster)],
+            hl_lines=hl_lines,
+            source={
+                "snippet": verified.snippet.rel,
+                "section": section or "",
+                "sha256": verified.snippet.sha256,
+            },
+        )
+
+    def check_references(self) -> list[KdocsError]:
+        """Resolve every literal snippet() call of every page before MkDocs runs."""
+        from kdocs.catalog import page_references
+
+        problems: list[KdocsError] = []
+        for ref in page_references(self.settings):
+            try:
+                self.verify(ref.path).snippet.shown_text(ref.section)
+            except KdocsError as error:
+                problems.append(
+                    type(error)(Location(ref.page, ref.line), f"snippet {ref.path!r}: {error}")
+                )
+        return problems
+
+
+def download_url(page_url: str, rel: str) -> str:
+    """Relative link from a page (`guides/x/` or `guides/x.html`) to its published raw file."""
+    page_dir = page_url if page_url.endswith("/") else posixpath.dirname(page_url) + "/"
+    target = posixpath.join(SNIPPETS_URL, rel)
+    return posixpath.relpath(target, page_dir.rstrip("/") or ".")
+
+
+def publish(settings: Settings, used: set[str], site_dir: Path) -> None:
+    """Copy the raw files the pages link to into the built site, byte for byte."""
+    for rel in sorted(used):
+        source = snippets.resolve(settings.snippets_dir, rel)
+        target = site_dir / SNIPPETS_URL / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())

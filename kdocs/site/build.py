@@ -1,0 +1,89 @@
+"""`kdocs build` and `kdocs serve`: check every page's snippets, then run MkDocs.
+
+Checking references before MkDocs starts gives one clean line per problem,
+naming page and line; the macros check again while rendering (a call with
+computed arguments is only known then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from kdocs.config import Settings
+from kdocs.errors import ExitCode, KdocsError
+from kdocs.pipeline import SitePipeline
+
+PREVIEW_ENV = "KDOCS_PREVIEW"  # set by `kdocs serve`: failing snippets show an error box
+
+
+def add_build_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("build", help="validate every snippet, then build the site")
+    parser.add_argument("--site-dir", default=None, help="output folder (default: site/)")
+    parser.set_defaults(run=run_build)
+
+
+def add_serve_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("serve", help="live preview; failing snippets show an error box")
+    parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    parser.set_defaults(run=run_serve)
+
+
+def run_build(args: argparse.Namespace, settings: Settings) -> int:
+    problems = SitePipeline(settings).check_references()
+    for problem in problems:
+        print(f"kdocs: {problem}", file=sys.stderr)
+    if problems:
+        return int(max(p.exit_code for p in problems))
+    return _mkdocs_build(settings, args.site_dir)
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from mkdocs.commands.serve import serve
+
+    os.environ[PREVIEW_ENV] = "1"
+    _quiet_mkdocs_logging(verbose=True)
+    serve(
+        config_file=str(settings.root / "mkdocs.yml"),
+        dev_addr=args.dev_addr,
+        livereload=True,
+        watch=[str(settings.snippets_dir), *(str(d) for d in settings.crd_dirs if d.is_dir())],
+    )
+    return int(ExitCode.OK)
+
+
+def _mkdocs_build(settings: Settings, site_dir: str | None) -> int:
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    _quiet_mkdocs_logging(verbose=False)
+    options = {"strict": True}
+    if site_dir:
+        options["site_dir"] = site_dir
+    try:
+        config = load_config(str(settings.root / "mkdocs.yml"), **options)
+        build(config)
+    except KdocsError:
+        raise
+    except exceptions.MkDocsException as error:
+        print(f"kdocs: mkdocs build failed: {' '.join(str(error).split())}", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    except SystemExit as stop:  # mkdocs-macros exits on a macro error (message already logged)
+        print("kdocs: mkdocs build failed (see the error above)", file=sys.stderr)
+        return int(ExitCode.FAILED) if stop.code else int(ExitCode.OK)
+    print(f"kdocs: site built into {config['site_dir']}", file=sys.stderr)
+    return int(ExitCode.OK)
+
+
+def _quiet_mkdocs_logging(verbose: bool) -> None:
+    """MkDocs logs through `logging`; show warnings and errors as single lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    for name in ("mkdocs", "mkdocs_macros"):
+        log = logging.getLogger(name)
+        log.handlers[:] = [handler]
+        log.setLevel(logging.INFO if verbose else logging.WARNING)
+        log.propagate = False

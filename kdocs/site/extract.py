@@ -1,0 +1,93 @@
+"""Read back what a reader copies: the code blocks of the built HTML.
+
+Every injected block is followed by a badge span carrying the snippet path,
+section and content hash, so each block can be paired with the file it came
+from and compared byte for byte. This catches what only the final HTML shows:
+indentation broken inside containers, escaping, Jinja eating `{{ }}`, markers
+of line numbers or annotations leaking into the copied text.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RenderedBlock:
+    """One injected code block as the copy button would copy it."""
+
+    page: str  # HTML file relative to the site folder
+    text: str
+    snippet: str
+    section: str | None
+    sha256: str
+
+
+class _BlockParser(HTMLParser):
+    """Collects `<code>` text inside `div.highlight` and the badge span that follows it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.blocks: list[tuple[str, dict[str, str]]] = []
+        self._pending: str | None = None
+        self._in_code = 0
+        self._skip = 0  # inside line-number or annotation elements, never copied
+        self._buffer: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        classes = attributes.get("class", "").split()
+        if self._in_code:
+            self._in_code += tag not in VOID
+            if tag not in VOID and ({"linenos", "md-annotation"} & set(classes) or self._skip):
+                self._skip += 1
+            return
+        if tag == "code":  # the last code element before a badge is the injected block
+            self._in_code, self._buffer = 1, []
+        elif tag == "span" and "kdocs-badges" in classes and self._pending is not None:
+            self.blocks.append((self._pending, attributes))
+            self._pending = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._in_code or tag in VOID:
+            return
+        if self._skip:
+            self._skip -= 1
+        self._in_code -= 1
+        if self._in_code == 0:
+            self._pending = "".join(self._buffer)
+
+    def handle_data(self, data: str) -> None:
+        if self._in_code and not self._skip:
+            self._buffer.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(html.unescape(f"&#{name};"))
+
+
+VOID = {"br", "img", "input", "hr", "meta", "link", "wbr"}
+
+
+def rendered_blocks(site_dir: Path) -> list[RenderedBlock]:
+    """Every injected block of every page of a built site."""
+    found: list[RenderedBlock] = []
+    for page in sorted(site_dir.rglob("*.html")):
+        parser = _BlockParser()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for text, attributes in parser.blocks:
+            found.append(
+                RenderedBlock(
+                    page=str(page.relative_to(site_dir)),
+                    text=text,
+                    snippet=attributes.get("data-snippet", ""),
+                    section=attributes.get("data-section") or None,
+                    sha256=attributes.get("data-sha256", ""),
+                )
+            )
+    return found
