@@ -11,10 +11,12 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, KdocsError
 from kdocs.pipeline import SitePipeline
+from kdocs.site.verify import verify_site
 
 PREVIEW_ENV = "KDOCS_PREVIEW"  # set by `kdocs serve`: failing snippets show an error box
 
@@ -74,7 +76,15 @@ def _mkdocs_build(settings: Settings, site_dir: str | None) -> int:
     except SystemExit as stop:  # mkdocs-macros exits on a macro error (message already logged)
         print("kdocs: mkdocs build failed (see the error above)", file=sys.stderr)
         return int(ExitCode.FAILED) if stop.code else int(ExitCode.OK)
-    print(f"kdocs: site built into {config['site_dir']}", file=sys.stderr)
+    checked, problems = verify_site(settings.snippets_dir, Path(config["site_dir"]))
+    for problem in problems:
+        print(f"kdocs: {problem}", file=sys.stderr)
+    if problems:
+        return int(ExitCode.FAILED)
+    print(
+        f"kdocs: site built into {config['site_dir']}; {checked} injected blocks match their files",
+        file=sys.stderr,
+    )
     return int(ExitCode.OK)
 
 

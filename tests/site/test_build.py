@@ -184,3 +184,25 @@ def test_download_link_serves_the_raw_file(project: Project) -> None:
     assert href is not None
     target = (page_dir / href.group(1)).resolve()
     assert target.read_bytes() == CONFIGMAP.encode()
+
+
+def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> None:
+    """Force a bad rendering: pymdownx.snippets follows `--8<--` lines inside the block."""
+    config = project.root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "  - pymdownx.superfences\n",
+            "  - pymdownx.snippets:\n      base_path: [snippets]\n  - pymdownx.superfences\n",
+        )
+    )
+    project.snippet("other.txt", "injected: true\n")
+    project.snippet(
+        "cm.yaml",
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: "1"\n'
+        '# --8<-- "other.txt"\n',
+    )
+    project.page("forced.md", '# F\n\n{{ snippet("cm.yaml") }}\n')
+    done = project.build()
+    assert done.returncode == 1
+    assert "forced/index.html" in done.stderr
+    assert "snippet 'cm.yaml'" in done.stderr and "first difference at shown line 7" in done.stderr
