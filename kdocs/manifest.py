@@ -1,0 +1,259 @@
+"""Read YAML files into Kubernetes documents that remember where every node is.
+
+Like kubeconform's ``pkg/resource``: a file becomes a list of `Document`s
+(one per YAML document, ``kind: *List`` expanded into its items), each with the
+plain JSON-like value and a `Positions` map from JSON path to 1-based
+``(line, col)``, so that a schema error can name ``file:line:col`` of the node.
+
+Why events and not ``yaml.compose_all``: PyYAML's C composer recurses in C and
+crashes the interpreter (SIGSEGV) on ~100,000 nested ``[`` — no exception to
+catch.  We read libyaml's event stream (``yaml.CParser``, C speed, every event
+carries its start mark) and build values, positions, anchors and merge keys
+iteratively, so every limit is checked the moment it is crossed.
+
+Scalars follow what ``kubectl`` (go-yaml v2) reads, not PyYAML where they differ:
+``yes/no/on/off`` are booleans, ``0x1F``/``0o17``/``017``/``0b1`` integers, but
+``8080:80`` (YAML 1.1 sexagesimal) and timestamps stay strings.  Mapping keys are
+their scalar text.
+
+Limits (all per file, all in `Limits`; crossing one is an `UnusableInputError`, exit 2):
+
+* ``max_bytes`` (5 MiB): file size, checked before reading the whole file.
+* ``max_depth`` (100): length of the JSON path of any node (root is 0), counting
+  what an alias brings in where it is used.
+* ``max_documents`` (1000): YAML documents in the file, empty ones included.
+* ``max_nodes`` (1,000,000): scalars and collections, keys included, with every
+  alias counted as the size of what it refers to.
+* ``max_alias_nodes`` (10,000): nodes brought in through aliases; counted at each
+  alias while building, so a "billion laughs" file stops at the alias that crosses
+  it, after work and memory proportional to the limit, not to the expansion.
+
+Other refusals, one line each:
+
+* NUL byte (binary) or bytes that are not UTF-8: `UnusableInputError` with line:col.
+* YAML syntax errors, tabs as indentation: `InvalidInputError` with line:col; the
+  documents before the error are kept.
+* Per document (the rest of the file is still read), `InvalidInputError`: duplicate
+  key (at the second key), unknown alias, complex or unsupported-tag node, number
+  JSON cannot hold, a document that is a scalar or list, missing or non-string
+  ``apiVersion``/``kind``.  Documents that are empty (``---`` alone, comments,
+  ``null``) are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.schema.yaml_events import EventBuilder, JsonPath, Pos, Positions
+
+__all__ = [
+    "DEFAULT_LIMITS", "Document", "JsonPath", "Limits", "ManifestFile", "Positions",
+    "load_documents", "parse_manifests", "read_manifests",
+]  # fmt: skip
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one file may cost to read (see the module docstring)."""
+
+    max_bytes: int = 5 * MiB
+    max_depth: int = 100
+    max_documents: int = 1000
+    max_nodes: int = 1_000_000
+    max_alias_nodes: int = 10_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Document:
+    """One Kubernetes object read from a file (a List item is its own Document)."""
+
+    file: str
+    index: int  # 0-based number of the YAML document in the file
+    prefix: JsonPath  # () or ("items", i) for an item of a List
+    obj: dict[str, Any]
+    positions: Positions = field(repr=False)
+    lines: tuple[int, int]  # first and last line of the YAML document
+
+    @property
+    def api_version(self) -> str:
+        return self.obj["apiVersion"]
+
+    @property
+    def kind(self) -> str:
+        return self.obj["kind"]
+
+    @property
+    def name(self) -> str:
+        meta = self.obj.get("metadata")
+        if isinstance(meta, dict):
+            for key in ("name", "generateName"):
+                if isinstance(meta.get(key), str):
+                    return meta[key]
+        return ""
+
+    def location(self, path: JsonPath, *, key: bool = False) -> Location:
+        """file:line:col of the node at `path` (relative to this object)."""
+        full = self.prefix + tuple(path)
+        line, col = self.positions.key(full) if key else self.positions.value(full)
+        return Location(self.file, line, col)
+
+
+@dataclass
+class ManifestFile:
+    """What reading one file gave: its documents, and the problems found on the way."""
+
+    path: str
+    documents: list[Document]
+    errors: list[KdocsError]
+
+
+def read_manifests(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> ManifestFile:
+    """Read one file; never raises for bad input (problems land in `.errors`)."""
+    name = str(path)
+    try:
+        size = os.stat(path).st_size
+        if size > limits.max_bytes:
+            raise UnusableInputError(name, _too_big(size, limits))
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_bytes + 1)
+    except KdocsError as err:
+        return ManifestFile(name, [], [err])
+    except OSError as err:
+        reason = err.strerror or err.__class__.__name__
+        return ManifestFile(name, [], [UnusableInputError(name, f"cannot read file: {reason}")])
+    return parse_manifests(data, name, limits)
+
+
+def load_documents(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> list[Document]:
+    """Read one file and raise its first problem; for callers that want all or nothing."""
+    result = read_manifests(path, limits)
+    if result.errors:
+        raise result.errors[0]
+    return result.documents
+
+
+def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> ManifestFile:
+    """Parse bytes already read; `name` is the file name used in every message."""
+    out = ManifestFile(name, [], [])
+    try:
+        _check_bytes(data, name, limits)
+        builder = EventBuilder(data, name, limits)
+        for index, root, positions, lines, doc_errors in builder.documents():
+            if doc_errors:
+                out.errors.extend(doc_errors)
+                continue
+            if root is None:
+                continue  # empty document: `---` alone, comments only, or null
+            try:
+                out.documents.extend(_objects(name, index, root, positions, lines))
+            except InvalidInputError as err:
+                out.errors.append(err)
+    except KdocsError as err:
+        out.errors.append(err)
+    except yaml.YAMLError as err:
+        out.errors.append(_yaml_error(err, data, name))
+    except (RecursionError, MemoryError) as err:  # belt and braces: never a traceback
+        out.errors.append(UnusableInputError(name, f"cannot read file: {err.__class__.__name__}"))
+    return out
+
+
+def _too_big(size: int, limits: Limits) -> str:
+    return f"file is {size} bytes, over the {limits.max_bytes}-byte limit (max_bytes)"
+
+
+def _line_col(data: bytes, offset: int) -> Pos:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, col
+
+
+def _check_bytes(data: bytes, name: str, limits: Limits) -> None:
+    if len(data) > limits.max_bytes:
+        raise UnusableInputError(name, _too_big(len(data), limits))
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col(data, nul)
+        raise UnusableInputError(Location(name, line, col), "binary file (NUL byte), not YAML")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, col = _line_col(data, err.start)
+        raise UnusableInputError(
+            Location(name, line, col), f"not UTF-8 text (byte 0x{data[err.start]:02x})"
+        ) from None
+
+
+def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputError:
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    if mark is not None:
+        line, col = mark.line + 1, mark.column + 1
+        if data.splitlines()[mark.line : mark.line + 1] and _char_at(data, mark) == "\t":
+            problem = "tab character used for indentation (YAML indents with spaces only)"
+        context = getattr(err, "context", None)
+        if context and "tab" not in problem:
+            problem = f"{problem} ({context})"
+        return InvalidInputError(Location(name, line, col), f"invalid YAML: {problem}")
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line, col = _line_col(data, min(err.position, len(data)))
+        reason = f"invalid YAML: {err.reason} (character #x{err.character:04x})"
+        return InvalidInputError(Location(name, line, col), reason)
+    return InvalidInputError(name, f"invalid YAML: {problem}")
+
+
+def _char_at(data: bytes, mark: Any) -> str:
+    text = data.splitlines()[mark.line].decode("utf-8", "replace")
+    return text[mark.column] if mark.column < len(text) else ""
+
+
+# --- documents -> Kubernetes objects -----------------------------------------------
+
+
+def _objects(
+    name: str, index: int, root: Any, positions: Positions, lines: tuple[int, int]
+) -> list[Document]:
+    """Check that a document is a Kubernetes object; expand `kind: *List` into items."""
+    if not isinstance(root, dict):
+        what = "a list" if isinstance(root, list) else f"a scalar ({type(root).__name__})"
+        raise InvalidInputError(
+            Location(name, *positions.value(())),
+            f"document {index + 1} is {what}, not a Kubernetes object "
+            "(a mapping with apiVersion and kind)",
+        )
+    out: list[Document] = []
+    pending: list[tuple[JsonPath, dict[str, Any]]] = [((), root)]
+    while pending:
+        prefix, obj = pending.pop()
+        doc = Document(name, index, prefix, obj, positions, lines)
+        for field_name in ("apiVersion", "kind"):
+            value = obj.get(field_name)
+            if field_name not in obj:
+                raise InvalidInputError(doc.location(()), f"missing {field_name}")
+            if not isinstance(value, str) or not value:
+                raise InvalidInputError(
+                    doc.location((field_name,)), f"{field_name} must be a non-empty string"
+                )
+        items = obj.get("items")
+        if obj["kind"].endswith("List") and isinstance(items, list):
+            for i in range(len(items) - 1, -1, -1):
+                item_prefix = prefix + ("items", i)
+                if not isinstance(items[i], dict):
+                    raise InvalidInputError(
+                        Location(name, *positions.value(item_prefix)),
+                        f"{obj['kind']} item {i} is not a Kubernetes object",
+                    )
+                pending.append((item_prefix, items[i]))
+            continue
+        out.append(doc)
+    return out

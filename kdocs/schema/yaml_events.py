@@ -1,0 +1,357 @@
+"""YAML events to plain values plus the position of every node: the engine of `kdocs.manifest`.
+
+It lives apart from `kdocs.manifest` (which documents the limits and the public
+reading API) only to keep each module small.  It walks libyaml's event stream
+instead of using PyYAML's composer, which recurses in C and crashes the process
+on deeply nested input, so every limit is checked as the event that crosses it
+arrives.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from yaml import events as ev
+from yaml._yaml import CParser
+
+from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+
+if TYPE_CHECKING:
+    from kdocs.manifest import Limits
+
+JsonPath = tuple[str | int, ...]
+Pos = tuple[int, int]
+
+
+class Positions:
+    """1-based (line, col) of the nodes of one YAML document, by JSON path.
+
+    Aliases and merge keys are stored as links (path -> path of what they copy), so
+    a node reached through an alias resolves to where it is written, at no cost
+    proportional to the expansion.
+    """
+
+    __slots__ = ("_values", "_keys", "_links")
+
+    def __init__(self) -> None:
+        self._values: dict[JsonPath, Pos] = {}
+        self._keys: dict[JsonPath, Pos] = {}
+        self._links: dict[JsonPath, JsonPath] = {}
+
+    def _resolve(self, table: dict[JsonPath, Pos], path: JsonPath) -> Pos | None:
+        for _ in range(64):  # each step follows one link; links never form cycles
+            hit = table.get(path)
+            if hit is not None:
+                return hit
+            for i in range(len(path), 0, -1):
+                target = self._links.get(path[:i])
+                if target is not None:
+                    path = target + path[i:]
+                    break
+            else:
+                return None
+        return None
+
+    def value(self, path: JsonPath) -> Pos:
+        """Where the node at `path` starts, or its nearest existing ancestor."""
+        for i in range(len(path), -1, -1):
+            hit = self._resolve(self._values, path[:i])
+            if hit is not None:
+                return hit
+        return (1, 1)
+
+    def key(self, path: JsonPath) -> Pos:
+        """Where the mapping key naming `path` is, falling back to `value`."""
+        if path and isinstance(path[-1], str):
+            hit = self._resolve(self._keys, path)
+            if hit is not None:
+                return hit
+        return self.value(path)
+
+
+# --- scalars, as go-yaml v2 (what kubectl uses) reads them ----------------------------
+
+_BOOL = {
+    "yes": True, "Yes": True, "YES": True, "true": True, "True": True, "TRUE": True,
+    "on": True, "On": True, "ON": True, "no": False, "No": False, "NO": False,
+    "false": False, "False": False, "FALSE": False, "off": False, "Off": False, "OFF": False,
+}  # fmt: skip
+_NULL = {"", "~", "null", "Null", "NULL"}
+_INT = re.compile(r"[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)\Z")
+_FLOAT = re.compile(
+    r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?\Z"
+    r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+\Z|[-+]?\.(?:inf|Inf|INF)\Z|\.(?:nan|NaN|NAN)\Z"
+)
+_NUMBER_START = frozenset("-+.0123456789")
+_TAG = "tag:yaml.org,2002:"
+
+
+class _DocError(Exception):
+    """A problem confined to one document: recorded, and the next document is read."""
+
+    def __init__(self, where: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.pos = where if isinstance(where, tuple) else (where.line + 1, where.column + 1)
+        self.reason = reason
+
+
+def _to_int(text: str, mark: Any) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    base = 10
+    if digits[:2] in ("0b", "0x", "0o"):
+        base, digits = {"b": 2, "x": 16, "o": 8}[digits[1]], digits[2:]
+    elif len(digits) > 1 and digits[0] == "0" and digits.isdigit() and max(digits) < "8":
+        base = 8
+    try:
+        return sign * int(digits, base)
+    except ValueError:  # no digits left, or more than Python's int-to-str limit
+        raise _DocError(mark, f"{text[:40]!r} is not an integer JSON can hold") from None
+
+
+def _to_float(text: str, mark: Any) -> float:
+    lowered = text.lower()
+    if "inf" in lowered or "nan" in lowered:
+        raise _DocError(mark, f"{text!r} is not a number JSON can hold (infinity or NaN)")
+    value = float(text.replace("_", ""))
+    if math.isinf(value):
+        raise _DocError(mark, f"{text[:40]!r} is too large for a JSON number")
+    return value
+
+
+def _scalar(event: ev.ScalarEvent) -> Any:
+    text, tag = event.value, event.tag
+    if tag is None or tag == "!":
+        if not event.implicit[0] or tag == "!":
+            return text  # quoted, or a block scalar
+        if text in _NULL:
+            return None
+        if text in _BOOL:
+            return _BOOL[text]
+        if text[0] in _NUMBER_START:
+            if _INT.match(text):
+                return _to_int(text, event.start_mark)
+            if _FLOAT.match(text):
+                return _to_float(text, event.start_mark)
+        return text
+    if not tag.startswith(_TAG):
+        raise _DocError(event.start_mark, f"unsupported YAML tag {tag}")
+    short = tag[len(_TAG) :]
+    if short in ("str", "binary", "timestamp"):
+        return text
+    if short == "null" and text in _NULL:
+        return None
+    if short == "bool" and text in _BOOL:
+        return _BOOL[text]
+    if short == "int" and _INT.match(text):
+        return _to_int(text, event.start_mark)
+    if short == "float" and (_FLOAT.match(text) or _INT.match(text)):
+        return _to_float(text, event.start_mark)
+    raise _DocError(event.start_mark, f"{text[:40]!r} is not a valid !!{short}")
+
+
+# --- building values and positions from the event stream -----------------------------
+
+
+class _Frame:
+    """A collection being built."""
+
+    __slots__ = ("value", "path", "is_map", "key", "merging", "anchor", "start", "height",
+                 "merges")  # fmt: skip
+
+    def __init__(self, value: Any, path: JsonPath, anchor: str | None, start: int) -> None:
+        self.value = value
+        self.path = path
+        self.is_map = isinstance(value, dict)
+        self.key: str | None = None  # key waiting for its value
+        self.merging = False  # the waiting key is a `<<` merge key
+        self.anchor = anchor
+        self.start = start  # node count before this collection
+        self.height = 0  # how many levels below this node its deepest descendant is
+        self.merges: list[tuple[Any, JsonPath]] = []
+
+
+_MERGE = "<<"
+_DocResult = tuple[Any, Positions, tuple[int, int], list[KdocsError]]
+
+
+class EventBuilder:
+    """Turns libyaml events into (index, value, positions, lines, errors) per document."""
+
+    def __init__(self, data: bytes, name: str, limits: Limits) -> None:
+        self.data, self.name, self.limits = data, name, limits
+        self.nodes = 0
+        self.alias_nodes = 0
+        self.pending: yaml.YAMLError | None = None  # syntax error met while skipping
+
+    def _limit(self, mark: Any, reason: str) -> UnusableInputError:
+        return UnusableInputError(Location(self.name, mark.line + 1, mark.column + 1), reason)
+
+    def documents(self) -> Iterator[tuple[int, Any, Positions, tuple[int, int], list]]:
+        parser = CParser(self.data)
+        index = -1
+        try:
+            while True:
+                event = parser.get_event()
+                if isinstance(event, ev.StreamEndEvent):
+                    return
+                if isinstance(event, ev.DocumentStartEvent):
+                    index += 1
+                    if index >= self.limits.max_documents:
+                        raise self._limit(
+                            event.start_mark,
+                            f"more than {self.limits.max_documents} YAML documents "
+                            "(limit max_documents)",
+                        )
+                    yield (index, *self._document(parser, event))
+                    if self.pending is not None:
+                        raise self.pending
+        finally:
+            parser.dispose()
+
+    def _document(self, parser: Any, start: Any) -> _DocResult:
+        positions = Positions()
+        lines = [start.start_mark.line + 1, start.start_mark.line + 1]
+        try:
+            root = self._build(parser, positions, lines)
+        except _DocError as err:
+            error = InvalidInputError(Location(self.name, *err.pos), err.reason)
+            try:  # the rest of the document is not used, but must be consumed
+                while not isinstance(parser.get_event(), ev.DocumentEndEvent):
+                    pass
+            except yaml.YAMLError as syntax:
+                self.pending = syntax
+            return None, positions, (lines[0], lines[1]), [error]
+        return root, positions, (lines[0], lines[1]), []
+
+    def _build(self, parser: Any, positions: Positions, lines: list[int]) -> Any:
+        values, links = positions._values, positions._links
+        anchors: dict[str, tuple[Any, JsonPath, int, int]] = {}
+        stack: list[_Frame] = []
+        limits = self.limits
+        root: Any = None
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is ev.DocumentEndEvent:
+                return root
+            top = stack[-1] if stack else None
+            if kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.merges:
+                    self._merge(frame, positions)
+                end = event.end_mark
+                lines[1] = max(lines[1], end.line + (end.column > 0))
+                if frame.anchor is not None:
+                    size = self.nodes - frame.start
+                    anchors[frame.anchor] = (frame.value, frame.path, size, frame.height)
+                if stack:
+                    self._attach(stack[-1], frame.path, frame.value, frame.height + 1)
+                else:
+                    root = frame.value
+                continue
+            mark = event.start_mark
+            if top is not None and top.is_map and top.key is None:
+                self._key(top, event, positions)
+                continue
+            if top is None:
+                path: JsonPath = ()
+                lines[0] = lines[1] = mark.line + 1
+            elif top.is_map:
+                path = top.path + (top.key,)
+            else:
+                path = top.path + (len(top.value),)
+            depth, height = len(path), 0
+            if kind is ev.AliasEvent:
+                if event.anchor not in anchors:
+                    raise _DocError(mark, f"unknown alias *{event.anchor}")
+                value, target, size, height = anchors[event.anchor]
+                self.nodes += size
+                self.alias_nodes += size
+                if self.alias_nodes > limits.max_alias_nodes:
+                    raise self._limit(
+                        mark,
+                        f"aliases expand to more than {limits.max_alias_nodes} nodes "
+                        "(limit max_alias_nodes)",
+                    )
+                links[path] = target
+            else:
+                self.nodes += 1
+            if self.nodes > limits.max_nodes:
+                raise self._limit(
+                    mark, f"more than {limits.max_nodes} YAML nodes (limit max_nodes)"
+                )
+            if depth + height > limits.max_depth:
+                raise self._limit(
+                    mark, f"nested deeper than {limits.max_depth} levels (limit max_depth)"
+                )
+            values[path] = (mark.line + 1, mark.column + 1)
+            if kind is ev.ScalarEvent:
+                value = _scalar(event)
+                end = event.end_mark
+                lines[1] = max(lines[1], end.line + (end.column > 0))
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, path, 1, 0)
+            elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+                want = "map" if kind is ev.MappingStartEvent else "seq"
+                if event.tag not in (None, "!", _TAG + want):
+                    raise _DocError(mark, f"unsupported YAML tag {event.tag}")
+                container: Any = {} if want == "map" else []
+                stack.append(_Frame(container, path, event.anchor, self.nodes - 1))
+                continue
+            elif kind is not ev.AliasEvent:
+                continue
+            if top is None:
+                root = value
+            else:
+                self._attach(top, path, value, height + 1)
+
+    def _key(self, top: _Frame, event: Any, positions: Positions) -> None:
+        mark = event.start_mark
+        if type(event) is not ev.ScalarEvent:
+            raise _DocError(mark, "a mapping key must be a string, not a list, mapping or alias")
+        self.nodes += 1
+        text = event.value
+        path = top.path + (text,)
+        merging = text == _MERGE and event.implicit[0] and event.tag is None
+        if text in top.value or (merging and top.merges):
+            first = positions._keys.get(path, (0, 0))[0]
+            raise _DocError(mark, f"duplicate key {text!r} (first at line {first})")
+        top.key, top.merging = text, merging
+        positions._keys[path] = (mark.line + 1, mark.column + 1)
+
+    @staticmethod
+    def _attach(top: _Frame, path: JsonPath, value: Any, height: int) -> None:
+        if height > top.height:
+            top.height = height
+        if not top.is_map:
+            top.value.append(value)
+            return
+        if top.merging:
+            top.merges.append((value, path))
+        else:
+            top.value[top.key] = value
+        top.key, top.merging = None, False
+
+    @staticmethod
+    def _merge(frame: _Frame, positions: Positions) -> None:
+        """Apply `<<` merge keys: explicit keys win, then earlier merge sources."""
+        explicit = set(frame.value)
+        for source, path in frame.merges:
+            parts = list(enumerate(source)) if isinstance(source, list) else [(None, source)]
+            for i, part in parts:
+                part_path = path if i is None else path + (i,)
+                if not isinstance(part, dict):
+                    raise _DocError(
+                        positions.value(part_path),
+                        "merge key << needs a mapping, an alias to one, or a list of those",
+                    )
+                for key, value in part.items():
+                    if key not in explicit and key not in frame.value:
+                        frame.value[key] = value
+                        positions._links[frame.path + (key,)] = part_path + (key,)
