@@ -1,0 +1,211 @@
+"""Where schemas are and how they are compiled: one compiled validator per (k8s, GVK).
+
+Like kubeconform's ``pkg/registry``: schema locations are path templates, tried in
+order, the first existing file wins.  The default points into the strict schemas
+that kubernetes-validate ships (``v1.NN.0-local-strict/{kind}-{group}-{version}.json``,
+``{kind}-{version}.json`` for the core group, kind lower-cased, group cut at its
+first dot: ``rbac.authorization.k8s.io`` -> ``rbac``).  Because that naming is
+ambiguous (``apps.example.com/v1 Deployment`` would find ``deployment-apps-v1``),
+a found schema is used only if its ``x-kubernetes-group-version-kind`` names the
+exact group.  Custom resources come from CRDs (`kdocs.schema.crd`).
+
+Why compile once and cache: compiling a Deployment schema with its references
+takes ~3 ms and reading a version's ``_definitions.json`` ~10 ms, while validating
+a document takes microseconds.  Nothing is read until a document needs it.
+Everything is offline: ``$ref`` to ``/api/_definitions.json`` is served from the
+file next to the schema, and any other remote reference is an error, never a fetch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import kubernetes_validate
+
+from kdocs.errors import UnusableInputError
+
+SCHEMA_ROOT = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+DEFAULT_TEMPLATE = str(SCHEMA_ROOT / "v{k8s_version}.0-local-strict" / "{kind}{kind_suffix}.json")
+OLDEST_DEFAULT = (1, 30)  # the default matrix: every shipped minor from 1.30 on
+_VERSION_DIR = re.compile(r"v(\d+)\.(\d+)\.0-local-strict\Z")
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.\d+)?\Z")
+DEFINITIONS = "_definitions.json"
+
+
+@dataclass(frozen=True)
+class GVK:
+    """Group, version, kind of a manifest; the core group is ""."""
+
+    group: str
+    version: str
+    kind: str
+
+    @classmethod
+    def of(cls, api_version: str, kind: str) -> GVK:
+        group, _, version = api_version.rpartition("/")
+        return cls(group, version, kind)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+def shipped_versions() -> list[str]:
+    """Every Kubernetes minor with strict schemas in kubernetes-validate, oldest first."""
+    found = []
+    for child in SCHEMA_ROOT.iterdir():
+        match = _VERSION_DIR.match(child.name)
+        if match:
+            found.append((int(match[1]), int(match[2])))
+    return [f"{major}.{minor}" for major, minor in sorted(found)]
+
+
+def default_versions() -> list[str]:
+    """1.30 up to the newest shipped minor."""
+    return [v for v in shipped_versions() if _key(v) >= OLDEST_DEFAULT]
+
+
+def normalize_version(text: str) -> str:
+    """'v1.31', '1.31.2' -> '1.31'; anything else is unusable input."""
+    match = _VERSION.match(text.strip())
+    if not match:
+        raise UnusableInputError(None, f"not a Kubernetes version: {text!r} (expected like 1.31)")
+    return f"{int(match[1])}.{int(match[2])}"
+
+
+def _key(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
+
+
+def _no_network(uri: str) -> Any:
+    raise ValueError(f"schema reference {uri} is not available offline")
+
+
+class SchemaRegistry:
+    """Finds, compiles and caches validators for built-in kinds and CRDs."""
+
+    def __init__(
+        self,
+        templates: Sequence[str] = (DEFAULT_TEMPLATE,),
+        crd_schemas: dict[GVK, dict[str, Any]] | None = None,
+    ) -> None:
+        for template in templates:
+            if "://" in template:
+                raise UnusableInputError(None, f"schema location {template!r} is remote; "
+                                         "only local paths are supported (offline)")  # fmt: skip
+        self.templates = tuple(templates)
+        self.crd_schemas = dict(crd_schemas or {})
+        self._validators: dict[tuple[str, GVK], jsonschema_rs.Validator | None] = {}
+        self._registries: dict[Path, jsonschema_rs.Registry | None] = {}
+        self._documents: dict[str, dict[str, Any]] = {}  # schema documents by $id
+
+    def validator(self, k8s_version: str, gvk: GVK) -> jsonschema_rs.Validator | None:
+        """The compiled schema of `gvk` in `k8s_version`; None when there is none."""
+        key = (k8s_version, gvk)
+        if key not in self._validators:
+            self._validators[key] = self._compile(k8s_version, gvk)
+        return self._validators[key]
+
+    def subschema(self, location: str | None) -> dict[str, Any] | None:
+        """The schema object holding the keyword at an error's absolute location."""
+        if not location or "#" not in location:
+            return None
+        uri, _, pointer = location.partition("#")
+        node: Any = self._documents.get(uri)
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        for part in parts[:-1]:  # the last part is the keyword itself
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        return node if isinstance(node, dict) else None
+
+    def _compile(self, k8s_version: str, gvk: GVK) -> jsonschema_rs.Validator | None:
+        for template in self.templates:
+            path = Path(template.format(**_fields(k8s_version, gvk)))
+            if not path.is_file():
+                continue
+            schema = self._read(path)
+            if not _names(schema, gvk):
+                continue
+            return self._build(schema, self._registry(path.parent), path)
+        crd = self.crd_schemas.get(gvk)
+        if crd is None:
+            return None
+        registry = self._registry(self._default_dir(k8s_version))
+        return self._build(crd, registry, Path(crd.get("$id", str(gvk))))
+
+    def _build(
+        self, schema: dict[str, Any], registry: jsonschema_rs.Registry | None, origin: Path
+    ) -> jsonschema_rs.Validator:
+        if isinstance(schema.get("$id"), str):
+            self._documents[schema["$id"]] = schema
+        try:
+            return jsonschema_rs.validator_for(schema, registry=registry, retriever=_no_network)
+        except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as err:
+            reason = " ".join(str(err).split())[:300]
+            raise UnusableInputError(str(origin), f"unusable schema: {reason}") from None
+
+    def _registry(self, folder: Path) -> jsonschema_rs.Registry | None:
+        """The shared definitions next to a schema (kubernetes-validate's layout)."""
+        if folder not in self._registries:
+            definitions = folder / DEFINITIONS
+            registry = None
+            if definitions.is_file():
+                document = self._read(definitions)
+                uri = document.get("$id", definitions.as_uri())
+                self._documents[uri] = document
+                registry = jsonschema_rs.Registry([(uri, document)])
+            self._registries[folder] = registry
+        return self._registries[folder]
+
+    @staticmethod
+    def _default_dir(k8s_version: str) -> Path:
+        return SCHEMA_ROOT / f"v{k8s_version}.0-local-strict"
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
+        try:
+            with open(path, "rb") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError) as err:
+            raise UnusableInputError(str(path), f"unreadable schema: {err}") from None
+        if not isinstance(document, dict):
+            raise UnusableInputError(str(path), "unreadable schema: not a JSON object")
+        return document
+
+
+def _fields(k8s_version: str, gvk: GVK) -> dict[str, str]:
+    group = gvk.group.split(".")[0]
+    suffix = f"-{group}-{gvk.version}" if group else f"-{gvk.version}"
+    return {
+        "k8s_version": k8s_version,
+        "kind": gvk.kind.lower(),
+        "group": group,
+        "full_group": gvk.group,
+        "version": gvk.version,
+        "kind_suffix": suffix,
+    }
+
+
+def _names(schema: dict[str, Any], gvk: GVK) -> bool:
+    """Does the schema say it is for exactly this group/version/kind (or say nothing)?"""
+    declared = schema.get("x-kubernetes-group-version-kind")
+    if not isinstance(declared, list):
+        return True
+    return any(
+        isinstance(d, dict)
+        and d.get("group", "") == gvk.group
+        and d.get("version") == gvk.version
+        and d.get("kind") == gvk.kind
+        for d in declared
+    )
