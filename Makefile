@@ -4,14 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Re-install only when the pinned dependencies change.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: docs test setup lint bench clean cluster-binaries serve
+.PHONY: docs test setup lint bench clean cluster-binaries serve chromium
 
 docs: $(STAMP)
 	$(BIN)/kdocs build
 
-test: $(STAMP) cluster-binaries
+test: $(STAMP) cluster-binaries chromium
 	$(BIN)/ruff check kdocs macros tests
 	$(BIN)/pytest
 
@@ -25,6 +26,12 @@ $(STAMP):
 # Builds (once, cached outside the clone) the control plane binaries of the kwok provider.
 cluster-binaries:
 	clusters/build/build-binaries.sh >/dev/null
+
+# The browser tests use Debian's Chromium (test tools cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check kdocs macros tests
