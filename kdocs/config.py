@@ -41,13 +41,22 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def load_settings(root: Path | None = None) -> Settings:
-    """Read `[tool.kdocs]`; every path in it is relative to the project root."""
-    root = find_root(root)
-    pyproject = root / "pyproject.toml"
-    try:
-        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["kdocs"]
-    except tomllib.TOMLDecodeError as error:
-        raise UnusableInputError(Location(str(pyproject)), f"invalid TOML: {error}") from None
+    """Read `[tool.kdocs]`; every path in it is relative to the project root.
+
+    Outside a kdocs project (another repository running `kdocs validate` as a
+    pre-commit hook, say) the defaults apply, rooted at the working folder.
+    """
+    found = find_root(root)
+    table: dict = {}
+    if found is None:
+        root = (root or Path.cwd()).resolve()
+    else:
+        root = found
+        pyproject = root / "pyproject.toml"
+        try:
+            table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["kdocs"]
+        except tomllib.TOMLDecodeError as error:
+            raise UnusableInputError(Location(str(pyproject)), f"invalid TOML: {error}") from None
     versions = tuple(str(v) for v in table.get("kubernetes-versions", DEFAULT_KUBERNETES_VERSIONS))
     return Settings(
         root=root,
