@@ -118,20 +118,32 @@ class ManifestFile:
     errors: list[KdocsError]
 
 
-def read_manifests(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> ManifestFile:
-    """Read one file; never raises for bad input (problems land in `.errors`)."""
-    name = str(path)
+def read_bytes(path: Path | str, limits: Limits = DEFAULT_LIMITS, name: str | None = None) -> bytes:
+    """The bytes of a file, refusing one over `max_bytes` before reading it."""
+    name = str(path) if name is None else name
     try:
         size = os.stat(path).st_size
         if size > limits.max_bytes:
             raise UnusableInputError(name, _too_big(size, limits))
         with open(path, "rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
-    except KdocsError as err:
-        return ManifestFile(name, [], [err])
+            return handle.read(limits.max_bytes + 1)
     except OSError as err:
         reason = err.strerror or err.__class__.__name__
-        return ManifestFile(name, [], [UnusableInputError(name, f"cannot read file: {reason}")])
+        raise UnusableInputError(name, f"cannot read file: {reason}") from None
+
+
+def read_manifests(
+    path: Path | str, limits: Limits = DEFAULT_LIMITS, *, name: str | None = None
+) -> ManifestFile:
+    """Read one file; never raises for bad input (problems land in `.errors`).
+
+    `name` is what messages call the file (default: `path` as given).
+    """
+    name = str(path) if name is None else name
+    try:
+        data = read_bytes(path, limits, name)
+    except KdocsError as err:
+        return ManifestFile(name, [], [err])
     return parse_manifests(data, name, limits)
 
 
@@ -141,6 +153,33 @@ def load_documents(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> list[Do
     if result.errors:
         raise result.errors[0]
     return result.documents
+
+
+def read_yaml(
+    path: Path | str, limits: Limits = DEFAULT_LIMITS, *, name: str | None = None
+) -> list[tuple[Any, Positions]]:
+    """Every non-empty YAML document of a file, whatever its shape, with positions.
+
+    For YAML that is not a Kubernetes object (fragments, sidecars); raises the
+    first problem as a KdocsError.
+    """
+    name = str(path) if name is None else name
+    data = read_bytes(path, limits, name)
+    out: list[tuple[Any, Positions]] = []
+    try:
+        _check_bytes(data, name, limits)
+        for _index, root, positions, _lines, doc_errors in EventBuilder(
+            data, name, limits
+        ).documents():
+            if doc_errors:
+                raise doc_errors[0]
+            if root is not None:
+                out.append((root, positions))
+    except yaml.YAMLError as err:
+        raise _yaml_error(err, data, name) from None
+    except (RecursionError, MemoryError) as err:
+        raise UnusableInputError(name, f"cannot read file: {err.__class__.__name__}") from None
+    return out
 
 
 def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> ManifestFile:

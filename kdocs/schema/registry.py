@@ -18,6 +18,7 @@ file next to the schema, and any other remote reference is an error, never a fet
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Sequence
@@ -26,11 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import kubernetes_validate
 
 from kdocs.errors import UnusableInputError
 
-SCHEMA_ROOT = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+
+def _package_dir(name: str) -> Path:
+    """A package's folder without importing it (kubernetes_validate imports ~60 ms of
+    jsonschema we do not use)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"package {name} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+SCHEMA_ROOT = _package_dir("kubernetes_validate") / "kubernetes-json-schema"
 DEFAULT_TEMPLATE = str(SCHEMA_ROOT / "v{k8s_version}.0-local-strict" / "{kind}{kind_suffix}.json")
 OLDEST_DEFAULT = (1, 30)  # the default matrix: every shipped minor from 1.30 on
 _VERSION_DIR = re.compile(r"v(\d+)\.(\d+)\.0-local-strict\Z")

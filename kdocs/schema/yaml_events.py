@@ -38,15 +38,17 @@ class Positions:
     __slots__ = ("_values", "_keys", "_links")
 
     def __init__(self) -> None:
-        self._values: dict[JsonPath, Pos] = {}
-        self._keys: dict[JsonPath, Pos] = {}
+        # libyaml marks (0-based line/column), kept as they come: converting every
+        # node up front costs more than the rare lookup
+        self._values: dict[JsonPath, Any] = {}
+        self._keys: dict[JsonPath, Any] = {}
         self._links: dict[JsonPath, JsonPath] = {}
 
-    def _resolve(self, table: dict[JsonPath, Pos], path: JsonPath) -> Pos | None:
+    def _resolve(self, table: dict[JsonPath, Any], path: JsonPath) -> Pos | None:
         for _ in range(64):  # each step follows one link; links never form cycles
             hit = table.get(path)
             if hit is not None:
-                return hit
+                return hit.line + 1, hit.column + 1
             for i in range(len(path), 0, -1):
                 target = self._links.get(path[:i])
                 if target is not None:
@@ -162,7 +164,7 @@ class _Frame:
     """A collection being built."""
 
     __slots__ = ("value", "path", "is_map", "key", "merging", "anchor", "start", "height",
-                 "merges")  # fmt: skip
+                 "merges", "flow")  # fmt: skip
 
     def __init__(self, value: Any, path: JsonPath, anchor: str | None, start: int) -> None:
         self.value = value
@@ -174,6 +176,7 @@ class _Frame:
         self.start = start  # node count before this collection
         self.height = 0  # how many levels below this node its deepest descendant is
         self.merges: list[tuple[Any, JsonPath]] = []
+        self.flow = False  # a [flow] or {flow} collection: its end mark is its last line
 
 
 _MERGE = "<<"
@@ -230,23 +233,26 @@ class EventBuilder:
         return root, positions, (lines[0], lines[1]), []
 
     def _build(self, parser: Any, positions: Positions, lines: list[int]) -> Any:
-        values, links = positions._values, positions._links
+        values, keys, links = positions._values, positions._keys, positions._links
         anchors: dict[str, tuple[Any, JsonPath, int, int]] = {}
         stack: list[_Frame] = []
         limits = self.limits
         root: Any = None
+        last: Any = None  # end mark of the last scalar or flow collection
         while True:
             event = parser.get_event()
             kind = type(event)
             if kind is ev.DocumentEndEvent:
+                if last is not None:
+                    lines[1] = max(lines[1], last.line + (last.column > 0))
                 return root
             top = stack[-1] if stack else None
             if kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
                 frame = stack.pop()
                 if frame.merges:
                     self._merge(frame, positions)
-                end = event.end_mark
-                lines[1] = max(lines[1], end.line + (end.column > 0))
+                if frame.flow:
+                    last = event.end_mark
                 if frame.anchor is not None:
                     size = self.nodes - frame.start
                     anchors[frame.anchor] = (frame.value, frame.path, size, frame.height)
@@ -257,7 +263,13 @@ class EventBuilder:
                 continue
             mark = event.start_mark
             if top is not None and top.is_map and top.key is None:
-                self._key(top, event, positions)
+                text = event.value if kind is ev.ScalarEvent else None
+                if text is None or text in top.value or text == _MERGE:
+                    self._key(top, event, positions)  # the rare and the wrong cases
+                else:
+                    self.nodes += 1
+                    top.key = text
+                    keys[top.path + (text,)] = mark
                 continue
             if top is None:
                 path: JsonPath = ()
@@ -280,6 +292,7 @@ class EventBuilder:
                         "(limit max_alias_nodes)",
                     )
                 links[path] = target
+                last = event.end_mark
             else:
                 self.nodes += 1
             if self.nodes > limits.max_nodes:
@@ -290,11 +303,10 @@ class EventBuilder:
                 raise self._limit(
                     mark, f"nested deeper than {limits.max_depth} levels (limit max_depth)"
                 )
-            values[path] = (mark.line + 1, mark.column + 1)
+            values[path] = mark
             if kind is ev.ScalarEvent:
                 value = _scalar(event)
-                end = event.end_mark
-                lines[1] = max(lines[1], end.line + (end.column > 0))
+                last = event.end_mark
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, path, 1, 0)
             elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
@@ -302,12 +314,23 @@ class EventBuilder:
                 if event.tag not in (None, "!", _TAG + want):
                     raise _DocError(mark, f"unsupported YAML tag {event.tag}")
                 container: Any = {} if want == "map" else []
-                stack.append(_Frame(container, path, event.anchor, self.nodes - 1))
+                frame = _Frame(container, path, event.anchor, self.nodes - 1)
+                frame.flow = bool(event.flow_style)
+                stack.append(frame)
                 continue
             elif kind is not ev.AliasEvent:
                 continue
             if top is None:
                 root = value
+            elif not top.is_map and not height:  # the common cases, inlined for speed
+                top.value.append(value)
+                if not top.height:
+                    top.height = 1
+            elif not top.merging and not height:
+                top.value[top.key] = value
+                top.key = None
+                if not top.height:
+                    top.height = 1
             else:
                 self._attach(top, path, value, height + 1)
 
@@ -320,10 +343,11 @@ class EventBuilder:
         path = top.path + (text,)
         merging = text == _MERGE and event.implicit[0] and event.tag is None
         if text in top.value or (merging and top.merges):
-            first = positions._keys.get(path, (0, 0))[0]
-            raise _DocError(mark, f"duplicate key {text!r} (first at line {first})")
+            first = positions._keys.get(path)
+            at = f" (first at line {first.line + 1})" if first is not None else ""
+            raise _DocError(mark, f"duplicate key {text!r}{at}")
         top.key, top.merging = text, merging
-        positions._keys[path] = (mark.line + 1, mark.column + 1)
+        positions._keys[path] = mark
 
     @staticmethod
     def _attach(top: _Frame, path: JsonPath, value: Any, height: int) -> None:

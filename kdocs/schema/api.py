@@ -1,0 +1,193 @@
+"""Public entry of the schema stage: validate files and folders, get one Report.
+
+    from kdocs.schema.api import validate_paths
+    report = validate_paths([Path("snippets")], versions=["1.30", "1.37"],
+                            crd_dirs=[Path("schemas/crds")])
+    for line in report.lines(): print(line)
+    sys.exit(report.exit_code)
+
+* `paths`: files (any name) or folders (every ``*.yaml``/``*.yml`` below, sorted;
+  scenario files and embed sidecars, see `kdocs.catalog`, are skipped).  A file
+  with an embed sidecar is validated merged into its host (`kdocs.schema.fragments`).
+* `versions`: Kubernetes minors like ``"1.31"`` (``v1.31``/``1.31.2`` accepted);
+  None means every shipped minor from 1.30 on (`registry.default_versions`).
+* `crd_dirs`: folders of CRD files; every served version of every CRD in them
+  becomes a schema for its custom resources.
+
+Exit code policy (`Report.exit_code`): 2 if any input was unusable (missing,
+binary or non-UTF-8 file, a limit crossed, unknown Kubernetes version, bad CRD),
+else 1 if anything was checked and found wrong (YAML error, duplicate key,
+not an object, schema error, no schema for a kind), else 0.
+
+Compiled schemas are cached per process by (versions, CRD folders), so many
+calls (the site build validates snippet by snippet) compile each schema once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kdocs.errors import ExitCode, KdocsError, UnusableInputError
+from kdocs.manifest import DEFAULT_LIMITS, Limits
+from kdocs.schema.crd import load_crd_dirs
+from kdocs.schema.fragments import read_snippet
+from kdocs.schema.registry import (
+    DEFAULT_TEMPLATE,
+    SchemaRegistry,
+    default_versions,
+    normalize_version,
+    shipped_versions,
+)
+from kdocs.schema.validator import DocumentResult, Validator, version_span
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class FileReport:
+    """One file: the result of each Kubernetes object in it, and what could not be read."""
+
+    path: str
+    documents: list[DocumentResult] = field(default_factory=list)
+    errors: list[KdocsError] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and all(d.valid for d in self.documents)
+
+
+@dataclass
+class Report:
+    """Everything one validation run found."""
+
+    versions: tuple[str, ...]
+    files: list[FileReport] = field(default_factory=list)
+    errors: list[KdocsError] = field(default_factory=list)  # not about one file
+
+    @property
+    def exit_code(self) -> int:
+        problems = [*self.errors, *(e for f in self.files for e in f.errors)]
+        if any(e.exit_code == ExitCode.UNUSABLE for e in problems):
+            return int(ExitCode.UNUSABLE)
+        if problems or any(not f.valid for f in self.files):
+            return int(ExitCode.FAILED)
+        return int(ExitCode.OK)
+
+    @property
+    def documents(self) -> list[DocumentResult]:
+        return [d for f in self.files for d in f.documents]
+
+    def lines(self) -> Iterator[str]:
+        """One line per problem, in file order (the text output without the summary)."""
+        for error in self.errors:
+            yield str(error)
+        for report in self.files:
+            for error in report.errors:
+                yield str(error)
+            for document in report.documents:
+                for problem in document.problems:
+                    yield problem.text()
+
+    def summary(self) -> str:
+        docs = self.documents
+        invalid = sum(not d.valid for d in docs)
+        errors = len(self.errors) + sum(len(f.errors) for f in self.files)
+        return (
+            f"{len(self.files)} files, {len(docs)} resources: {len(docs) - invalid} valid, "
+            f"{invalid} invalid, {errors} unreadable or malformed "
+            f"[k8s {version_span(self.versions)}]"
+        )
+
+
+class Engine:
+    """A registry and validator for one set of versions and CRD folders."""
+
+    def __init__(self, versions: tuple[str, ...], crd_dirs: tuple[Path, ...], templates: tuple):
+        self.versions = versions
+        self.registry = SchemaRegistry(templates, load_crd_dirs(crd_dirs))
+        self.validator = Validator(self.registry, versions)
+
+
+_ENGINES: dict[tuple, Engine] = {}
+
+
+def engine_for(
+    versions: Sequence[str] | None = None,
+    crd_dirs: Sequence[Path] = (),
+    templates: Sequence[str] = (DEFAULT_TEMPLATE,),
+) -> Engine:
+    """The cached engine for these settings; raises UnusableInputError for bad settings."""
+    wanted = tuple(normalize_version(v) for v in versions) if versions else ()
+    shipped = shipped_versions()
+    missing = [v for v in wanted if v not in shipped]
+    if missing and tuple(templates) == (DEFAULT_TEMPLATE,):
+        raise UnusableInputError(
+            None,
+            f"no schemas for Kubernetes {', '.join(missing)} (shipped: {shipped[0]}-{shipped[-1]})",
+        )
+    wanted = tuple(dict.fromkeys(wanted)) or tuple(default_versions())
+    key = (wanted, tuple(p.resolve() for p in crd_dirs), tuple(templates))
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(wanted, key[1], key[2])
+    return _ENGINES[key]
+
+
+def validate_file(
+    path: Path, engine: Engine, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> FileReport:
+    """Read and validate one file; `name` is what messages call it."""
+    loaded = read_snippet(path, limits, name=name)
+    report = FileReport(loaded.path, errors=list(loaded.errors))
+    report.documents = [engine.validator.validate(d) for d in loaded.documents]
+    return report
+
+
+def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[KdocsError]]:
+    """Files as given, folders as their YAML files; missing paths are errors."""
+    from kdocs.catalog import is_embed_spec, is_scenario
+
+    files: list[Path] = []
+    errors: list[KdocsError] = []
+    for path in paths:
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not is_scenario(p)
+                and not is_embed_spec(p)
+            )
+            if not found:
+                errors.append(UnusableInputError(str(path), "no .yaml or .yml files in folder"))
+            files.extend(found)
+        else:
+            errors.append(UnusableInputError(str(path), "no such file or folder"))
+    return files, errors
+
+
+def validate_paths(
+    paths: Sequence[Path],
+    versions: Sequence[str] | None = None,
+    crd_dirs: Sequence[Path] = (),
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    templates: Sequence[str] = (DEFAULT_TEMPLATE,),
+) -> Report:
+    """Validate files and folders for every version; never raises for bad input."""
+    try:
+        engine = engine_for(versions, crd_dirs, templates)
+    except KdocsError as err:
+        return Report(tuple(versions or ()), errors=[err])
+    report = Report(engine.versions)
+    files, report.errors = expand_paths(paths)
+    for path in files:
+        try:
+            report.files.append(validate_file(path, engine, limits=limits))
+        except KdocsError as err:  # a schema that cannot be compiled, for instance
+            report.files.append(FileReport(str(path), errors=[err]))
+    return report

@@ -1,0 +1,91 @@
+"""`kdocs validate`: the argument parser and runner the `kdocs` CLI wires in.
+
+    kdocs validate [PATH ...] [--kubernetes-version V ...] [--crd-dir DIR ...]
+                   [--output text|json|junit|github]
+
+No PATH means every snippet of the site (`kdocs.catalog.snippet_files`).  Versions
+default to the project's ``kubernetes-versions`` setting, CRD folders to its
+``crd-dirs`` plus any ``--crd-dir``.  Returns the Report's exit code (0/1/2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kdocs.output import FORMATS, get_output
+
+
+def add_validate_parser(
+    subparsers: Any, default_paths: Callable[[Any], list[Path]] | None = None
+) -> argparse.ArgumentParser:
+    """Add `validate` to an argparse subparsers object; `args.run(args, settings)` runs it."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="strict offline schema validation of YAML files or folders",
+        description="Validate Kubernetes YAML against the schemas of every Kubernetes "
+        "version in the matrix (custom resources against their CRDs), offline.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders (default: every snippet of the site)",
+    )
+    parser.add_argument(
+        "--kubernetes-version",
+        "-k",
+        action="append",
+        dest="versions",
+        metavar="V",
+        help="Kubernetes minor to validate for, like 1.31; repeat for several "
+        "(default: the project's kubernetes-versions, else 1.30 to the newest shipped)",
+    )
+    parser.add_argument(
+        "--crd-dir",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="folder of CRD files, in addition to the project's crd-dirs",
+    )
+    parser.add_argument(
+        "--output", "-o", choices=FORMATS, default="text", help="report format (default: text)"
+    )
+    parser.set_defaults(run=run_validate, default_paths=default_paths)
+    return parser
+
+
+def _snippets(settings: Any) -> list[Path]:
+    from kdocs.catalog import snippet_files
+
+    return snippet_files(settings)
+
+
+def _shown(path: Path) -> Path:
+    """Paths under the working folder are shown relative to it, as a user typed them."""
+    try:
+        return Path(os.path.relpath(path)) if path.is_absolute() else path
+    except ValueError:
+        return path
+
+
+def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
+    """Validate, print the report to stdout in the chosen format, return the exit code."""
+    from kdocs.schema.api import validate_paths
+
+    paths = list(args.paths)
+    if not paths:
+        finder = getattr(args, "default_paths", None) or _snippets
+        paths = [_shown(p) for p in finder(settings)]
+    versions = args.versions or (list(settings.kubernetes_versions) if settings else None)
+    crd_dirs = [*(settings.crd_dirs if settings else ()), *args.crd_dir]
+    crd_dirs = [d for d in crd_dirs if d.is_dir() or d in args.crd_dir]
+    report = validate_paths(paths, versions, crd_dirs)
+    get_output(args.output).write(report, sys.stdout)
+    return report.exit_code
