@@ -1,0 +1,385 @@
+"""The kwok provider: a real control plane (etcd, kube-apiserver, controller manager,
+scheduler) with KWOK fake nodes, as local processes, with nothing downloaded.
+
+Scheduling, taints, tolerations, affinity, admission and preemption are the
+real Kubernetes code, so a guide's scheduling claims are proven for real, in
+seconds and without Docker; only the kubelets are simulated.
+
+State: kwokctl runs with KWOK_WORKDIR=<cache>/kwok (<cache> is $KDOCS_CACHE or
+~/.cache/kdocs), so the cluster lives in <cache>/kwok/clusters/<name>/ and never
+mixes with the user's own ~/.kwok. Its kubeconfig is kubeconfig.yaml in that
+folder (context kwok-<name>); ~/.kube/config is never read or written. Which
+topology a cluster was built from is recorded in the ConfigMap
+kube-system/kdocs-topology, written last, so a half-built cluster is never reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.providers import (
+    Log,
+    cache_root,
+    cluster_nodes,
+    install_crds,
+    last_lines,
+    node_mismatch,
+    quiet,
+    run,
+    server_version,
+    wait_nodes_ready,
+    wait_service_account,
+)
+from kdocs.cluster.topology import NodeSpec, Topology, find_topology
+from kdocs.config import Settings
+
+BUILD_SCRIPT = Path("clusters/build/build-binaries.sh")
+BINARIES = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "etcd",
+    "kwok",
+)
+# kwokctl starts each component from <cluster>/bin/<component> (a link into the
+# binaries folder) and writes <cluster>/pids/<component>.pid.
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok-controller",
+)
+STATE_CONFIGMAP = "kdocs-topology"
+
+
+class KwokProvider:
+    """Creates, reuses and removes the kwokctl cluster `cluster_name`."""
+
+    name = "kwok"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cluster_name: str = "kdocs",
+        workdir: Path | None = None,
+        log: Log = quiet,
+        show_build_progress: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.cluster_name = cluster_name
+        self.workdir = (workdir or cache_root() / "kwok").resolve()
+        self.cluster_dir = self.workdir / "clusters" / cluster_name
+        self.kubeconfig = self.cluster_dir / "kubeconfig.yaml"
+        self.context = f"kwok-{cluster_name}"
+        self.log = log
+        self.show_build_progress = show_build_progress
+        self._bin_dir: Path | None = None
+
+    # -- the Provider protocol ---------------------------------------------
+
+    def up(self, topology_name: str) -> Cluster:
+        """Reuse the running cluster if it is healthy and of this topology, else build it anew."""
+        topology = find_topology(self.settings.clusters_dir, topology_name)
+        bin_dir = self.binaries()
+        with self._lock():
+            cluster, reason = self._inspect(topology)
+            if cluster is not None:
+                self.log(f"reusing running cluster {self.cluster_name} ({topology.name})")
+                install_crds(cluster, self.settings.crd_dirs, self.log)
+                return cluster
+            if self.cluster_dir.exists() or self.processes():
+                self.log(f"recreating cluster {self.cluster_name}: {reason}")
+                self._destroy()
+            try:
+                return self._create(topology, bin_dir)
+            except BaseException:
+                self._destroy()  # never leave a half-built cluster or its processes behind
+                raise
+
+    def current(self) -> Cluster | None:
+        """The running cluster when it is healthy (whatever its topology), else None."""
+        if not self.cluster_dir.exists():
+            return None
+        cluster, _ = self._inspect(None)
+        return cluster
+
+    def down(self) -> None:
+        """Delete the cluster: kwokctl first, then any process or file it left behind."""
+        with self._lock():
+            self._destroy()
+
+    # -- what the tests and the CLI look at --------------------------------
+
+    def binaries(self) -> Path:
+        """The folder of pinned binaries, built by clusters/build/build-binaries.sh on first use."""
+        if self._bin_dir is not None:
+            return self._bin_dir
+        script = self.settings.root / BUILD_SCRIPT
+        if not script.is_file():
+            raise ClusterUnavailableError(str(script), "the binary build script is missing")
+        self.log("getting the control plane binaries (the first build takes 20-40 minutes)")
+        done = run(
+            ["bash", script], what="clusters/build/build-binaries.sh",
+            timeout=3 * 3600, check=False, stderr_to_terminal=self.show_build_progress,
+        )  # fmt: skip
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            reason = last_lines(done.stderr or "") if done.stderr else f"exit {done.returncode}"
+            raise ClusterUnavailableError(str(script), f"building the binaries failed: {reason}")
+        bin_dir = Path(lines[-1].strip())
+        missing = [b for b in (*BINARIES, "kwokctl") if not os.access(bin_dir / b, os.X_OK)]
+        if missing:
+            raise ClusterUnavailableError(str(bin_dir), f"missing binaries: {', '.join(missing)}")
+        self._bin_dir = bin_dir
+        return bin_dir
+
+    def processes(self) -> list[int]:
+        """Pids of live processes that belong to this cluster (by command line or working dir)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            pid = int(entry.name) if entry.name.isdigit() else os.getpid()
+            if pid != os.getpid() and _alive(pid) and _uses(entry, self.cluster_dir):
+                found.append(pid)
+        return sorted(found)
+
+    # -- internals ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One up/down at a time per cluster (pytest-xdist workers share it)."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with open(self.workdir / f".{self.cluster_name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _env(self) -> dict[str, str]:
+        """kwokctl's environment: its own workdir, our kubectl, and a KUBECONFIG of its own."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KWOK_")}
+        bin_dir = self.binaries()
+        versions = manifest_versions(bin_dir)
+        env.update(
+            KWOK_WORKDIR=str(self.workdir),
+            KWOK_KUBECTL_BINARY=str(bin_dir / "kubectl"),
+            # kwokctl must never edit ~/.kube/config: create gets --kubeconfig '', delete
+            # (which refuses '') this private file, as does anything reading $KUBECONFIG.
+            KUBECONFIG=str(self.workdir / "kwokctl-kubeconfig.yaml"),
+        )
+        if "kubernetes" in versions:
+            env["KWOK_KUBE_VERSION"] = versions["kubernetes"]
+        if "etcd" in versions:
+            env["KWOK_ETCD_VERSION"] = versions["etcd"].removeprefix("v")
+        return env
+
+    def _cluster(self, topology: str, node_names: tuple[str, ...]) -> Cluster:
+        draft = Cluster(
+            provider=self.name, kubeconfig=self.kubeconfig, context=self.context,
+            kubernetes_version="", kubectl_binary=self.binaries() / "kubectl",
+            topology=topology, node_names=node_names,
+        )  # fmt: skip
+        return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
+
+    def _create(self, topology: Topology, bin_dir: Path) -> Cluster:
+        started = time.monotonic()
+        self.log(f"creating kwok cluster {self.cluster_name} in {self.cluster_dir}")
+        run(
+            [
+                bin_dir / "kwokctl", "create", "cluster", "--name", self.cluster_name,
+                "--runtime", "binary", "--kubeconfig", "", "--wait", "2m",
+                "--kube-authorization=true", "--kube-admission=true",
+                f"--etcd-binary={bin_dir / 'etcd'}",
+                f"--kube-apiserver-binary={bin_dir / 'kube-apiserver'}",
+                f"--kube-controller-manager-binary={bin_dir / 'kube-controller-manager'}",
+                f"--kube-scheduler-binary={bin_dir / 'kube-scheduler'}",
+                f"--kwok-controller-binary={bin_dir / 'kwok'}",
+            ],
+            what="kwokctl create cluster", timeout=300, env=self._env(),
+        )  # fmt: skip
+        self.log(f"control plane up in {time.monotonic() - started:.1f}s; adding nodes")
+        names = tuple(node.name for node in topology.nodes)
+        cluster = self._cluster(topology.name, names)
+        nodes = {
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [fake_node(n) for n in topology.nodes],
+        }
+        done = cluster.kubectl("create", "-f", "-", input=json.dumps(nodes), timeout=60)
+        if done.returncode != 0:
+            raise ClusterUnavailableError(
+                None, f"creating the nodes failed: {last_lines(done.stderr)}"
+            )
+        wait_nodes_ready(cluster, names)
+        wait_service_account(cluster)
+        install_crds(cluster, self.settings.crd_dirs, self.log)
+        record = {"topology": topology.name, "digest": topology.digest, "binaries": bin_dir.name}
+        state = {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": STATE_CONFIGMAP, "namespace": "kube-system"}, "data": record,
+        }  # fmt: skip
+        cluster.kubectl("create", "-f", "-", input=json.dumps(state), check=True)
+        self.log(f"cluster {self.cluster_name} ready in {time.monotonic() - started:.1f}s")
+        return cluster
+
+    def _inspect(self, topology: Topology | None) -> tuple[Cluster | None, str]:
+        """The cluster if it is whole and (when given) of `topology`, else why it is not."""
+        if not self.cluster_dir.is_dir():
+            return None, "it does not exist"
+        if not self.kubeconfig.is_file() or not (self.cluster_dir / "kwok.yaml").is_file():
+            return None, "its state folder is incomplete"
+        for component in COMPONENTS:
+            if not self._component_alive(component):
+                return None, f"{component} is not running"
+        try:
+            probe = self._cluster("", ())
+            found = probe.kubectl(
+                "get", "configmap", STATE_CONFIGMAP, "-n", "kube-system", "-o", "json", timeout=15
+            )
+            if found.returncode != 0:
+                return None, "it was never completed (no kube-system/kdocs-topology)"
+            record = json.loads(found.stdout).get("data") or {}
+        except (ClusterUnavailableError, ValueError) as error:
+            return None, f"its API server does not answer ({error})"
+        names = tuple(n.name for n in topology.nodes) if topology else ()
+        if topology is not None:
+            if record.get("digest") != topology.digest or record.get("topology") != topology.name:
+                return None, f"it was built from another topology ({record.get('topology')})"
+            if record.get("binaries") != self.binaries().name:
+                return None, "it runs other binaries"
+            mismatch = node_mismatch(topology, cluster_nodes(probe))
+            if mismatch:
+                return None, mismatch
+        elif record.get("topology"):
+            names = tuple(
+                n["metadata"]["name"] for n in cluster_nodes(probe)
+                if n["metadata"].get("annotations", {}).get("kwok.x-k8s.io/node") == "fake"
+            )  # fmt: skip
+        cluster = Cluster(**{**probe.__dict__, "topology": record.get("topology", ""),
+                             "node_names": names})  # fmt: skip
+        return cluster, "healthy"
+
+    def _component_alive(self, component: str) -> bool:
+        try:
+            pid = int((self.cluster_dir / "pids" / f"{component}.pid").read_text().strip())
+            exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
+        except (OSError, ValueError):
+            return False
+        # A recycled pid would run something else: the executable must be the component's.
+        return _alive(pid) and exe == os.path.realpath(self.cluster_dir / "bin" / component)
+
+    def _destroy(self) -> None:
+        """kwokctl delete, then kill whatever still runs from the cluster folder, then remove it."""
+        if self.cluster_dir.exists():
+            self.log(f"deleting kwok cluster {self.cluster_name}")
+            kwokctl = self._kwokctl_for_delete()
+            if kwokctl is not None:
+                done = run(
+                    [kwokctl, "delete", "cluster", "--name", self.cluster_name,
+                     "--kubeconfig", self._env()["KUBECONFIG"]],
+                    what="kwokctl delete cluster", timeout=120, env=self._env(), check=False,
+                )  # fmt: skip
+                if done.returncode != 0:
+                    self.log(
+                        f"kwokctl delete failed, cleaning up by hand: {last_lines(done.stderr)}"
+                    )
+        leftovers = self.processes()
+        if leftovers:
+            self.log(f"stopping {len(leftovers)} leftover process(es): {leftovers}")
+            stop_processes(leftovers)
+        shutil.rmtree(self.cluster_dir, ignore_errors=True)
+        still = self.processes()
+        if still or self.cluster_dir.exists():
+            raise ClusterUnavailableError(
+                str(self.cluster_dir), f"could not remove the cluster (processes left: {still})"
+            )
+
+    def _kwokctl_for_delete(self) -> Path | None:
+        try:
+            return self.binaries() / "kwokctl"
+        except ClusterUnavailableError:
+            return None  # without binaries, killing the processes by hand still works
+
+
+def fake_node(node: NodeSpec) -> dict[str, Any]:
+    """A Node object KWOK adopts (annotation kwok.x-k8s.io/node=fake) and keeps Ready."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": node.name,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": dict(node.labels),
+        },
+        "spec": {"taints": [t.as_kubernetes() for t in node.taints]},
+        "status": {
+            "allocatable": dict(node.allocatable),
+            "capacity": dict(node.capacity),
+            "phase": "Running",
+        },
+    }
+
+
+def manifest_versions(bin_dir: Path) -> dict[str, str]:
+    """Versions from the MANIFEST line "# versions: kubernetes v1.36.3, etcd v3.6.16, ..."."""
+    try:
+        text = (bin_dir / "MANIFEST").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        if line.startswith("# versions:"):
+            pairs = (item.split() for item in line.removeprefix("# versions:").split(","))
+            return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+    return {}
+
+
+def stop_processes(pids: list[int], grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds, and wait until they are gone."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            pids = [pid for pid in pids if _alive(pid)]
+            if not pids:
+                return
+            time.sleep(0.1)
+
+
+def _uses(proc: Path, folder: Path) -> bool:
+    """Whether process `proc` (a /proc entry) names `folder` in an argument or runs in it.
+
+    Path boundaries matter: the folder of cluster "kdocs" is a prefix of that of "kdocs-dev".
+    """
+    inside = re.compile(re.escape(str(folder)) + r"(/|$)")
+    try:
+        args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        if any(inside.match(arg.rpartition("=")[2]) for arg in args):
+            return True
+        cwd = os.readlink(proc / "cwd")
+    except OSError:
+        return False
+    return bool(inside.match(cwd))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -1,0 +1,264 @@
+"""Pick a provider by name, and the steps every provider shares once its API server answers.
+
+Whatever made the cluster (kwok fake nodes, kind containers, somebody's
+existing cluster), the guide's CRDs must be installed and Established and the
+API server must be able to take a Pod before a scenario starts; doing that in
+one place keeps the providers' clusters interchangeable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError, Provider
+from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, Topology
+from kdocs.config import Settings
+from kdocs.errors import Location, UnusableInputError
+
+PROVIDERS = ("kwok", "kind", "kubeconfig")
+DEFAULT_PROVIDER = "kwok"
+PROVIDER_ENV = "KDOCS_PROVIDER"
+
+Log = Callable[[str], None]
+
+
+def quiet(_message: str) -> None:
+    """The default log: providers say nothing unless asked."""
+
+
+def stderr_log(message: str) -> None:
+    """Progress lines for the CLI (stdout stays for results)."""
+    print(f"kdocs cluster: {message}", file=sys.stderr, flush=True)
+
+
+def cache_root() -> Path:
+    """Where kdocs keeps machine-wide state: the same root as clusters/build/build-binaries.sh."""
+    configured = os.environ.get("KDOCS_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kdocs"
+
+
+def default_provider_name() -> str:
+    """The provider of `KDOCS_PROVIDER`, kwok when unset (the one that needs no Docker)."""
+    return os.environ.get(PROVIDER_ENV, "").strip() or DEFAULT_PROVIDER
+
+
+def get_provider(name: str, settings: Settings, **options: Any) -> Provider:
+    """The provider called `name`, built with provider-specific `options` (unknown ones fail)."""
+    if name == "kwok":
+        from kdocs.cluster.kwok import KwokProvider
+
+        factory: Callable[..., Provider] = KwokProvider
+    elif name == "kind":
+        from kdocs.cluster.kind import KindProvider
+
+        factory = KindProvider
+    elif name == "kubeconfig":
+        from kdocs.cluster.kubeconfig import KubeconfigProvider
+
+        factory = KubeconfigProvider
+    else:
+        raise UnusableInputError(
+            None, f"unknown cluster provider {name!r} (choose one of {', '.join(PROVIDERS)})"
+        )
+    try:
+        return factory(settings, **options)
+    except TypeError as error:
+        raise UnusableInputError(None, f"provider {name}: {error}") from None
+
+
+def run(
+    command: Sequence[str | Path],
+    *,
+    what: str,
+    timeout: float = 120.0,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    check: bool = True,
+    stderr_to_terminal: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool; a missing binary, a timeout or (with check) a failure: ClusterUnavailableError.
+
+    `stderr_to_terminal` lets a long build show its progress instead of capturing it.
+    """
+    try:
+        done = subprocess.run(
+            [str(part) for part in command],
+            input=input,
+            stdout=subprocess.PIPE,
+            stderr=None if stderr_to_terminal else subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise ClusterUnavailableError(None, f"{what}: no answer within {timeout:.0f}s") from None
+    except OSError as error:
+        raise ClusterUnavailableError(None, f"{what}: cannot run {command[0]}: {error}") from None
+    if check and done.returncode != 0:
+        output = last_lines(done.stderr or done.stdout or "")
+        raise ClusterUnavailableError(None, f"{what} failed: {output}")
+    return done
+
+
+def last_lines(text: str, count: int = 3) -> str:
+    """The end of a tool's output, on one line: where the reason usually is."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "no output"
+
+
+def crd_documents(crd_dirs: Iterable[Path]) -> list[dict[str, Any]]:
+    """Every CustomResourceDefinition in `crd_dirs` (*.yaml, *.yml); missing dirs hold none."""
+    crds: list[dict[str, Any]] = []
+    for folder in crd_dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            try:
+                documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            except yaml.YAMLError as error:
+                mark = getattr(error, "problem_mark", None)
+                where = Location(str(path), mark.line + 1, mark.column + 1) if mark else str(path)
+                raise UnusableInputError(where, f"invalid YAML in CRD file: {error}") from None
+            except (OSError, UnicodeDecodeError) as error:
+                raise UnusableInputError(str(path), f"cannot read CRD file: {error}") from None
+            for document in documents:
+                if (
+                    isinstance(document, dict)
+                    and document.get("kind") == "CustomResourceDefinition"
+                ):
+                    name = (document.get("metadata") or {}).get("name")
+                    if not isinstance(name, str) or not name:
+                        raise UnusableInputError(
+                            str(path), "a CustomResourceDefinition has no name"
+                        )
+                    crds.append(document)
+    return crds
+
+
+def install_crds(cluster: Cluster, crd_dirs: Iterable[Path], log: Log = quiet) -> list[str]:
+    """Apply every CRD and wait until Established.
+
+    Server-side apply: big CRDs (Karpenter's) exceed the client-side annotation limit.
+    """
+    crds = crd_documents(crd_dirs)
+    if not crds:
+        log("no CRDs to install")
+        return []
+    names = [crd["metadata"]["name"] for crd in crds]
+    manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": crds})
+    done = cluster.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=kdocs", "-f", "-",
+        input=manifest, timeout=120,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ClusterUnavailableError(None, f"installing CRDs failed: {last_lines(done.stderr)}")
+    done = cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s",
+        *[f"customresourcedefinition/{name}" for name in names], timeout=90,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ClusterUnavailableError(None, f"CRDs not Established: {last_lines(done.stderr)}")
+    log(f"CRDs installed and Established: {', '.join(names)}")
+    return names
+
+
+def server_version(cluster: Cluster) -> str:
+    """gitVersion from the API server's /version (what the cluster really runs)."""
+    done = cluster.kubectl("get", "--raw", "/version", timeout=20, check=True)
+    try:
+        return str(json.loads(done.stdout)["gitVersion"])
+    except (ValueError, KeyError, TypeError):
+        raise ClusterUnavailableError(
+            None, f"unexpected /version answer: {done.stdout[:80]!r}"
+        ) from None
+
+
+def wait_nodes_ready(cluster: Cluster, names: Sequence[str], timeout: float = 120.0) -> None:
+    """Block until every node in `names` reports Ready."""
+    done = cluster.kubectl(
+        "wait", "--for=condition=Ready", f"--timeout={int(timeout)}s",
+        *[f"node/{name}" for name in names], timeout=timeout + 30,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ClusterUnavailableError(None, f"nodes not Ready: {last_lines(done.stderr)}")
+
+
+def wait_service_account(
+    cluster: Cluster, namespace: str = "default", timeout: float = 60.0
+) -> None:
+    """Pods are refused until the controller manager has made the namespace's `default` account."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = cluster.kubectl("get", "serviceaccount", "default", "-n", namespace, "-o", "name")
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise ClusterUnavailableError(
+                None, f"no default service account in {namespace}: {last_lines(done.stderr)}"
+            )
+        time.sleep(0.5)
+
+
+def cluster_nodes(cluster: Cluster) -> list[dict[str, Any]]:
+    """The cluster's Node objects, as JSON."""
+    done = cluster.kubectl("get", "nodes", "-o", "json", timeout=30, check=True)
+    try:
+        return list(json.loads(done.stdout)["items"])
+    except (ValueError, KeyError, TypeError):
+        raise ClusterUnavailableError(None, "unexpected answer to kubectl get nodes") from None
+
+
+def node_mismatch(
+    topology: Topology, nodes: list[dict[str, Any]], ignore_labels: Iterable[str] = ()
+) -> str | None:
+    """Why the cluster's nodes are no longer the topology's (a scenario may have changed them).
+
+    Nodes are matched by their kdocs/node label; `ignore_labels` are labels the
+    provider cannot control (kind's kubelets set hostname, os and arch).
+    """
+    ignored = set(ignore_labels)
+    by_topology = {}
+    for node in nodes:
+        label = (node["metadata"].get("labels") or {}).get(TOPOLOGY_NODE_LABEL)
+        if label:
+            by_topology[label] = node
+    for spec in topology.nodes:
+        node = by_topology.get(spec.name)
+        if node is None:
+            return f"node {spec.name} is missing"
+        labels = node["metadata"].get("labels") or {}
+        changed = sorted(
+            k for k, v in spec.labels.items() if k not in ignored and labels.get(k) != v
+        )
+        if changed:
+            return f"node {spec.name} has other values for {', '.join(changed)}"
+        taints = {
+            (t["key"], t.get("value", ""), t["effect"])
+            for t in (node.get("spec") or {}).get("taints") or []
+            if not t["key"].startswith("node.kubernetes.io/")  # set and lifted by the control plane
+        }
+        if taints != {(t.key, t.value, t.effect) for t in spec.taints}:
+            return f"node {spec.name} has other taints"
+    return None
+
+
+def find_kubectl(explicit: str | None = None) -> Path:
+    """kubectl for clusters kdocs did not build: `explicit`, else $KDOCS_KUBECTL, else PATH."""
+    wanted = explicit or os.environ.get("KDOCS_KUBECTL") or "kubectl"
+    found = shutil.which(wanted)
+    if found is None:
+        raise ClusterUnavailableError(
+            None, f"kubectl not found ({wanted}); install it or set KDOCS_KUBECTL"
+        )
+    return Path(found)
