@@ -1,0 +1,247 @@
+"""kdocs.manifest: values as kubectl reads them, a position for every node, and limits."""
+
+from __future__ import annotations
+
+import textwrap
+import tracemalloc
+
+import pytest
+
+from kdocs.errors import ExitCode, InvalidInputError, KdocsError, UnusableInputError
+from kdocs.manifest import DEFAULT_LIMITS, Limits, MiB, load_documents, parse_manifests
+
+
+def parse(text: str | bytes, limits: Limits = DEFAULT_LIMITS):
+    data = textwrap.dedent(text).encode() if isinstance(text, str) else text
+    return parse_manifests(data, "f.yaml", limits)
+
+
+def only_error(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> KdocsError:
+    result = parse(text, limits)
+    assert len(result.errors) == 1, result.errors
+    error = result.errors[0]
+    assert "\n" not in str(error)
+    return error
+
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+
+
+def test_scalars_are_read_as_kubectl_reads_them() -> None:
+    (doc,) = parse(
+        CM + "data:\n  b1: yes\n  b2: off\n  hex: 0x1F\n  octal: 0o17\n  old_octal: 017\n"
+        "  port_pair: 8080:80\n  date: 2024-01-01\n  float: 1.5\n  exp: 1e3\n"
+        "  null1: ~\n  quoted: '42'\n  big: 123456789012345678901234567890\n"
+    ).documents
+    assert doc.obj["data"] == {
+        "b1": True,
+        "b2": False,
+        "hex": 31,
+        "octal": 15,
+        "old_octal": 15,
+        "port_pair": "8080:80",  # YAML 1.1 sexagesimal in PyYAML, a string for kubectl
+        "date": "2024-01-01",
+        "float": 1.5,
+        "exp": 1000.0,
+        "null1": None,
+        "quoted": "42",
+        "big": 123456789012345678901234567890,
+    }
+
+
+def test_every_key_and_value_has_its_line_and_column() -> None:
+    (doc,) = parse(
+        """\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: p
+        spec:
+          containers:
+            - name: a
+              image: nginx
+              args: [x, "y"]
+        """
+    ).documents
+    path = ("spec", "containers", 0, "image")
+    assert (doc.location(path).line, doc.location(path).col) == (8, 14)
+    assert (doc.location(path, key=True).line, doc.location(path, key=True).col) == (8, 7)
+    assert str(doc.location(("spec", "containers", 0, "args", 1))) == "f.yaml:9:17"
+    assert str(doc.location(("spec", "containers", 0))) == "f.yaml:7:7"
+    # a path that does not exist resolves to its nearest existing ancestor
+    assert str(doc.location(("spec", "containers", 0, "nope", 3))) == "f.yaml:7:7"
+    assert doc.lines == (1, 9) and doc.name == "p" and doc.kind == "Pod"
+
+
+def test_anchors_aliases_and_merge_keys_resolve_to_where_the_text_is() -> None:
+    (doc,) = parse(
+        """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          <<: &base {name: base, namespace: ns}
+          name: over
+        data:
+          a: &v hello
+          b: *v
+        """
+    ).documents
+    assert doc.obj["metadata"] == {"name": "over", "namespace": "ns"}
+    assert doc.obj["data"] == {"a": "hello", "b": "hello"}
+    assert str(doc.location(("metadata", "namespace"))) == "f.yaml:4:37"
+    assert str(doc.location(("metadata", "namespace"), key=True)) == "f.yaml:4:26"
+    assert str(doc.location(("metadata", "name"))) == "f.yaml:5:9"  # explicit key wins
+    assert str(doc.location(("data", "b"))) == "f.yaml:8:6"  # the alias itself
+
+
+def test_list_kinds_are_expanded_into_their_items() -> None:
+    docs = parse(
+        """\
+        apiVersion: v1
+        kind: List
+        items:
+          - apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: one}
+          - apiVersion: v1
+            kind: Secret
+            metadata: {name: two}
+        """
+    ).documents
+    assert [(d.kind, d.name, d.prefix) for d in docs] == [
+        ("ConfigMap", "one", ("items", 0)),
+        ("Secret", "two", ("items", 1)),
+    ]
+    assert str(docs[1].location(("kind",))) == "f.yaml:8:11"
+
+
+@pytest.mark.parametrize("empty", ["", "---\n", "# only a comment\n", "---\n---\n", "--- null\n"])
+def test_empty_documents_are_skipped(empty: str) -> None:
+    result = parse(empty + "---\n" + CM + "---\n" + empty)
+    assert [d.kind for d in result.documents] == ["ConfigMap"] and not result.errors
+
+
+BAD = [
+    # (input, exit code, location, words in the reason)
+    ("a: [1,\nb: 2\n", 1, "f.yaml:3:1", "invalid YAML"),
+    ("apiVersion: v1\nkind: X\nmetadata:\n\tname: x\n", 1, "f.yaml:4:1", "tab character"),
+    (CM + "data:\n  a: 1\n  a: 2\n", 1, "f.yaml:6:3", "duplicate key 'a' (first at line 5)"),
+    ("just a string\n", 1, "f.yaml:1:1", "document 1 is a scalar"),
+    ("- a\n- b\n", 1, "f.yaml:1:1", "document 1 is a list"),
+    ("kind: ConfigMap\nmetadata: {}\n", 1, "f.yaml:1:1", "missing apiVersion"),
+    ("apiVersion: v1\nmetadata: {}\n", 1, "f.yaml:1:1", "missing kind"),
+    ("apiVersion: v1\nkind: 3\n", 1, "f.yaml:2:7", "kind must be a non-empty string"),
+    (CM + "data: {a: *nope}\n", 1, "f.yaml:4:11", "unknown alias *nope"),
+    (CM + "data: {a: .inf}\n", 1, "f.yaml:4:11", "infinity or NaN"),
+    (CM + "data: {a: !custom x}\n", 1, "f.yaml:4:11", "unsupported YAML tag !custom"),
+    (CM + "? [a]\n: b\n", 1, "f.yaml:4:3", "mapping key must be a string"),
+    (CM + "data: {a: \x07}\n", 1, "f.yaml:4:11", "control characters"),
+    (b"apiVersion: v1\nkind: \xff\n", 2, "f.yaml:2:7", "not UTF-8"),
+    (b"apiVersion: v1\n\x00", 2, "f.yaml:2:1", "binary file"),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "where", "words"), BAD)
+def test_each_bad_input_is_one_line_with_position_and_exit_code(
+    text: str | bytes, code: int, where: str, words: str
+) -> None:
+    error = only_error(text if isinstance(text, bytes) else text.encode())
+    assert int(error.exit_code) == code
+    assert str(error.location) == where
+    assert words in error.reason
+
+
+def test_a_later_broken_document_keeps_the_earlier_ones() -> None:
+    result = parse(CM + "---\n" + CM + "data:\n  x: 1\n  x: 2\n")
+    assert len(result.documents) == 1
+    assert [str(e) for e in result.errors] == ["f.yaml:10:3: duplicate key 'x' (first at line 9)"]
+
+
+def test_a_syntax_error_stops_the_file_but_keeps_what_came_before() -> None:
+    result = parse(CM + "---\n" + CM + "data: [\n")
+    assert len(result.documents) == 1
+    assert len(result.errors) == 1 and "invalid YAML" in result.errors[0].reason
+
+
+def test_load_documents_raises_the_first_problem(tmp_path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("- 1\n")
+    with pytest.raises(InvalidInputError, match="is a list"):
+        load_documents(path)
+    with pytest.raises(UnusableInputError, match="cannot read file"):
+        load_documents(tmp_path / "missing.yaml")
+
+
+# --- limits: each at its edge (accepted) and one past it (refused, exit 2) ----------
+
+
+def _deep(levels: int) -> str:
+    """A document whose deepest node has a JSON path of exactly `levels` parts."""
+    return CM + "data:" + " [" * (levels - 1) + " x" + "]" * (levels - 1) + "\n"
+
+
+def test_size_limit_default_is_5_mib(tmp_path) -> None:
+    path = tmp_path / "big.yaml"
+    filler = "# " + "x" * (5 * MiB - len(CM) - 3) + "\n"
+    path.write_text(filler + CM)
+    assert path.stat().st_size == 5 * MiB
+    assert len(load_documents(path)) == 1
+    path.write_text(filler + CM + "\n")
+    with pytest.raises(UnusableInputError, match="over the 5242880-byte limit") as caught:
+        load_documents(path)
+    assert caught.value.exit_code == ExitCode.UNUSABLE
+
+
+def test_depth_limit_default_is_100() -> None:
+    assert len(parse(_deep(100)).documents) == 1
+    error = only_error(_deep(101))
+    assert error.exit_code == ExitCode.UNUSABLE and "deeper than 100" in error.reason
+
+
+def test_very_deep_nesting_is_refused_without_crashing() -> None:
+    error = only_error(("[" * 1_000_000).encode())
+    assert error.exit_code == ExitCode.UNUSABLE and "limit max_depth" in error.reason
+
+
+def test_document_limit_default_is_1000() -> None:
+    assert len(parse("---\n".join([CM] * 1000)).documents) == 1000
+    error = only_error("---\n".join([CM] * 1001))
+    assert error.exit_code == ExitCode.UNUSABLE and "more than 1000 YAML documents" in error.reason
+    assert error.location.line == 4000  # the --- that starts document 1001
+
+
+def test_node_limit() -> None:
+    # CM is 9 nodes: the root mapping, 3 keys, 2 values, the metadata mapping, its key, value
+    limits = Limits(max_nodes=9)
+    assert len(parse(CM, limits).documents) == 1
+    error = only_error(CM + "x: 1\n", limits)
+    assert error.exit_code == ExitCode.UNUSABLE and "limit max_nodes" in error.reason
+
+
+def _aliases(count: int) -> str:
+    """A document whose aliases bring in exactly `count` nodes (1 + 9 per alias of [9 x])."""
+    anchor = "&a [" + ", ".join(["x"] * 9) + "]"
+    assert count % 10 == 0
+    return CM + f"a: {anchor}\nb: [" + ", ".join(["*a"] * (count // 10)) + "]\n"
+
+
+def test_alias_expansion_limit_default_is_10000() -> None:
+    assert len(parse(_aliases(10_000)).documents) == 1
+    error = only_error(_aliases(10_010))
+    assert error.exit_code == ExitCode.UNUSABLE and "more than 10000 nodes" in error.reason
+
+
+def test_a_billion_laughs_stops_at_the_limit_with_bounded_memory() -> None:
+    levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for prev, name in zip("abcdefghi", "bcdefghij", strict=False):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    bomb = CM + "data:\n" + "".join(f"  {line}\n" for line in levels)
+    tracemalloc.start()
+    try:
+        error = only_error(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.exit_code == ExitCode.UNUSABLE and "max_alias_nodes" in error.reason
+    assert str(error.location).startswith("f.yaml:")
+    assert peak < 20 * MiB  # 10^9 nodes if expanded; the limit stops it at 10^4
