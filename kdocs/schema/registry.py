@@ -114,7 +114,10 @@ class SchemaRegistry:
         self.crd_schemas = dict(crd_schemas or {})
         self._validators: dict[tuple[str, GVK], jsonschema_rs.Validator | None] = {}
         self._registries: dict[Path, jsonschema_rs.Registry | None] = {}
-        self._documents: dict[str, dict[str, Any]] = {}  # schema documents by $id
+        # schema documents by (k8s version, $id): every version's _definitions.json has the
+        # same $id, so the version tells which one an error's location is in
+        self._documents: dict[tuple[str, str], dict[str, Any]] = {}
+        self._definitions: dict[Path, tuple[str, dict[str, Any]]] = {}
 
     def validator(self, k8s_version: str, gvk: GVK) -> jsonschema_rs.Validator | None:
         """The compiled schema of `gvk` in `k8s_version`; None when there is none."""
@@ -123,12 +126,12 @@ class SchemaRegistry:
             self._validators[key] = self._compile(k8s_version, gvk)
         return self._validators[key]
 
-    def subschema(self, location: str | None) -> dict[str, Any] | None:
+    def subschema(self, k8s_version: str, location: str | None) -> dict[str, Any] | None:
         """The schema object holding the keyword at an error's absolute location."""
         if not location or "#" not in location:
             return None
         uri, _, pointer = location.partition("#")
-        node: Any = self._documents.get(uri)
+        node: Any = self._documents.get((k8s_version, uri))
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
         for part in parts[:-1]:  # the last part is the keyword itself
             if isinstance(node, dict):
@@ -147,25 +150,30 @@ class SchemaRegistry:
             schema = self._read(path)
             if not _names(schema, gvk):
                 continue
-            return self._build(schema, self._registry(path.parent), path)
+            registry = self._registry(path.parent, k8s_version)
+            return self._build(k8s_version, schema, registry, path)
         crd = self.crd_schemas.get(gvk)
         if crd is None:
             return None
-        registry = self._registry(self._default_dir(k8s_version))
-        return self._build(crd, registry, Path(crd.get("$id", str(gvk))))
+        registry = self._registry(self._default_dir(k8s_version), k8s_version)
+        return self._build(k8s_version, crd, registry, Path(crd.get("$id", str(gvk))))
 
     def _build(
-        self, schema: dict[str, Any], registry: jsonschema_rs.Registry | None, origin: Path
+        self,
+        k8s_version: str,
+        schema: dict[str, Any],
+        registry: jsonschema_rs.Registry | None,
+        origin: Path,
     ) -> jsonschema_rs.Validator:
         if isinstance(schema.get("$id"), str):
-            self._documents[schema["$id"]] = schema
+            self._documents[(k8s_version, schema["$id"])] = schema
         try:
             return jsonschema_rs.validator_for(schema, registry=registry, retriever=_no_network)
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as err:
             reason = " ".join(str(err).split())[:300]
             raise UnusableInputError(str(origin), f"unusable schema: {reason}") from None
 
-    def _registry(self, folder: Path) -> jsonschema_rs.Registry | None:
+    def _registry(self, folder: Path, k8s_version: str) -> jsonschema_rs.Registry | None:
         """The shared definitions next to a schema (kubernetes-validate's layout)."""
         if folder not in self._registries:
             definitions = folder / DEFINITIONS
@@ -173,9 +181,12 @@ class SchemaRegistry:
             if definitions.is_file():
                 document = self._read(definitions)
                 uri = document.get("$id", definitions.as_uri())
-                self._documents[uri] = document
+                self._definitions[folder] = (uri, document)
                 registry = jsonschema_rs.Registry([(uri, document)])
             self._registries[folder] = registry
+        if folder in self._definitions:
+            uri, document = self._definitions[folder]
+            self._documents[(k8s_version, uri)] = document
         return self._registries[folder]
 
     @staticmethod

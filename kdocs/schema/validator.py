@@ -129,7 +129,7 @@ class Validator:
                 continue
             if compiled.is_valid(document.obj):
                 continue
-            for location, path, reason in self._errors(compiled, document):
+            for location, path, reason in self._errors(version, compiled, document):
                 found.setdefault((location, path, reason), []).append(version)
         result = DocumentResult(Resource.of(document), self.versions)
         for (location, path, reason), versions in found.items():
@@ -152,14 +152,14 @@ class Validator:
         return row
 
     def _errors(
-        self, compiled: jsonschema_rs.Validator, document: Document
+        self, version: str, compiled: jsonschema_rs.Validator, document: Document
     ) -> list[tuple[Location, str, str]]:
         out = []
         for error in compiled.iter_errors(document.obj):
             path: JsonPath = tuple(error.instance_path)
             name = error.kind.name
             if name == "additionalProperties":
-                allowed = self._allowed(error)
+                allowed = self._allowed(version, error)
                 for key in error.kind.unexpected:
                     reason = f"unknown field {key!r}" + _suggest(key, allowed)
                     where = document.location(path + (key,), key=True)
@@ -172,13 +172,14 @@ class Validator:
             out.append((document.location(path), json_path(path), _reason(error)))
         return out
 
-    def _allowed(self, error: jsonschema_rs.ValidationError) -> list[str]:
-        schema = self.registry.subschema(error.absolute_keyword_location)
+    def _allowed(self, version: str, error: jsonschema_rs.ValidationError) -> list[str]:
+        schema = self.registry.subschema(version, error.absolute_keyword_location)
         properties = schema.get("properties") if schema else None
         return list(properties) if isinstance(properties, dict) else []
 
 
 def _suggest(key: str, allowed: list[str]) -> str:
+    allowed = [a for a in allowed if a != key]
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
     if not close:
         lowered = {a.lower(): a for a in allowed}
