@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.providers import (
     Log,
@@ -43,6 +45,7 @@ from kdocs.cluster.providers import (
 )
 from kdocs.cluster.topology import NodeSpec, Topology, find_topology
 from kdocs.config import Settings
+from kdocs.errors import UnusableInputError
 
 BUILD_SCRIPT = Path("clusters/build/build-binaries.sh")
 BINARIES = (
@@ -131,7 +134,6 @@ class KwokProvider:
         script = self.settings.root / BUILD_SCRIPT
         if not script.is_file():
             raise ClusterUnavailableError(str(script), "the binary build script is missing")
-        self.log("getting the control plane binaries (the first build takes 20-40 minutes)")
         done = run(
             ["bash", script], what="clusters/build/build-binaries.sh",
             timeout=3 * 3600, check=False, stderr_to_terminal=self.show_build_progress,
@@ -240,8 +242,11 @@ class KwokProvider:
         """The cluster if it is whole and (when given) of `topology`, else why it is not."""
         if not self.cluster_dir.is_dir():
             return None, "it does not exist"
-        if not self.kubeconfig.is_file() or not (self.cluster_dir / "kwok.yaml").is_file():
-            return None, "its state folder is incomplete"
+        try:  # kwokctl needs its config to stop the cluster; a broken one means start over
+            list(yaml.safe_load_all((self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")))
+            yaml.safe_load(self.kubeconfig.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None, "its state folder is incomplete or corrupt"
         for component in COMPONENTS:
             if not self._component_alive(component):
                 return None, f"{component} is not running"
@@ -265,10 +270,20 @@ class KwokProvider:
             if mismatch:
                 return None, mismatch
         elif record.get("topology"):
-            names = tuple(
+            fake = [
                 n["metadata"]["name"] for n in cluster_nodes(probe)
                 if n["metadata"].get("annotations", {}).get("kwok.x-k8s.io/node") == "fake"
-            )  # fmt: skip
+            ]  # fmt: skip
+            try:  # in the topology's order when its file is still there
+                order = [
+                    n.name
+                    for n in find_topology(self.settings.clusters_dir, record["topology"]).nodes
+                ]
+            except UnusableInputError:
+                order = []
+            names = tuple(
+                sorted(fake, key=lambda n: (order.index(n) if n in order else len(order), n))
+            )
         cluster = Cluster(**{**probe.__dict__, "topology": record.get("topology", ""),
                              "node_names": names})  # fmt: skip
         return cluster, "healthy"
@@ -347,7 +362,7 @@ def manifest_versions(bin_dir: Path) -> dict[str, str]:
     return {}
 
 
-def stop_processes(pids: list[int], grace: float = 10.0) -> None:
+def stop_processes(pids: list[int], grace: float = 3.0) -> None:
     """SIGTERM, then SIGKILL after `grace` seconds, and wait until they are gone."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
