@@ -1,0 +1,314 @@
+"""The kind provider: the topology as real kubelets in Docker containers (CI, Docker users).
+
+kind cannot name its nodes, so each worker carries the topology's name in the
+label kdocs/node (kind calls it kdocs-worker, kdocs-worker2, ...), plus the
+topology's labels (kind's `labels`) and taints (kubeadm JoinConfiguration
+nodeRegistration.taints). Real kubelets report the host's resources; to stage
+contention the generated config reserves the difference (kubelet
+--system-reserved) so allocatable is close to the topology's. Labels in the
+kubernetes.io / k8s.io namespaces that a kubelet may not set on itself are
+refused up front, since kind would otherwise fail late and obscurely.
+
+The kubeconfig is private (<cache>/kind/<name>/kubeconfig.yaml, context
+kind-<name>); ~/.kube/config is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.providers import (
+    Log,
+    cache_root,
+    cluster_nodes,
+    find_kubectl,
+    install_crds,
+    last_lines,
+    node_mismatch,
+    quiet,
+    run,
+    server_version,
+    wait_nodes_ready,
+    wait_service_account,
+)
+from kdocs.cluster.topology import (
+    HOSTNAME_LABEL,
+    TOPOLOGY_NODE_LABEL,
+    NodeSpec,
+    Topology,
+    find_topology,
+)
+from kdocs.config import Settings
+
+STATE_CONFIGMAP = "kdocs-topology"
+# The kubelet sets these itself, truthfully: hostname is kind's node name, os/arch the host's.
+KUBELET_OWN_LABELS = (HOSTNAME_LABEL, "kubernetes.io/os", "kubernetes.io/arch")
+# What a kubelet may put on its own Node in the kubernetes.io / k8s.io namespaces
+# (NodeRestriction; the kubelet refuses to start with any other such --node-labels).
+KUBELET_ALLOWED_LABELS = frozenset(
+    {
+        "kubernetes.io/hostname",
+        "kubernetes.io/os",
+        "kubernetes.io/arch",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/arch",
+        "beta.kubernetes.io/instance-type",
+        "node.kubernetes.io/instance-type",
+        "failure-domain.beta.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+    }
+)
+KUBELET_ALLOWED_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+
+
+@dataclass(frozen=True)
+class HostCapacity:
+    """What every kind node's kubelet will see: the Docker host's CPUs and memory."""
+
+    cpu_millis: int
+    memory_bytes: int
+
+    @classmethod
+    def of_this_machine(cls) -> HostCapacity | None:
+        """The local host's capacity, or None where /proc/meminfo is not there."""
+        try:
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemTotal:"):
+                    memory = int(line.split()[1]) * 1024
+                    return cls(cpu_millis=(os.cpu_count() or 1) * 1000, memory_bytes=memory)
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+
+def kubelet_label_problem(key: str) -> str | None:
+    """Why a kubelet may not set label `key` on its own node, or None."""
+    prefix = key.rpartition("/")[0]
+    restricted = prefix and (
+        prefix in ("kubernetes.io", "k8s.io")
+        or prefix.endswith(".kubernetes.io")
+        or prefix.endswith(".k8s.io")
+    )
+    if not restricted or key in KUBELET_ALLOWED_LABELS:
+        return None
+    if any(prefix == ns or prefix.endswith("." + ns) for ns in KUBELET_ALLOWED_NAMESPACES):
+        return None
+    return "a kubelet may not set this label on its own node (NodeRestriction)"
+
+
+def parse_quantity(value: str) -> float:
+    """A Kubernetes quantity as a number (cpu in cores, memory in bytes)."""
+    units = {
+        "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+        "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    }  # fmt: skip
+    match = re.fullmatch(r"([+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)", value)
+    if not match or match.group(2) not in ("", *units):
+        raise ValueError(f"not a quantity: {value!r}")
+    return float(match.group(1)) * units.get(match.group(2), 1)
+
+
+def kubelet_args(node: NodeSpec, host: HostCapacity | None) -> dict[str, str]:
+    """kubelet flags that make the node's allocatable close to the topology's."""
+    args = {"max-pods": node.allocatable["pods"]}
+    if host is None:
+        return args
+    reserved = []
+    cpu = host.cpu_millis - round(parse_quantity(node.allocatable["cpu"]) * 1000)
+    if cpu > 0:
+        reserved.append(f"cpu={cpu}m")
+    memory = host.memory_bytes - int(parse_quantity(node.allocatable["memory"]))
+    if memory >= 2**20:
+        reserved.append(f"memory={memory // 2**20}Mi")
+    if reserved:
+        args["system-reserved"] = ",".join(reserved)
+    return args
+
+
+def kind_config(
+    topology: Topology, cluster_name: str = "kdocs", host: HostCapacity | None = None
+) -> dict[str, Any]:
+    """The kind Cluster config: one control plane, then one worker per topology node, in order."""
+    nodes: list[dict[str, Any]] = [{"role": "control-plane"}]
+    for node in topology.nodes:
+        labels = {}
+        for key, value in node.labels.items():
+            if key in KUBELET_OWN_LABELS:
+                continue
+            problem = kubelet_label_problem(key)
+            if problem:
+                raise ClusterUnavailableError(
+                    str(topology.source), f"node {node.name}: label {key}: {problem} (kind)"
+                )
+            labels[key] = value
+        join = {
+            "kind": "JoinConfiguration",
+            "nodeRegistration": {
+                "taints": [t.as_kubernetes() for t in node.taints],
+                "kubeletExtraArgs": kubelet_args(node, host),
+            },
+        }
+        patch = yaml.safe_dump(join, sort_keys=False)
+        nodes.append({"role": "worker", "labels": labels, "kubeadmConfigPatches": [patch]})
+    return {
+        "kind": "Cluster",
+        "apiVersion": "kind.x-k8s.io/v1alpha4",
+        "name": cluster_name,
+        "nodes": nodes,
+    }
+
+
+class KindProvider:
+    """Creates, reuses and removes the kind cluster `cluster_name`."""
+
+    name = "kind"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cluster_name: str = "kdocs",
+        kind_binary: str | None = None,
+        kubectl: str | None = None,
+        image: str | None = None,
+        workdir: Path | None = None,
+        host: HostCapacity | None = None,
+        log: Log = quiet,
+    ) -> None:
+        self.settings = settings
+        self.cluster_name = cluster_name
+        self.kind_binary = kind_binary or os.environ.get("KDOCS_KIND") or "kind"
+        self.kubectl = kubectl
+        self.image = image or os.environ.get("KDOCS_KIND_IMAGE") or None
+        self.state_dir = (workdir or cache_root() / "kind") / cluster_name
+        self.kubeconfig = self.state_dir / "kubeconfig.yaml"
+        self.context = f"kind-{cluster_name}"
+        self.host = host or HostCapacity.of_this_machine()
+        self.log = log
+
+    def up(self, topology_name: str) -> Cluster:
+        """Reuse the running cluster if it is of this topology, else create it."""
+        topology = find_topology(self.settings.clusters_dir, topology_name)
+        config = kind_config(topology, self.cluster_name, self.host)
+        cluster, reason = self._inspect(topology)
+        if cluster is not None:
+            self.log(f"reusing running kind cluster {self.cluster_name}")
+            install_crds(cluster, self.settings.crd_dirs, self.log)
+            return cluster
+        if self._exists():
+            self.log(f"recreating kind cluster {self.cluster_name}: {reason}")
+            self.down()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        config_path = self.state_dir / "kind-config.yaml"
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        command = [
+            self.kind_binary, "create", "cluster", "--name", self.cluster_name,
+            "--config", config_path, "--kubeconfig", self.kubeconfig, "--wait", "5m",
+        ]  # fmt: skip
+        if self.image:
+            command += ["--image", self.image]
+        self.log(f"creating kind cluster {self.cluster_name} ({len(topology.nodes)} workers)")
+        try:
+            run(command, what="kind create cluster", timeout=900)
+            cluster = self._cluster(topology.name)
+            by_topology = self._node_names(cluster)
+            names = tuple(by_topology.get(n.name, "") for n in topology.nodes)
+            if "" in names:
+                raise ClusterUnavailableError(None, "kind did not create every topology node")
+            wait_nodes_ready(cluster, names, timeout=300)
+            wait_service_account(cluster)
+            install_crds(cluster, self.settings.crd_dirs, self.log)
+            record = {"topology": topology.name, "digest": topology.digest}
+            state = {
+                "apiVersion": "v1", "kind": "ConfigMap", "data": record,
+                "metadata": {"name": STATE_CONFIGMAP, "namespace": "kube-system"},
+            }  # fmt: skip
+            cluster.kubectl("create", "-f", "-", input=json.dumps(state), check=True)
+        except BaseException:
+            self.down()
+            raise
+        return Cluster(**{**cluster.__dict__, "node_names": names})
+
+    def current(self) -> Cluster | None:
+        """The running cluster when it answers, else None."""
+        cluster, _ = self._inspect(None)
+        return cluster
+
+    def down(self) -> None:
+        """Delete the kind cluster (its containers) and the private kubeconfig."""
+        if self._exists():
+            self.log(f"deleting kind cluster {self.cluster_name}")
+            run(
+                [self.kind_binary, "delete", "cluster", "--name", self.cluster_name,
+                 "--kubeconfig", self.kubeconfig],
+                what="kind delete cluster", timeout=300,
+            )  # fmt: skip
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def _exists(self) -> bool:
+        done = run([self.kind_binary, "get", "clusters"], what="kind get clusters", timeout=60)
+        return self.cluster_name in done.stdout.split()
+
+    def _cluster(self, topology: str, node_names: tuple[str, ...] = ()) -> Cluster:
+        draft = Cluster(
+            provider=self.name, kubeconfig=self.kubeconfig, context=self.context,
+            kubernetes_version="", kubectl_binary=find_kubectl(self.kubectl),
+            topology=topology, node_names=node_names,
+        )  # fmt: skip
+        return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
+
+    def _node_names(self, cluster: Cluster) -> dict[str, str]:
+        """Topology node name -> kind node name, from the kdocs/node label."""
+        return {
+            labels[TOPOLOGY_NODE_LABEL]: node["metadata"]["name"]
+            for node in cluster_nodes(cluster)
+            if TOPOLOGY_NODE_LABEL in (labels := node["metadata"].get("labels") or {})
+        }
+
+    def _inspect(self, topology: Topology | None) -> tuple[Cluster | None, str]:
+        """The cluster if it answers and (when given) is of `topology`, else why not."""
+        if not self.kubeconfig.is_file():
+            return None, "no kubeconfig"
+        if not self._exists():
+            return None, "it does not exist"
+        try:
+            cluster = self._cluster("")
+            found = cluster.kubectl(
+                "get", "configmap", STATE_CONFIGMAP, "-n", "kube-system", "-o", "json", timeout=15
+            )
+            if found.returncode != 0:
+                return None, f"it was never completed ({last_lines(found.stderr, 1)})"
+            record = json.loads(found.stdout).get("data") or {}
+            nodes = cluster_nodes(cluster)
+        except (ClusterUnavailableError, ValueError) as error:
+            return None, f"its API server does not answer ({error})"
+        by_topology = {
+            labels[TOPOLOGY_NODE_LABEL]: node["metadata"]["name"]
+            for node in nodes
+            if TOPOLOGY_NODE_LABEL in (labels := node["metadata"].get("labels") or {})
+        }
+        node_names = tuple(by_topology.values())
+        if topology is not None:
+            if record.get("digest") != topology.digest:
+                return None, f"it was built from another topology ({record.get('topology')})"
+            mismatch = node_mismatch(topology, nodes, ignore_labels=KUBELET_OWN_LABELS)
+            if mismatch:
+                return None, mismatch
+            node_names = tuple(by_topology[n.name] for n in topology.nodes)
+        fields = {
+            **cluster.__dict__,
+            "topology": record.get("topology", ""),
+            "node_names": node_names,
+        }
+        return Cluster(**fields), "healthy"
