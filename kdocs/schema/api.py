@@ -96,8 +96,8 @@ class Report:
         errors = len(self.errors) + sum(len(f.errors) for f in self.files)
         return (
             f"{len(self.files)} files, {len(docs)} resources: {len(docs) - invalid} valid, "
-            f"{invalid} invalid, {errors} unreadable or malformed "
-            f"[k8s {version_span(self.versions)}]"
+            f"{invalid} invalid, {errors} unreadable or malformed"
+            + (f" [k8s {version_span(self.versions)}]" if self.versions else "")
         )
 
 
@@ -182,7 +182,7 @@ def validate_paths(
     try:
         engine = engine_for(versions, crd_dirs, templates)
     except KdocsError as err:
-        return Report(tuple(versions or ()), errors=[err])
+        return Report((), errors=[err])
     report = Report(engine.versions)
     files, report.errors = expand_paths(paths)
     for path in files:
