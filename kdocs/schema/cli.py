@@ -89,3 +89,27 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
     report = validate_paths(paths, versions, crd_dirs)
     get_output(args.output).write(report, sys.stdout)
     return report.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kdocs.schema.cli validate ...`: the subcommand alone, without project
+    settings unless a [tool.kdocs] pyproject is found (for benchmarks and debugging)."""
+    from kdocs.config import load_settings
+    from kdocs.errors import KdocsError
+
+    parser = argparse.ArgumentParser(prog="kdocs")
+    add_validate_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except KdocsError:
+        settings = None
+    try:
+        return args.run(args, settings)
+    except KdocsError as error:
+        print(f"kdocs: {error}", file=sys.stderr)
+        return int(error.exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
