@@ -18,6 +18,7 @@ document pays for collecting and locating its errors.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def json_path(path: Sequence[str | int]) -> str:
         elif _IDENT.match(part):
             out += f".{part}" if out else part
         else:
-            out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+            out += f"[{json.dumps(part)}]"  # escaped, so a path is always one line
     return out
 
 
@@ -135,6 +136,7 @@ class Validator:
         for (location, path, reason), versions in found.items():
             if reason.startswith("no schema for "):
                 reason += f" in Kubernetes {version_span(versions)}"
+            reason = " ".join(reason.split())  # one line, whatever the YAML held
             result.problems.append(Problem(location, path, reason, tuple(versions)))
         result.problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0, p.path))
         return result

@@ -247,3 +247,16 @@ def test_default_matrix_is_1_30_to_newest_shipped() -> None:
     versions = default_versions()
     assert versions[0] == "1.30" and versions[-1] == shipped_versions()[-1]
     assert len(versions) == int(versions[-1].split(".")[1]) - 29
+
+
+def test_keys_and_kinds_with_newlines_still_give_one_line_each(write) -> None:
+    path = write(
+        "nl.yaml",
+        'apiVersion: v1\nkind: "Con\\nfig"\n---\n'
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, "x\\ny": 2}\n',
+    )
+    lines = problems(path, ["1.30"])
+    assert lines == [
+        f"{path}:2:7: no schema for v1 Con fig in Kubernetes 1.30 [k8s 1.30]",
+        f"{path}:6:21: metadata[\"x\\ny\"]: unknown field 'x\\ny' [k8s 1.30]",
+    ]
