@@ -40,6 +40,8 @@ class ClusterResult:
     checks: tuple[str, ...] = ()  # default checks that ran, e.g. "server-side apply"
     scenarios: tuple[ScenarioOutcome, ...] = ()
     message: str = ""
+    # Hashes of every file the default check used (the snippet, an embed spec): skip-unchanged.
+    inputs: dict[str, str] = field(default_factory=dict)
 
 
 class ResultStore:
@@ -93,4 +95,5 @@ def _result_from_json(value: dict) -> ClusterResult:
         checks=tuple(value.get("checks", ())),
         scenarios=scenarios,
         message=value.get("message", ""),
+        inputs=dict(value.get("inputs", {})),
     )
