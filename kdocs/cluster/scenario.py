@@ -1,0 +1,394 @@
+"""Scenario files: the claims of a guide, as ordered steps run against a real cluster.
+
+A `NAME.scenario.yaml` lives next to the snippets it uses:
+
+    name: daemonset-placement          # defaults to NAME
+    description: what the guide claims
+    exclusive: false                   # true: needs the nodes to itself (stages contention)
+    timeout: 60s                       # default for steps that give none
+    steps:
+      - apply: daemonset.yaml                                   # a snippet, as is
+      - apply: {file: daemonset.yaml, patch: {spec: ...}}       # RFC 7386 merge patch per document
+      - apply: {file: x.yaml, patch: ..., rejected: "reason"}   # the API server must refuse it
+      - apply: {object: {apiVersion: v1, kind: Pod, ...}}       # an inline fixture
+      - assert: {object: <partial object>, timeout: 30s}        # must match within the timeout
+      - assert: {object: <partial, selected by labels>, count: 3}   # or match: any|all
+      - error: {object: <partial object>, for: 10s}             # must NOT appear for 10s
+      - delete: {apiVersion: apps/v1, kind: DaemonSet, name: x} # or delete: FILE
+
+Objects are found by apiVersion/kind and `metadata.name`, or, without a name,
+by `metadata.labels` (none: every object of the kind), and then `count: N`
+(exactly N match), `match: any` (at least one) or `match: all` (at least one
+selected and every one matches). Strings may use `${namespace}` (the
+scenario's namespace) and `${node:NAME}` (the real name of the topology node
+NAME, for providers that name nodes themselves).
+
+Paths are relative to the scenario file and may not leave snippets/ (or, for
+a scenario outside snippets/, its own folder). A malformed scenario is one
+line naming file:line and exit code 2: it is a broken test, not a failed claim.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kdocs.embed import embed, load_spec
+from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+
+DEFAULT_TIMEOUT = 30.0
+_DURATION = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
+)
+_ACTIONS = ("apply", "assert", "error", "delete")
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Send documents with server-side apply: a file (maybe patched) or an inline object."""
+
+    line: int
+    file: Path | None = None
+    patch: dict[str, Any] | None = None
+    inline: dict[str, Any] | None = None
+    rejected: str | None = None  # the apply must fail with a reason containing this
+
+    def describe(self, root: Path) -> str:
+        if self.file is None:
+            return f"apply {describe_object(self.inline or {})}"
+        patched = " (patched)" if self.patch is not None else ""
+        refused = " (must be rejected)" if self.rejected is not None else ""
+        return f"apply {display(self.file, root)}{patched}{refused}"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """`assert` (the state must appear in time) or `error` (it must not appear for a while)."""
+
+    line: int
+    object: dict[str, Any]
+    timeout: float
+    must_appear: bool
+    count: int | None = None
+    match: str | None = None  # "any" | "all"; None with count or a name
+
+    def describe(self, root: Path) -> str:
+        verb = "assert" if self.must_appear else "error"
+        how = f" count={self.count}" if self.count is not None else ""
+        how += f" match={self.match}" if self.match else ""
+        return f"{verb} {describe_object(self.object)}{how}"
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Delete one object, or every object of a file, and wait until they are gone."""
+
+    line: int
+    timeout: float
+    file: Path | None = None
+    ref: dict[str, Any] | None = None  # apiVersion, kind, metadata.name (and namespace)
+
+    def describe(self, root: Path) -> str:
+        if self.file is not None:
+            return f"delete {display(self.file, root)}"
+        return f"delete {describe_object(self.ref or {})}"
+
+
+Step = Apply | Expect | Delete
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    exclusive: bool
+    timeout: float
+    steps: tuple[Step, ...]
+    files: tuple[Path, ...] = field(default=())  # every file applied or deleted, in order
+
+    def inputs(self, root: Path) -> dict[str, str]:
+        """Content hashes of everything this scenario depends on (itself, files, embed specs)."""
+        return file_hashes([self.path, *self.files], root)
+
+
+def load_scenario(path: Path, root: Path, boundary: Path) -> Scenario:
+    """Parse a scenario file; every problem is an UnusableInputError naming file:line."""
+    where = display(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError) as error:
+        raise UnusableInputError(where, f"cannot read scenario: {error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise UnusableInputError(Location(where, line), f"invalid YAML: {problem}") from None
+    return _Parser(path, where, root, boundary).scenario(node)
+
+
+class _Parser:
+    def __init__(self, path: Path, where: str, root: Path, boundary: Path) -> None:
+        self.path, self.where, self.root, self.boundary = path, where, root, boundary
+        self.files: list[Path] = []
+
+    def fail(self, node: yaml.Node | None, reason: str) -> UnusableInputError:
+        line = node.start_mark.line + 1 if node is not None else None
+        return UnusableInputError(Location(self.where, line), reason)
+
+    def mapping(self, node: yaml.Node | None, what: str, allowed: tuple[str, ...]) -> dict:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping")
+        out: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name not in allowed:
+                raise self.fail(
+                    key, f"unknown key {name!r} in {what} (allowed: {', '.join(allowed)})"
+                )
+            if name in out:
+                raise self.fail(key, f"duplicate key {name!r} in {what}")
+            out[name] = value
+        return out
+
+    def plain(self, node: yaml.Node) -> Any:
+        return yaml.constructor.SafeConstructor().construct_document(node)
+
+    def scenario(self, node: yaml.Node | None) -> Scenario:
+        keys = ("name", "description", "exclusive", "timeout", "steps")
+        top = self.mapping(node, "a scenario", keys)
+        name = self.path.name.split(".scenario.")[0]
+        if "name" in top:
+            name = self.plain(top["name"])
+            if not isinstance(name, str) or not re.fullmatch(
+                r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name
+            ):
+                raise self.fail(top["name"], "name must be lowercase letters, digits and '-'")
+        description = self.plain(top["description"]) if "description" in top else ""
+        exclusive = self.plain(top["exclusive"]) if "exclusive" in top else False
+        if not isinstance(exclusive, bool):
+            raise self.fail(top["exclusive"], "exclusive must be true or false")
+        timeout = self.duration(top["timeout"]) if "timeout" in top else DEFAULT_TIMEOUT
+        steps_node = top.get("steps")
+        if not isinstance(steps_node, yaml.SequenceNode) or not steps_node.value:
+            raise self.fail(steps_node or node, "a scenario needs a non-empty list `steps`")
+        steps = tuple(self.step(item, timeout) for item in steps_node.value)
+        return Scenario(
+            self.path, name, str(description or ""), exclusive, timeout, steps, tuple(self.files)
+        )
+
+    def step(self, node: yaml.Node, default_timeout: float) -> Step:
+        step = self.mapping(node, "a step", _ACTIONS)
+        if len(step) != 1:
+            raise self.fail(node, "a step has exactly one of: apply, assert, error, delete")
+        action, value = next(iter(step.items()))
+        line = node.start_mark.line + 1
+        if action == "apply":
+            return self.apply(value, line)
+        if action == "delete":
+            return self.delete(value, line, default_timeout)
+        return self.expect(value, line, default_timeout, must_appear=action == "assert")
+
+    def apply(self, node: yaml.Node, line: int) -> Apply:
+        if isinstance(node, yaml.ScalarNode):
+            return Apply(line, file=self.file(node))
+        spec = self.mapping(node, "apply", ("file", "patch", "object", "rejected"))
+        if ("file" in spec) == ("object" in spec):
+            raise self.fail(node, "apply needs exactly one of `file` or `object`")
+        rejected = None
+        if "rejected" in spec:
+            rejected = self.plain(spec["rejected"])
+            if not isinstance(rejected, str) or not rejected:
+                raise self.fail(spec["rejected"], "rejected must be a non-empty reason text")
+        if "object" in spec:
+            if "patch" in spec:
+                raise self.fail(spec["patch"], "patch applies to a file; edit the object instead")
+            return Apply(line, inline=self.manifest(spec["object"], "object"), rejected=rejected)
+        patch = None
+        if "patch" in spec:
+            patch = self.plain(spec["patch"])
+            if not isinstance(patch, dict) or not patch:
+                raise self.fail(spec["patch"], "patch must be a non-empty mapping (RFC 7386)")
+        step = Apply(line, file=self.file(spec["file"]), patch=patch, rejected=rejected)
+        if patch is not None and step.file is not None:
+            try:
+                docs = load_manifest(step.file, self.root)
+            except KdocsError:
+                docs = None  # an unreadable file fails the step when it runs, naming its line
+            if docs is not None and [merge_patch(d, patch) for d in docs] == docs:
+                raise self.fail(
+                    spec["patch"],
+                    f"the patch changes nothing in {display(step.file, self.root)}"
+                    " (check its keys against the file)",
+                )
+        return step
+
+    def expect(self, node: yaml.Node, line: int, default: float, must_appear: bool) -> Expect:
+        what = "assert" if must_appear else "error"
+        spec = self.mapping(node, what, ("object", "timeout", "for", "count", "match"))
+        if "timeout" in spec and "for" in spec:
+            raise self.fail(spec["for"], "give `timeout` or `for`, not both")
+        duration = spec.get("timeout") or spec.get("for")
+        timeout = self.duration(duration) if duration is not None else default
+        obj = self.manifest(spec.get("object"), f"{what}.object", need_name=False)
+        count = self.plain(spec["count"]) if "count" in spec else None
+        match = self.plain(spec["match"]) if "match" in spec else None
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 0
+        ):
+            raise self.fail(spec["count"], "count must be a whole number >= 0")
+        if match is not None and match not in ("any", "all"):
+            raise self.fail(spec["match"], "match must be `any` or `all`")
+        named = isinstance(obj.get("metadata"), dict) and "name" in obj["metadata"]
+        if named and (count is not None or match is not None):
+            raise self.fail(node, "an object selected by name takes no count or match")
+        if not named and (count is None) == (match is None):
+            raise self.fail(
+                node, "an object selected by labels needs `count: N` or `match: any|all`"
+            )
+        return Expect(line, obj, timeout, must_appear, count, match)
+
+    def delete(self, node: yaml.Node, line: int, timeout: float) -> Delete:
+        if isinstance(node, yaml.ScalarNode):
+            return Delete(line, timeout, file=self.file(node))
+        spec = self.mapping(node, "delete", ("apiVersion", "kind", "name", "namespace"))
+        ref = {key: self.plain(value) for key, value in spec.items()}
+        for key in ("apiVersion", "kind", "name"):
+            if not isinstance(ref.get(key), str) or not ref[key]:
+                raise self.fail(node, f"delete needs a string `{key}` (or a file name)")
+        meta = {
+            "name": ref["name"],
+            **({"namespace": ref["namespace"]} if "namespace" in ref else {}),
+        }
+        return Delete(
+            line,
+            timeout,
+            ref={"apiVersion": ref["apiVersion"], "kind": ref["kind"], "metadata": meta},
+        )
+
+    def manifest(self, node: yaml.Node | None, what: str, need_name: bool = True) -> dict:
+        value = self.plain(node) if node is not None else None
+        if not isinstance(value, dict):
+            raise self.fail(node, f"{what} must be a mapping (a Kubernetes object)")
+        for key in ("apiVersion", "kind"):
+            if not isinstance(value.get(key), str) or not value[key]:
+                raise self.fail(node, f"{what} needs a string `{key}`")
+        meta = value.get("metadata", {})
+        if not isinstance(meta, dict):
+            raise self.fail(node, f"{what}.metadata must be a mapping")
+        if need_name and not (meta.get("name") or meta.get("generateName")):
+            raise self.fail(node, f"{what} needs metadata.name")
+        return value
+
+    def file(self, node: yaml.Node) -> Path:
+        rel = self.plain(node)
+        if not isinstance(rel, str) or not rel.strip():
+            raise self.fail(node, "a file must be a path relative to the scenario")
+        if os.path.isabs(rel) or "\\" in rel:
+            raise self.fail(node, f"{rel!r}: give paths relative to the scenario file")
+        target = Path(os.path.normpath(self.path.parent / rel))
+        boundary = self.boundary.resolve()
+        real = target.resolve()
+        if boundary not in real.parents:
+            raise self.fail(node, f"{rel!r} leads outside {display(self.boundary, self.root)}/")
+        if not real.is_file():
+            raise self.fail(node, f"{rel!r} does not exist next to the scenario")
+        if target not in self.files:
+            self.files.append(target)
+        spec = load_spec(target)
+        if spec is not None and spec.source not in self.files:
+            self.files.append(spec.source)
+        return target
+
+    def duration(self, node: yaml.Node) -> float:
+        value = self.plain(node)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        found = _DURATION.match(value) if isinstance(value, str) and value else None
+        if found is None or not any(found.groups()):
+            raise self.fail(node, f"invalid duration {value!r} (like 30s, 2m, 1m30s)")
+        hours, minutes, seconds = (float(found.group(k) or 0) for k in ("h", "m", "s"))
+        total = hours * 3600 + minutes * 60 + seconds
+        if total <= 0:
+            raise self.fail(node, "a duration must be longer than 0s")
+        return total
+
+
+def documents(step: Apply, root: Path) -> list[dict[str, Any]]:
+    """The objects an apply step sends: inline, or the file's (embedded, then patched)."""
+    if step.inline is not None:
+        return [copy.deepcopy(step.inline)]
+    assert step.file is not None
+    docs = load_manifest(step.file, root)
+    if step.patch is None:
+        return docs
+    return [merge_patch(doc, step.patch) for doc in docs]
+
+
+def load_manifest(path: Path, root: Path) -> list[dict[str, Any]]:
+    """Every object of a manifest file; a fragment is embedded into its host manifest first."""
+    where = display(path, root)
+    try:
+        loaded = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    except (OSError, UnicodeDecodeError) as error:
+        raise UnusableInputError(where, f"cannot read: {error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise InvalidInputError(Location(where, line), f"invalid YAML: {problem}") from None
+    spec = load_spec(path)
+    if spec is not None:
+        if len(loaded) != 1:
+            raise InvalidInputError(where, "a fragment must be exactly one YAML document")
+        loaded = [embed(spec, loaded[0], where)]
+    if not loaded:
+        raise InvalidInputError(where, "no Kubernetes object in the file")
+    for index, doc in enumerate(loaded, start=1):
+        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
+            raise InvalidInputError(where, f"document {index} is not a Kubernetes object")
+    return loaded
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: mappings merge, `null` deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def describe_object(obj: dict[str, Any]) -> str:
+    """`DaemonSet node-agent`, or `Pod (app=x)` for a label selection."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    kind = obj.get("kind", "?")
+    if meta.get("name"):
+        return f"{kind} {meta['name']}"
+    labels = meta.get("labels") or {}
+    selector = ",".join(f"{k}={v}" for k, v in labels.items())
+    return f"{kind} ({selector})" if selector else f"{kind} (any)"
+
+
+def display(path: Path, root: Path) -> str:
+    """A path as messages show it: relative to the project root when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def file_hashes(paths: list[Path], root: Path) -> dict[str, str]:
+    return {display(p, root): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
