@@ -11,7 +11,6 @@ default to the project's ``kubernetes-versions`` setting, CRD folders to its
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,8 +69,8 @@ def _snippets(settings: Any) -> list[Path]:
 def _shown(path: Path) -> Path:
     """Paths under the working folder are shown relative to it, as a user typed them."""
     try:
-        return Path(os.path.relpath(path)) if path.is_absolute() else path
-    except ValueError:
+        return path.relative_to(Path.cwd()) if path.is_absolute() else path
+    except ValueError:  # elsewhere: keep it absolute rather than ../../
         return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -9,6 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from kdocs.manifest import MiB
+from kdocs.schema.cli import add_validate_parser
 from tests.schema.conftest import CRDS
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n"
@@ -77,16 +79,15 @@ def test_schema_errors_exit_1_with_grouped_versions(write, validate) -> None:
                             "[k8s 1.30-1.37]"]  # fmt: skip
 
 
-def test_no_path_validates_the_default_paths(write, validate, monkeypatch) -> None:
-    good = write("g.yaml", CM)
-    import argparse
-
-    from kdocs.schema.cli import add_validate_parser
-
+def test_no_path_validates_the_default_paths(write, capsys) -> None:
+    good, bad = write("g.yaml", CM), write("b.yaml", CM.replace("\ndata:", "\ndta:"))
     parser = argparse.ArgumentParser()
-    add_validate_parser(parser.add_subparsers(), default_paths=lambda settings: [good, good])
-    args = parser.parse_args(["validate"])
-    assert args.run(args, None) == 0
+    add_validate_parser(parser.add_subparsers(), default_paths=lambda settings: [good, bad])
+    args = parser.parse_args(["validate", "-k", "1.30"])
+    assert args.run(args, None) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{bad}:4:1: dta: unknown field")
+    assert out[1].startswith("2 files, 2 resources: 1 valid, 1 invalid")
 
 
 def test_crd_dir_flag(validate) -> None:
