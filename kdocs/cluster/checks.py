@@ -1,0 +1,381 @@
+"""The pieces every check is made of: a unit's namespace, the API's kinds, its answers.
+
+The runner decides what to check; this module knows how to ask the API
+server and how to turn its answers into one line a reader can act on
+("FailedCreate: ... no PriorityClass with name x was found"), because a
+failed check is only useful when it carries the reason the API server or a
+controller gave. A `Session` is one unit's namespace plus everything the unit
+applied, so that cleanup can delete exactly that, newest first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+
+RUN_LABEL = "kdocs.dev/run"
+OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
+MANAGED_BY = ("app.kubernetes.io/managed-by", "kdocs")
+_VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
+# Kinds whose objects make pods, and so must roll out in the default check.
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "Pod")
+DEFAULT_CHECKS = ("server-side apply", "rollout", "delete")
+_SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
+_CLIENT_PREFIX = re.compile(r'^error when [a-z]+ [^:]*"STDIN": ')
+
+
+class StepFailed(Exception):
+    """A check found the cluster in a state other than the one claimed."""
+
+
+class Cancelled(Exception):
+    """The run was interrupted (Ctrl-C); the unit stops at the next step and cleans up."""
+
+
+def kubectl(cluster: Cluster, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """`cluster.kubectl`, but a kubectl killed by a signal (Ctrl-C reaches it too) cancels.
+
+    Without this, an interrupted run would read the dead kubectl as the API
+    server's answer and record a failure that never happened.
+    """
+    done = cluster.kubectl(*args, **options)
+    if done.returncode < 0:
+        raise Cancelled()
+    return done
+
+
+@dataclass(frozen=True)
+class Resource:
+    """How kubectl names a kind (`daemonsets.v1.apps`), and whether it lives in a namespace."""
+
+    arg: str
+    namespaced: bool
+
+
+class ApiCatalog:
+    """The cluster's kinds, from `kubectl api-resources`, refreshed when a kind is unknown."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self._lock = threading.Lock()
+        self._kinds: dict[tuple[str, str], tuple[str, bool]] | None = None
+
+    def _load(self) -> dict[tuple[str, str], tuple[str, bool]]:
+        done = kubectl(self.cluster, "api-resources", "--no-headers", timeout=60)
+        kinds: dict[tuple[str, str], tuple[str, bool]] = {}
+        for line in done.stdout.splitlines():
+            parts = line.split()
+            if len(parts) < 4 or parts[-2] not in ("true", "false"):
+                continue
+            name, api_version, namespaced, kind = parts[0], parts[-3], parts[-2], parts[-1]
+            group = api_version.split("/")[0] if "/" in api_version else ""
+            kinds[(group, kind)] = (name, namespaced == "true")
+        if not kinds:
+            raise ClusterUnavailableError(None, f"kubectl api-resources: {reason(done.stderr)}")
+        return kinds
+
+    def lookup(self, api_version: str, kind: str) -> Resource | None:
+        """The resource of apiVersion/kind, or None when the API server does not serve it."""
+        group, _, version = api_version.rpartition("/")
+        with self._lock:
+            for attempt in range(2):
+                if self._kinds is None or attempt:
+                    self._kinds = self._load()
+                found = self._kinds.get((group, kind))
+                if found is not None:
+                    name, namespaced = found
+                    arg = f"{name}.{version}.{group}" if group else name
+                    return Resource(arg, namespaced)
+        return None
+
+    def resource(self, obj: dict[str, Any]) -> Resource:
+        """Like lookup, but an unknown kind fails the step with the reason."""
+        api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+        found = self.lookup(api_version, kind)
+        if found is None:
+            raise StepFailed(
+                f"the API server does not serve {kind} in {api_version} (is its CRD installed?)"
+            )
+        return found
+
+
+def reason(stderr: str) -> str:
+    """kubectl's error output as one line, without the `Error from server (X):` noise."""
+    lines = []
+    for raw in stderr.splitlines():
+        line = _CLIENT_PREFIX.sub("", _SERVER_PREFIX.sub("", raw.strip()))
+        line = line.removeprefix("error: ")
+        if line and line not in lines:
+            lines.append(line)
+    return "; ".join(lines) or "kubectl failed without a message"
+
+
+def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
+    """`kubectl get ... -o json`, None when not found; other failures fail the step."""
+    done = kubectl(cluster, "get", *args, "-o", "json", timeout=30)
+    if done.returncode != 0:
+        if "(NotFound)" in done.stderr:
+            return None
+        raise StepFailed(reason(done.stderr))
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
+
+
+def rollout_problem(obj: dict[str, Any]) -> str | None:
+    """Why a workload has not rolled out yet, or None when every desired pod is ready."""
+    kind = obj.get("kind")
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    generation = (obj.get("metadata") or {}).get("generation", 0)
+    if kind != "Pod" and status.get("observedGeneration", 0) < generation:
+        return "the controller has not observed the latest spec yet"
+    if kind == "DaemonSet":
+        desired = status.get("desiredNumberScheduled")
+        if desired is None:
+            return "no status yet"
+        ready, updated = status.get("numberReady", 0), status.get("updatedNumberScheduled", 0)
+        if ready < desired or updated < desired:
+            return f"{ready} of {desired} desired pods ready ({updated} updated)"
+        return None
+    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
+        wanted = spec.get("replicas", 1)
+        ready = status.get("readyReplicas", 0)
+        updated = status.get("updatedReplicas", ready) if kind != "ReplicaSet" else ready
+        if ready < wanted or updated < wanted:
+            return f"{ready} of {wanted} replicas ready ({updated} updated)"
+        return None
+    if kind == "Job":
+        if status.get("ready", 0) or status.get("succeeded", 0):
+            return None
+        return "no pod of the job is ready or has succeeded"
+    if kind == "Pod":
+        if condition(obj, "Ready") == "True":
+            return None
+        return f"pod is {status.get('phase', 'Pending')}, not Ready"
+    return None
+
+
+def condition(obj: dict[str, Any], kind: str) -> str | None:
+    for item in (obj.get("status") or {}).get("conditions") or []:
+        if isinstance(item, dict) and item.get("type") == kind:
+            return item.get("status")
+    return None
+
+
+def events(cluster: Cluster, namespace: str | None, **field: str) -> list[dict[str, Any]]:
+    """Events of a namespace (all namespaces when None), oldest first."""
+    args = ["events", "-n", namespace] if namespace else ["events", "-A"]
+    if field:
+        args.append("--field-selector=" + ",".join(f"{k}={v}" for k, v in field.items()))
+    try:
+        found = get_json(cluster, *args)
+    except StepFailed:
+        return []
+    items = (found or {}).get("items") or []
+    return sorted(items, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """`Warning FailedCreate DaemonSet/x: message (x3)`."""
+    involved = event.get("involvedObject") or {}
+    count = event.get("count") or (event.get("series") or {}).get("count") or 1
+    times = f" (x{count})" if count > 1 else ""
+    what = f"{involved.get('kind')}/{involved.get('name')}"
+    message = " ".join(str(event.get("message", "")).split())
+    return f"{event.get('type', '')} {event.get('reason', '')} {what}: {message}{times}"
+
+
+@dataclass
+class RunContext:
+    """What every unit of one run shares: the cluster, the cancel switch, the run id."""
+
+    cluster: Cluster
+    root: Path
+    cancel: threading.Event = field(default_factory=threading.Event)
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    rollout_timeout: float = 60.0
+    poll: float = 0.5
+
+    def __post_init__(self) -> None:
+        self.api = ApiCatalog(self.cluster)
+        self._nodes: dict[str, str] | None = None
+
+    def node(self, name: str) -> str:
+        """The real name of topology node `name` (label kdocs/node), for `${node:NAME}`."""
+        if self._nodes is None:
+            found = get_json(self.cluster, "nodes") or {}
+            self._nodes = {}
+            for item in found.get("items") or []:
+                real = item["metadata"]["name"]
+                label = (item["metadata"].get("labels") or {}).get("kdocs/node", real)
+                self._nodes[label] = real
+        if name not in self._nodes:
+            raise StepFailed(f"no node {name!r} (label kdocs/node) in this cluster")
+        return self._nodes[name]
+
+
+class Session:
+    """One unit's namespace and everything it applied, to delete again in reverse order."""
+
+    def __init__(self, ctx: RunContext, label: str) -> None:
+        self.ctx, self.cluster = ctx, ctx.cluster
+        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40].strip("-") or "unit"
+        self.namespace = f"kdocs-{slug}-{secrets.token_hex(3)}"
+        self.created: list[tuple[str, str, str | None]] = []  # (resource, name, namespace)
+        self.seen: list[dict[str, Any]] = []  # objects the last assertion looked at
+        self.opened = False
+
+    def open(self) -> None:
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": self.namespace,
+                "labels": {RUN_LABEL: self.ctx.run_id, MANAGED_BY[0]: MANAGED_BY[1]},
+            },
+        }
+        self.opened = True  # before sending: an interrupted create is still deleted
+        kubectl(self.cluster, "apply", "-f", "-", input=json.dumps(manifest), check=True)
+        deadline = time.monotonic() + 60
+        while kubectl(self.cluster, "get", "sa/default", "-n", self.namespace).returncode:
+            if time.monotonic() > deadline:  # pods are refused until this account exists
+                raise ClusterUnavailableError(
+                    None, f"no default service account in {self.namespace}"
+                )
+            self.pause(0.2)
+
+    def pause(self, seconds: float) -> None:
+        if self.ctx.cancel.wait(seconds):
+            raise Cancelled()
+
+    def substitute(self, value: Any) -> Any:
+        """`${namespace}` and `${node:NAME}` in every string of `value`."""
+        if isinstance(value, dict):
+            return {k: self.substitute(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.substitute(v) for v in value]
+        if isinstance(value, str) and "${" in value:
+            return _VARIABLE.sub(
+                lambda m: self.namespace if m.group(2) is None else self.ctx.node(m.group(2)), value
+            )
+        return value
+
+    def _track(self, resource: str, name: str, namespace: str | None) -> None:
+        entry = (resource, name, namespace)
+        if entry in self.created:
+            self.created.remove(entry)
+        self.created.append(entry)
+
+    def apply(self, docs: list[dict[str, Any]]) -> str | None:
+        """Server-side apply into this namespace; the API server's reason when it refuses."""
+        prepared = []
+        for doc in self.substitute(docs):
+            meta = doc.setdefault("metadata", {})
+            meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
+            found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
+            if found is not None and found.namespaced:
+                meta["namespace"] = self.namespace  # snippets never leave the unit's namespace
+            if found is not None and meta.get("name"):
+                self._track(found.arg, meta["name"], meta.get("namespace"))
+            prepared.append(doc)
+        done = kubectl(
+            self.cluster, "apply", "--server-side", "--field-manager=kdocs", "-n", self.namespace,
+            "-o", "json", "-f", "-",
+            input="\n---\n".join(json.dumps(doc) for doc in prepared), timeout=120,
+        )  # fmt: skip
+        self._track_applied(done.stdout)
+        return reason(done.stderr) if done.returncode else None
+
+    def _track_applied(self, stdout: str) -> None:
+        """Objects the API server made (generateName, kinds unknown before this apply)."""
+        try:
+            answer = json.loads(stdout) if stdout.strip() else {}
+        except ValueError:
+            return
+        items = answer.get("items", [answer]) if answer.get("kind") == "List" else [answer]
+        for item in items:
+            meta = item.get("metadata") or {}
+            found = self.ctx.api.lookup(str(item.get("apiVersion")), str(item.get("kind")))
+            if found is not None and meta.get("name"):
+                self._track(found.arg, meta["name"], meta.get("namespace"))
+
+    def select(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        """The live objects `obj` designates: by name, else by labels (else all of its kind)."""
+        resource = self.ctx.api.resource(obj)
+        meta = obj.get("metadata") or {}
+        where = ["-n", meta.get("namespace", self.namespace)] if resource.namespaced else []
+        if meta.get("name"):
+            found = get_json(self.cluster, resource.arg, meta["name"], *where)
+            return [found] if found else []
+        labels = meta.get("labels") or {}
+        selector = ",".join(f"{k}={v}" if v is not None else f"!{k}" for k, v in labels.items())
+        found = get_json(
+            self.cluster, resource.arg, *where, *(["-l", selector] if selector else [])
+        )
+        return list((found or {}).get("items") or [])
+
+    def delete(self, obj: dict[str, Any], timeout: float) -> None:
+        """Delete and wait until it and its dependents are gone (foreground cascade)."""
+        resource = self.ctx.api.resource(obj)
+        meta = obj.get("metadata") or {}
+        where = ["-n", meta.get("namespace", self.namespace)] if resource.namespaced else []
+        done = kubectl(
+            self.cluster, "delete", resource.arg, str(meta.get("name")), *where,
+            "--cascade=foreground", "--wait=true", f"--timeout={max(1, int(timeout))}s",
+            timeout=timeout + 30,
+        )  # fmt: skip
+        if done.returncode:
+            raise StepFailed(reason(done.stderr))
+
+    def close(self) -> list[str]:
+        """Delete what was applied, newest first, then the namespace; never raises.
+
+        Each object is deleted in the foreground and waited for, so its pods are gone
+        when this returns (an exclusive unit may come next). The namespace itself
+        takes the namespace controller a few seconds; `await_namespaces` waits for
+        all of a run's at once.
+        """
+        problems: list[str] = []
+        for resource, name, namespace in reversed(self.created):
+            args = ["delete", resource, name, "--ignore-not-found", "--cascade=foreground"]
+            args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
+            problems += self._quietly(args)
+        if self.opened:
+            args = ["delete", "namespace", self.namespace, "--ignore-not-found", "--wait=false"]
+            problems += self._quietly(args)
+        return problems
+
+    def _quietly(self, args: list[str], timeout: float = 90) -> list[str]:
+        try:
+            done = kubectl(self.cluster, *args, timeout=timeout)
+        except ClusterUnavailableError as error:
+            return [str(error)]
+        except Cancelled:
+            return [f"{' '.join(args[:3])}: kubectl was interrupted"]
+        return [f"{' '.join(args[:3])}: {reason(done.stderr)}"] if done.returncode else []
+
+
+def await_namespaces(cluster: Cluster, run_id: str, timeout: float = 120) -> str | None:
+    """Wait until every namespace of run `run_id` is gone; why not, if they are not."""
+    try:
+        done = kubectl(
+            cluster, "wait", "--for=delete", "namespace", "-l", f"{RUN_LABEL}={run_id}",
+            f"--timeout={int(timeout)}s", timeout=timeout + 30,
+        )  # fmt: skip
+    except ClusterUnavailableError as error:
+        return str(error)
+    except Cancelled:
+        return "interrupted"
+    if done.returncode and "no matching resources" not in done.stderr:
+        return reason(done.stderr)
+    return None

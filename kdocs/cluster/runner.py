@@ -1,0 +1,373 @@
+"""Run scenarios and default checks on a cluster, each in its own namespace, always cleaned up.
+
+Every unit (a scenario, or the default check of a snippet no scenario uses)
+gets a namespace `kdocs-<name>-<random>` labelled with the run, so leftovers
+of a killed run can be found. Cluster-scoped objects it applies are tracked
+before they are sent and deleted in reverse order after the unit, on success,
+failure or Ctrl-C alike: a later unit must never see an earlier one's
+objects. Units run in parallel threads unless they share a cluster-scoped
+object name or one of them is `exclusive`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kdocs.cluster.base import ClusterUnavailableError
+from kdocs.cluster.checks import (
+    DEFAULT_CHECKS,
+    WORKLOAD_KINDS,
+    Cancelled,
+    RunContext,
+    Session,
+    StepFailed,
+    await_namespaces,
+    event_line,
+    events,
+    rollout_problem,
+)
+from kdocs.cluster.match import first_mismatch
+from kdocs.cluster.report import (
+    Outcome,
+    Progress,
+    QuietProgress,
+    StepRecord,
+    diagnostics,
+    state_line,
+)
+from kdocs.cluster.scenario import (
+    Apply,
+    Delete,
+    Expect,
+    Scenario,
+    display,
+    documents,
+    load_manifest,
+)
+from kdocs.errors import KdocsError
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing to run: a scenario, or the default check of one snippet."""
+
+    name: str
+    kind: str  # "scenario" | "check"
+    source: Path
+    snippets: tuple[Path, ...]  # snippets whose recorded result this unit informs
+    inputs: dict[str, str]  # hashes of every file used: unchanged inputs may skip the unit
+    scenario: Scenario | None = None
+    exclusive: bool = False
+
+
+def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[StepRecord]) -> None:
+    """Run the steps in order; the first failure names file:line, the step and the reason."""
+    scenario, root = unit.scenario, session.ctx.root
+    assert scenario is not None
+    where = _display(scenario.path, root)
+    for index, step in enumerate(scenario.steps, start=1):
+        if session.ctx.cancel.is_set():
+            raise Cancelled()
+        description, started = step.describe(root), time.monotonic()
+        record = StepRecord(index, step.line, description, "failed", 0.0)
+        steps.append(record)
+        try:
+            if isinstance(step, Apply):
+                _apply(session, step, root)
+            elif isinstance(step, Expect):
+                _expect(session, step)
+            else:
+                _delete(session, step, root)
+            record.status = "passed"
+        except Cancelled:
+            record.status = "cancelled"
+            raise
+        except StepFailed as error:
+            raise StepFailed(
+                f"{where}:{step.line}: step {index} ({description}): {error}"
+            ) from None
+        except KdocsError as error:  # a file the step uses cannot be read
+            raise StepFailed(
+                f"{where}:{step.line}: step {index} ({description}): {error}"
+            ) from None
+        finally:
+            record.seconds = time.monotonic() - started
+            progress.step(unit, record, len(scenario.steps))
+
+
+def _apply(session: Session, step: Apply, root: Path) -> None:
+    source = _display(step.file, root) if step.file else "inline object"
+    refused = session.apply(documents(step, root))
+    if step.rejected is None:
+        if refused:
+            raise StepFailed(f"{source}: {refused}")
+        return
+    if refused is None:
+        raise StepFailed(f"{source}: accepted, but must be rejected with {step.rejected!r}")
+    if step.rejected.lower() not in refused.lower():
+        raise StepFailed(f"{source}: rejected for another reason than {step.rejected!r}: {refused}")
+
+
+def _expect(session: Session, step: Expect) -> None:
+    expected = session.substitute(step.object)
+    deadline = time.monotonic() + step.timeout
+    while True:
+        session.seen = session.select(expected)
+        holds, detail = evaluate(step, expected, session.seen)
+        if holds and not step.must_appear:
+            raise StepFailed(f"this must not happen, but did: {detail}")
+        if holds or time.monotonic() >= deadline:
+            break
+        session.pause(session.ctx.poll)
+    if step.must_appear and not holds:
+        raise StepFailed(f"not within {step.timeout:g}s: {detail}")
+
+
+def evaluate(
+    step: Expect, expected: dict[str, Any], live: list[dict[str, Any]]
+) -> tuple[bool, str]:
+    """Whether the selected live objects satisfy the step, and a line saying why (not)."""
+    what = f"{expected.get('kind')}"
+    problems = {_name(obj) or "?": first_mismatch(expected, obj) for obj in live}
+    good = [name for name, problem in problems.items() if problem is None]
+    bad = [f"{name}: {problem}" for name, problem in problems.items() if problem is not None]
+    closest = f"; {bad[0]}" if bad else ""
+    if step.count is None and step.match is None:  # selected by name
+        name = (expected.get("metadata") or {}).get("name")
+        if not live:
+            return False, f"{what} {name} not found"
+        return (True, f"{what} {name} matches") if good else (False, bad[0])
+    if step.count is not None:
+        holds = len(good) == step.count
+        return holds, f"{len(good)} {what} match (expected {step.count}) of {len(live)}{closest}"
+    if step.match == "any":
+        return bool(good), (f"{what} {good[0]} matches" if good else f"no {what} matches{closest}")
+    holds = bool(live) and not bad
+    return holds, f"{len(good)} of {len(live)} {what} match{closest}"
+
+
+def _delete(session: Session, step: Delete, root: Path) -> None:
+    targets = load_manifest(step.file, root) if step.file else [step.ref or {}]
+    for obj in session.substitute(targets):
+        session.delete(obj, step.timeout)
+
+
+def default_check(session: Session, unit: Unit) -> None:
+    """Apply the snippet as is; every workload it makes must roll out (or say why not)."""
+    where = display(unit.source, session.ctx.root)
+    docs = load_manifest(unit.source, session.ctx.root)
+    refused = session.apply(docs)
+    if refused:
+        raise StepFailed(f"{where}: {refused}")
+    workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS and _name(d)]
+    deadline = time.monotonic() + session.ctx.rollout_timeout
+    while True:
+        waiting = []
+        session.seen = []
+        for doc in workloads:
+            live = session.select(doc)
+            session.seen += live
+            problem = rollout_problem(live[0]) if live else "not found"
+            if problem:
+                waiting.append((doc, problem))
+        if not waiting:
+            return
+        found = events(session.cluster, session.namespace)
+        timed_out = time.monotonic() >= deadline
+        for doc, problem in waiting:
+            name = _name(doc)
+            warnings = [e for e in found if e.get("type") == "Warning" and _about(e, name)]
+            stuck = [
+                e
+                for e in warnings
+                if e.get("reason") == "FailedCreate" and (e.get("count") or 1) >= 3
+            ]
+            if stuck or (timed_out and warnings):
+                cause = event_line((stuck or warnings)[-1])
+                raise StepFailed(
+                    f"{where}: {doc['kind']} {name} did not roll out ({problem}): {cause}"
+                )
+            if timed_out:
+                raise StepFailed(
+                    f"{where}: {doc['kind']} {name} did not roll out within "
+                    f"{session.ctx.rollout_timeout:g}s: {problem}"
+                )
+        session.pause(session.ctx.poll)
+
+
+def _about(event: dict[str, Any], name: str) -> bool:
+    involved = str((event.get("involvedObject") or {}).get("name", ""))
+    return involved == name or involved.startswith(f"{name}-")
+
+
+def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> Outcome:
+    """Run one unit in a fresh namespace and clean up, whatever happens."""
+    progress = progress or QuietProgress()
+    session = Session(ctx, unit.name)
+    outcome = Outcome(unit.name, unit.kind, _display(unit.source, ctx.root), "failed")
+    outcome.namespace = session.namespace
+    started = time.monotonic()
+    try:
+        if ctx.cancel.is_set():
+            raise Cancelled()
+        progress.started(unit, session.namespace)
+        session.open()
+        if unit.scenario is not None:
+            run_scenario(session, unit, progress, outcome.steps)
+            outcome.checks = ("server-side apply", "scenario")
+        else:
+            default_check(session, unit)
+            outcome.checks = DEFAULT_CHECKS
+        outcome.status = "passed"
+    except StepFailed as error:
+        outcome.message = str(error)
+        outcome.diagnostics = _diagnostics(session)
+    except Cancelled:
+        outcome.status, outcome.message = "cancelled", "interrupted before the unit finished"
+    except ClusterUnavailableError as error:
+        outcome.status, outcome.message = "error", str(error)
+    except KdocsError as error:
+        outcome.message = str(error)
+    finally:
+        problems = session.close()
+        if problems and outcome.status == "passed":
+            outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
+        outcome.seconds = time.monotonic() - started
+    progress.finished(outcome)
+    return outcome
+
+
+def _diagnostics(session: Session) -> str:
+    try:
+        states = [state_line(obj) for obj in session.seen[:20]]
+        return diagnostics(session.cluster, session.namespace, states)
+    except (KdocsError, StepFailed) as error:
+        return f"(no diagnostics: {error})"
+    except Cancelled:
+        return "(no diagnostics: interrupted)"
+
+
+def _display(path: Path | None, root: Path) -> str:
+    return display(path, root) if path else ""
+
+
+def conflict_keys(ctx: RunContext, unit: Unit) -> set[str]:
+    """The cluster-scoped objects a unit applies (unknown kinds count): units sharing one wait."""
+    docs: list[dict[str, Any]] = []
+    try:
+        if unit.scenario is None:
+            docs = load_manifest(unit.source, ctx.root)
+        else:
+            for step in unit.scenario.steps:
+                if isinstance(step, Apply):
+                    docs += documents(step, ctx.root)
+    except KdocsError:
+        pass  # the unit fails on its own when it runs
+    keys = set()
+    for doc in docs:
+        found = ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
+        if found is None or not found.namespaced:
+            keys.add(f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}")
+    return keys
+
+
+def run_units(
+    ctx: RunContext,
+    units: list[Unit],
+    jobs: int = 4,
+    progress: Progress | None = None,
+    on_done: Callable[[Unit, Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Run units in threads; Ctrl-C stops them at their next step and waits for their cleanup.
+
+    Outcomes come back in the order of `units`; after an interrupt, `ctx.cancel`
+    is set and units that never started are `cancelled`.
+    """
+    progress = progress or QuietProgress()
+    keys = [conflict_keys(ctx, unit) for unit in units]
+    outcomes: dict[int, Outcome] = {}
+    waiting = list(range(len(units)))
+    running: set[int] = set()
+    lock = threading.Condition()
+
+    def work(index: int) -> None:
+        unit = units[index]
+        try:
+            outcome = run_unit(ctx, unit, progress)
+        except Exception as error:  # a bug must not leave the main thread waiting forever
+            outcome = Outcome(unit.name, unit.kind, _display(unit.source, ctx.root), "error")
+            outcome.message = f"internal error: {error!r}"
+        if on_done is not None and outcome.status in ("passed", "failed"):
+            with lock:
+                on_done(unit, outcome)
+        with lock:
+            outcomes[index] = outcome
+            running.discard(index)
+            lock.notify_all()
+
+    try:
+        with lock:
+            while waiting or running:
+                for index in _startable(units, keys, waiting, running, jobs):
+                    waiting.remove(index)
+                    running.add(index)
+                    threading.Thread(target=work, args=(index,), name=units[index].name).start()
+                lock.wait(0.5)
+    except KeyboardInterrupt:
+        ctx.cancel.set()
+        progress.note("interrupted: stopping at the next step and cleaning up (please wait)")
+        _drain(lock, running)
+    try:
+        problem = await_namespaces(ctx.cluster, ctx.run_id)
+    except KeyboardInterrupt:
+        problem = "not waited for (interrupted again)"
+    if problem:
+        progress.note(f"namespaces of run {ctx.run_id} not deleted yet: {problem}")
+    for index in waiting:
+        unit = units[index]
+        outcomes[index] = Outcome(
+            unit.name, unit.kind, _display(unit.source, ctx.root), "cancelled", "not started"
+        )
+    return [outcomes[index] for index in range(len(units))]
+
+
+def _startable(
+    units: list[Unit], keys: list[set[str]], waiting: list[int], running: set[int], jobs: int
+) -> list[int]:
+    """Waiting units that may start now, in order; nothing passes a waiting exclusive unit."""
+    chosen: list[int] = []
+    for index in waiting:
+        busy = running | set(chosen)
+        if len(busy) >= jobs:
+            break
+        if units[index].exclusive:
+            if not busy:
+                chosen.append(index)
+            break
+        if any(units[other].exclusive for other in busy):
+            break
+        if any(keys[index] & keys[other] for other in busy):
+            continue
+        chosen.append(index)
+    return chosen
+
+
+def _drain(lock: threading.Condition, running: set[int]) -> None:
+    """Wait for running units to clean up; further Ctrl-C presses do not abandon them."""
+    while True:
+        try:
+            with lock:
+                while running:
+                    lock.wait(0.5)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
