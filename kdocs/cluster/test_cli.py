@@ -1,0 +1,297 @@
+"""`kdocs test [PATH ...]`: prove snippets on a real cluster, record what was proven.
+
+No PATH means every snippet and scenario of the site. A scenario file runs
+that scenario; a snippet of the site runs the scenarios that use it, or the
+default check when none does; any other YAML file gets the default check.
+
+Results are recorded per snippet content hash as each unit ends, and only for
+units that ran to the end (passed or failed; never interrupted ones). A unit
+whose inputs (scenario file and every file it applies) hash the same as a
+recorded passing result on the same provider is skipped without touching the
+cluster, so an unchanged rerun does not even bring the cluster up; `--force`
+runs everything. Exit codes: 0 all passed, 1 anything failed, 2 unusable input
+or cluster, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_files, snippet_files
+from kdocs.cluster.base import Cluster, Provider
+from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
+from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
+from kdocs.cluster.runner import Unit, run_units
+from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
+from kdocs.config import Settings
+from kdocs.embed import spec_path
+from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.results import ClusterResult, ResultStore, ScenarioOutcome
+
+INTERRUPTED = 130
+
+
+def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `test` to the `subparsers` of the kdocs parser."""
+    from kdocs.cluster.providers import PROVIDERS
+
+    parser = subparsers.add_parser(
+        "test",
+        help="apply snippets to a real cluster and run the scenarios that prove the guides",
+        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        epilog="Exit codes: 0 all passed (or unchanged since they passed), 1 something failed, "
+        "2 unusable input or cluster, 130 interrupted (every started unit cleaned up).",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="snippets, scenarios or folders")
+    parser.add_argument("--provider", choices=PROVIDERS, help="default: $KDOCS_PROVIDER, else kwok")
+    parser.add_argument("--output", choices=("text", "json", "junit"), default="text")
+    parser.add_argument(
+        "--force", action="store_true", help="rerun units whose inputs are unchanged"
+    )
+    parser.add_argument("--jobs", type=_positive, default=4, help="units run at once (default 4)")
+    parser.add_argument("--topology", help="clusters/*.yaml stem (default: the only one)")
+    parser.add_argument(
+        "--timeout", type=_positive, default=60, help="rollout timeout of the default check (s)"
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
+    parser.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
+    parser.set_defaults(run=run_test)
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | None = None) -> int:
+    """Plan, skip what is proven already, run the rest, record and report; the exit code."""
+    console = Console(stderr=True, soft_wrap=True)
+    progress = ConsoleProgress(console)
+    units, users = plan(list(args.paths), settings)
+    provider_name = provider.name if provider else _provider_name(args)
+    store = ResultStore(settings.results_file)
+    outcomes: dict[int, Outcome] = {}
+    todo: list[int] = []
+    for index, unit in enumerate(units):
+        proven = None if args.force else unchanged(unit, store, provider_name)
+        if proven is None:
+            todo.append(index)
+        else:
+            outcomes[index] = Outcome(
+                unit.name, unit.kind, display(unit.source, settings.root), "skipped",
+                f"unchanged since it passed on {proven.provider} {proven.kubernetes_version}"
+                f" ({proven.date[:10]}); --force reruns it",
+            )  # fmt: skip
+    meta = {"provider": provider_name, "kubernetes_version": ""}
+    interrupted = False
+    if todo:
+        provider = provider or _provider(args, settings, provider_name, progress.note)
+        cluster = provider.up(_topology(args, settings))
+        meta["kubernetes_version"] = cluster.kubernetes_version
+        progress.note(f"{cluster.provider} cluster, Kubernetes {cluster.kubernetes_version}")
+        ctx = RunContext(cluster, settings.root, rollout_timeout=float(args.timeout))
+
+        def on_done(unit: Unit, outcome: Outcome) -> None:
+            record(store, settings, cluster, unit, outcome, users)
+            store.save()
+
+        ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
+        outcomes.update(zip(todo, ran, strict=True))
+        interrupted = ctx.cancel.is_set()
+    ordered = [outcomes[i] for i in range(len(units))]
+    if args.output == "json":
+        write_json(ordered, sys.stdout, **meta)
+    elif args.output == "junit":
+        write_junit(ordered, sys.stdout)
+    else:
+        write_text(ordered, Console(soft_wrap=True))
+    if interrupted:
+        console.print("interrupted: every started unit cleaned up its namespace")
+        return INTERRUPTED
+    if any(o.status == "error" for o in ordered):
+        return int(ExitCode.UNUSABLE)
+    return int(ExitCode.OK if all(o.passed for o in ordered) else ExitCode.FAILED)
+
+
+def plan(paths: list[str], settings: Settings) -> tuple[list[Unit], dict[Path, set[str]]]:
+    """The units to run for `paths`, and which site scenarios use each snippet (by name)."""
+    root, snippets_dir = settings.root, settings.snippets_dir
+    site = [load_scenario(p, root, snippets_dir) for p in scenario_files(settings)]
+    users: dict[Path, set[str]] = {}
+    for scenario in site:
+        for file in scenario.files:
+            users.setdefault(file.resolve(), set()).add(scenario.name)
+    if not paths:
+        scenarios, snippets = list(site), snippet_files(settings)
+    else:
+        scenarios, snippets = [], []
+        for path in _expand(paths):
+            if is_scenario(path):
+                boundary = snippets_dir if _inside(path, snippets_dir) else path.parent
+                scenarios.append(load_scenario(path, root, boundary))
+            else:
+                snippets.append(path)
+    for snippet in snippets:  # a site snippet is proven by the scenarios that use it
+        if _inside(snippet, snippets_dir):
+            scenarios += [s for s in site if snippet.resolve() in _resolved(s.files)]
+    units: list[Unit] = []
+    chosen: set[Path] = set()
+    for scenario in scenarios:
+        if scenario.path.resolve() not in chosen:
+            chosen.add(scenario.path.resolve())
+            units.append(_scenario_unit(scenario, settings))
+    covered = set().union(*(_resolved(s.files) for s in scenarios))
+    for snippet in snippets:
+        if snippet.resolve() in covered:
+            continue
+        inputs = [snippet] + ([spec_path(snippet)] if spec_path(snippet) else [])
+        recorded = (snippet,) if _inside(snippet, snippets_dir) else ()
+        units.append(
+            Unit(display(snippet, root), "check", snippet, recorded, file_hashes(inputs, root))
+        )
+    return units, users
+
+
+def _resolved(paths: tuple[Path, ...]) -> set[Path]:
+    return {p.resolve() for p in paths}
+
+
+def _scenario_unit(scenario: Scenario, settings: Settings) -> Unit:
+    """Only the site's snippets get results: a copy elsewhere with the same bytes must not."""
+    used = tuple(
+        f for f in scenario.files if not is_embed_spec(f) and _inside(f, settings.snippets_dir)
+    )
+    return Unit(
+        scenario.name, "scenario", scenario.path, used, scenario.inputs(settings.root), scenario,
+        scenario.exclusive,
+    )  # fmt: skip
+
+
+def _expand(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            out += sorted(
+                p for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES and p.is_file() and not is_embed_spec(p)
+            )  # fmt: skip
+        elif not path.is_file():
+            raise UnusableInputError(text, "no such file or folder")
+        elif path.suffix not in YAML_SUFFIXES:
+            raise UnusableInputError(text, "not a YAML file (.yaml or .yml)")
+        elif is_embed_spec(path):
+            raise UnusableInputError(text, "an embed spec; give the fragment it belongs to")
+        else:
+            out.append(path)
+    return out
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return folder.resolve() in path.resolve().parents
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def unchanged(unit: Unit, store: ResultStore, provider: str) -> ClusterResult | None:
+    """The recorded result proving `unit` with these exact inputs, or None (then run it)."""
+    found: ClusterResult | None = None
+    for snippet in unit.snippets:
+        entry = store.lookup(sha256(snippet))
+        if entry is None or entry.provider != provider:
+            return None
+        if unit.kind == "scenario":
+            if not any(
+                o.name == unit.name and o.passed and o.inputs == unit.inputs
+                for o in entry.scenarios
+            ):
+                return None
+        elif not (entry.passed and entry.checks == DEFAULT_CHECKS and entry.inputs == unit.inputs):
+            return None
+        found = entry
+    return found
+
+
+def record(
+    store: ResultStore, settings: Settings, cluster: Cluster, unit: Unit, outcome: Outcome,
+    users: dict[Path, set[str]],
+) -> None:  # fmt: skip
+    """Merge a finished unit into the result of every snippet it used."""
+    date = datetime.now(UTC).isoformat(timespec="seconds")
+    for snippet in unit.snippets:
+        sha, rel = sha256(snippet), _snippet_name(snippet, settings)
+        if unit.kind == "check":
+            store.record(sha, ClusterResult(
+                rel, outcome.status == "passed", cluster.provider, cluster.kubernetes_version,
+                date, DEFAULT_CHECKS if outcome.status == "passed" else (), (), outcome.message,
+                inputs=unit.inputs,
+            ))  # fmt: skip
+            continue
+        old = store.lookup(sha)
+        same = old is not None and (old.provider, old.kubernetes_version) == (
+            cluster.provider, cluster.kubernetes_version,
+        )  # fmt: skip
+        wanted = users.get(snippet.resolve(), set())
+        kept = (
+            [o for o in old.scenarios if o.name != unit.name and o.name in wanted] if same else []
+        )
+        mine = ScenarioOutcome(unit.name, outcome.status == "passed", dict(unit.inputs))
+        scenarios = tuple(sorted([*kept, mine], key=lambda o: o.name))
+        passed = all(o.passed for o in scenarios)
+        message = outcome.message if not mine.passed else (old.message if not passed else "")
+        store.record(sha, ClusterResult(
+            rel, passed, cluster.provider, cluster.kubernetes_version, date,
+            ("server-side apply",), scenarios, message,
+        ))  # fmt: skip
+
+
+def _snippet_name(path: Path, settings: Settings) -> str:
+    if _inside(path, settings.snippets_dir):
+        return path.resolve().relative_to(settings.snippets_dir.resolve()).as_posix()
+    return display(path, settings.root)
+
+
+def _provider_name(args: argparse.Namespace) -> str:
+    from kdocs.cluster.providers import default_provider_name
+
+    return args.provider or default_provider_name()
+
+
+def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any) -> Provider:
+    from kdocs.cluster.providers import get_provider
+
+    options: dict[str, Any] = {"log": log}
+    for option in ("kubeconfig", "context"):
+        value = getattr(args, option, None)
+        if value is not None and name != "kubeconfig":
+            raise UnusableInputError(None, f"--{option} only applies to --provider kubeconfig")
+        if value is not None:
+            options[option] = value
+    return get_provider(name, settings, **options)
+
+
+def _topology(args: argparse.Namespace, settings: Settings) -> str:
+    from kdocs.cluster.topology import available_topologies
+
+    if getattr(args, "topology", None):
+        return str(args.topology)
+    known = available_topologies(settings.clusters_dir)
+    if len(known) == 1:
+        return known[0]
+    listed = ", ".join(known) or f"none in {settings.clusters_dir}"
+    raise UnusableInputError(None, f"--topology is needed (available: {listed})")
