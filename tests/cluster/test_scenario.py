@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kdocs.catalog import scenario_files
 from kdocs.cluster.scenario import (
     Apply,
     Delete,
@@ -15,6 +16,7 @@ from kdocs.cluster.scenario import (
     load_scenario,
     merge_patch,
 )
+from kdocs.config import load_settings
 from kdocs.errors import ExitCode, UnusableInputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,3 +245,11 @@ def test_a_symlink_out_of_snippets_is_refused(snippets: Path, tmp_path: Path) ->
     message = fails(snippets, "steps: [{apply: link.yaml}]\n")
     assert "leads outside snippets/" in message
 
+
+def test_every_scenario_of_the_site_parses() -> None:
+    settings = load_settings(ROOT)
+    found = scenario_files(settings)
+    assert found, "the guide's claims have scenarios"
+    for path in found:
+        scenario = load_scenario(path, settings.root, settings.snippets_dir)
+        assert scenario.steps and scenario.description
