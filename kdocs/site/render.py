@@ -23,7 +23,6 @@ from kdocs.errors import InvalidInputError
 # which forbids neither, so `render_block` refuses content that carries them).
 START = "\ue000kdocs-start\ue001"
 INDENT = "\ue000kdocs-indent\ue001"
-LIST_MARKER = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+$")
 
 
 @dataclass(frozen=True)
@@ -95,12 +94,15 @@ def indent_blocks(markdown: str) -> str:
     for line in markdown.split("\n"):
         if START in line:
             prefix, _, rest = line.partition(START)
-            indent = _container_indent(prefix)
-            if indent is None:
+            if prefix.strip():
+                # Also after a list marker: Python-Markdown needs the block on a line of
+                # its own, indented under the item, or the fence becomes inline code.
                 raise InvalidInputError(
                     None,
-                    f"snippet() must stand alone on its line (text before it: {prefix.strip()!r})",
+                    "snippet() must stand alone on its line, indented under its container "
+                    f"(text before it: {prefix.strip()!r})",
                 )
+            indent = prefix
             out.append(prefix + rest)
         elif line.startswith(INDENT):
             body = line[len(INDENT) :]
@@ -108,14 +110,6 @@ def indent_blocks(markdown: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
-
-
-def _container_indent(prefix: str) -> str | None:
-    """Indentation for continuation lines: the prefix itself, or a list item's content column."""
-    if not prefix.strip():
-        return prefix
-    marker = LIST_MARKER.match(prefix)
-    return " " * len(prefix) if marker else None
 
 
 def _longest_backtick_run(text: str) -> int:

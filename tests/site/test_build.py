@@ -58,7 +58,9 @@ CONTAINERS = """\
 
         {{ snippet("cm.yaml", title="in a list in a tab") }}
 
-1. {{ snippet("cm.yaml", section="data") }}
+1. A numbered step
+
+    {{ snippet("cm.yaml", section="data") }}
 
 ??? tip "Collapsed"
     !!! warning "Nested"
@@ -117,7 +119,7 @@ def test_bad_reference_fails_naming_page_line_and_reason(
 
 
 def test_invalid_snippet_fails_the_build(project: Project) -> None:
-    project.snippet("cm.yaml", CONFIGMAP.replace("data:", "dta:"))
+    project.snippet("cm.yaml", CONFIGMAP.replace("\ndata:", "\ndta:"))
     project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n')
     done = project.build()
     assert done.returncode == 1
@@ -198,8 +200,8 @@ def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> N
     project.snippet("other.txt", "injected: true\n")
     project.snippet(
         "cm.yaml",
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: "1"\n'
-        '# --8<-- "other.txt"\n',
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: |\n"
+        '    --8<-- "other.txt"\n',
     )
     project.page("forced.md", '# F\n\n{{ snippet("cm.yaml") }}\n')
     done = project.build()

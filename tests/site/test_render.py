@@ -42,11 +42,10 @@ def test_indentation_of_the_call_site_applies_to_every_line() -> None:
     assert all(line.startswith("    ") or not line for line in lines[1:])
 
 
-def test_list_item_content_column_is_used() -> None:
-    page = "1. " + render_block(TEXT, title="x", download_url="u", badges=[])
-    lines = indent_blocks(page).splitlines()
-    assert lines[0] == '1. ``` yaml title="x"'
-    assert lines[1] == "   a: 1"
+def test_call_after_a_list_marker_is_refused() -> None:
+    """On the marker's line the fence would become inline code: say where it must go."""
+    with pytest.raises(InvalidInputError, match="indented under its container"):
+        indent_blocks("1. " + render_block(TEXT, title="x", download_url="u", badges=[]))
 
 
 def test_call_inside_prose_is_refused() -> None:

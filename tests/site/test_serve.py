@@ -51,7 +51,7 @@ def test_preview_shows_an_error_box_then_the_fixed_snippet(project: Project) -> 
         body = wait_for(url, lambda b: "kdocs-badges" in b)
         assert "greeting" in body and "kdocs-error" not in body
 
-        path.write_text(CONFIGMAP.replace("data:", "dta:"))
+        path.write_text(CONFIGMAP.replace("\ndata:", "\ndta:"))
         body = wait_for(url, lambda b: "kdocs-error" in b)
         assert "kdocs-error" in body
         assert "cm.yaml:5:1" in body and "dta" in body
