@@ -8,27 +8,33 @@ so a snippet shown on several pages is read and validated once per build.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from kdocs import snippets
+from kdocs.catalog import is_scenario
 from kdocs.config import Settings
+from kdocs.embed import spec_path
 from kdocs.errors import InvalidInputError, KdocsError, Location
 from kdocs.results import ClusterResult, ResultStore
-from kdocs.schema.snippet import SchemaOutcome, check_snippet
-from kdocs.site.badges import cluster_badge, schema_badge
-from kdocs.site.render import render_block
+from kdocs.schema.snippet import check_snippet
+from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
+from kdocs.site.render import Badge, render_block
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
+# Static checks by content, for the life of the process: `kdocs serve` rebuilds
+# every page on each save, but re-validates only the files whose bytes changed.
+_STATIC_CHECKS: dict[tuple, Badge] = {}
 
 
 @dataclass(frozen=True)
 class VerifiedSnippet:
-    """A snippet that passed the schema stage, with its cluster result if any."""
+    """A snippet that passed its static check, with its cluster result if any."""
 
     snippet: snippets.Snippet
-    schema: SchemaOutcome
+    static: Badge  # what the offline check proved (schema versions, or a valid scenario)
     cluster: ClusterResult | None
 
 
@@ -49,18 +55,41 @@ class SitePipeline:
             return cached
         snippets.check_renderable(snippet)
         snippet.sections()  # malformed markers fail even if no section is shown
-        outcome = check_snippet(self.settings, snippet.path, display=f"snippets/{snippet.rel}")
-        if not outcome.valid:
-            raise InvalidInputError(None, outcome.first_error)
+        static = self._static_check(snippet)
         cluster = self.results.lookup(snippet.sha256)
         if cluster is not None and not cluster.passed:
             raise InvalidInputError(
                 Location(f"snippets/{snippet.rel}"),
                 f"failed on the cluster ({cluster.provider}): {cluster.message}",
             )
-        verified = VerifiedSnippet(snippet, outcome, cluster)
+        verified = VerifiedSnippet(snippet, static, cluster)
         self._verified[snippet.sha256] = verified
         return verified
+
+    def _static_check(self, snippet: snippets.Snippet) -> Badge:
+        """Schema validation for manifests; the scenario parser for scenario files."""
+        sidecar = spec_path(snippet.path)
+        key = (
+            snippet.rel,
+            snippet.sha256,
+            hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else "",
+            self.settings.kubernetes_versions,
+        )
+        if key in _STATIC_CHECKS:
+            return _STATIC_CHECKS[key]
+        display = f"snippets/{snippet.rel}"
+        if is_scenario(snippet.path):
+            from kdocs.cluster.scenario import load_scenario
+
+            scenario = load_scenario(snippet.path, self.settings.root, self.settings.snippets_dir)
+            badge = scenario_badge(scenario.name, len(scenario.steps))
+        else:
+            outcome = check_snippet(self.settings, snippet.path, display=display)
+            if not outcome.valid:
+                raise InvalidInputError(None, outcome.first_error)
+            badge = schema_badge(outcome.versions_passed)
+        _STATIC_CHECKS[key] = badge
+        return badge
 
     def render(
         self,
@@ -79,7 +108,7 @@ class SitePipeline:
             shown,
             title=title or posixpath.basename(verified.snippet.rel),
             download_url=download_url(page_url, verified.snippet.rel),
-            badges=[schema_badge(verified.schema.versions_passed), cluster_badge(verified.cluster)],
+            badges=[verified.static, cluster_badge(verified.cluster)],
             hl_lines=hl_lines,
             source={
                 "snippet": verified.snippet.rel,

@@ -28,6 +28,15 @@ def schema_badge(versions_passed: list[str] | tuple[str, ...]) -> Badge:
     )
 
 
+def scenario_badge(name: str, steps: int) -> Badge:
+    return Badge(
+        label="scenario",
+        state="passed",
+        text=f"✓ {steps} steps",
+        detail=f"Scenario {name!r} parsed: every step and every file it uses is valid",
+    )
+
+
 def cluster_badge(result: ClusterResult | None) -> Badge:
     if result is None:
         return Badge(

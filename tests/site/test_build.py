@@ -22,24 +22,30 @@ def blocks_match_files(project_root: Path, site: Path) -> list:
     return blocks
 
 
-def test_guide_builds_and_every_block_is_byte_identical(tmp_path: Path) -> None:
+def test_site_builds_and_every_block_is_byte_identical(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     site = tmp_path / "site"
     done = subprocess.run(
         [sys.executable, "-m", "kdocs.cli", "build", "--site-dir", str(site)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    guide = REPO / "docs/guides/advanced/deploy-daemonset-with-karpenter.md"
-    calls = len(re.findall(r"\{\{\s*snippet\(", guide.read_text()))
-    blocks = [b for b in blocks_match_files(REPO, site) if "deploy-daemonset" in b.page]
-    assert len(blocks) == calls == 6
-    assert {b.section for b in blocks} == {None, "priority", "scheduling"}
+    blocks = blocks_match_files(REPO, site)
+    for page in (REPO / "docs").rglob("*.md"):
+        calls = len(re.findall(r"^\s*\{\{\s*snippet\(", page.read_text(), re.MULTILINE))
+        html = page.relative_to(REPO / "docs").with_suffix("")
+        html = "index.html" if html.name == "index" else f"{html}/index.html"
+        assert len([b for b in blocks if b.page == html]) == calls, page
+    guide = [b for b in blocks if "deploy-daemonset" in b.page]
+    assert len(guide) == 6
+    assert {b.section for b in guide} == {None, "priority", "scheduling"}
+    contributing = [b for b in blocks if b.page.startswith("contributing/")]
+    assert {b.snippet for b in contributing} == {
+        "contributing/web-deployment.yaml",
+        "contributing/web-deployment.scenario.yaml",
+    }
 
 
 CONTAINERS = """\
