@@ -66,6 +66,8 @@ COMPONENTS = (
     "kwok-controller",
 )
 STATE_CONFIGMAP = "kdocs-topology"
+# Bumped whenever how a cluster is created changes, so older clusters are not reused.
+RECIPE = "2"
 
 
 class KwokProvider:
@@ -200,9 +202,18 @@ class KwokProvider:
     def _create(self, topology: Topology, bin_dir: Path) -> Cluster:
         started = time.monotonic()
         self.log(f"creating kwok cluster {self.cluster_name} in {self.cluster_dir}")
+        # Options without a create flag: every component listens on 127.0.0.1 only (the
+        # default, 0.0.0.0, would expose etcd's plain HTTP port to the network).
+        config = self.workdir / f"{self.cluster_name}.kwokctl.yaml"
+        config.write_text(
+            "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\n"
+            f"options:\n  bindAddress: 127.0.0.1\n  kubectlBinary: {bin_dir / 'kubectl'}\n",
+            encoding="utf-8",
+        )
         run(
             [
-                bin_dir / "kwokctl", "create", "cluster", "--name", self.cluster_name,
+                bin_dir / "kwokctl", "--config", config,
+                "create", "cluster", "--name", self.cluster_name,
                 "--runtime", "binary", "--kubeconfig", "", "--wait", "2m",
                 "--kube-authorization=true", "--kube-admission=true",
                 f"--etcd-binary={bin_dir / 'etcd'}",
@@ -229,7 +240,10 @@ class KwokProvider:
         wait_nodes_ready(cluster, names)
         wait_service_account(cluster)
         install_crds(cluster, self.settings.crd_dirs, self.log)
-        record = {"topology": topology.name, "digest": topology.digest, "binaries": bin_dir.name}
+        record = {
+            "topology": topology.name, "digest": topology.digest,
+            "binaries": bin_dir.name, "recipe": RECIPE,
+        }  # fmt: skip
         state = {
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": STATE_CONFIGMAP, "namespace": "kube-system"}, "data": record,
@@ -264,8 +278,8 @@ class KwokProvider:
         if topology is not None:
             if record.get("digest") != topology.digest or record.get("topology") != topology.name:
                 return None, f"it was built from another topology ({record.get('topology')})"
-            if record.get("binaries") != self.binaries().name:
-                return None, "it runs other binaries"
+            if (record.get("binaries"), record.get("recipe")) != (self.binaries().name, RECIPE):
+                return None, "it was made by other binaries or another version of kdocs"
             mismatch = node_mismatch(topology, cluster_nodes(probe))
             if mismatch:
                 return None, mismatch
@@ -362,18 +376,14 @@ def manifest_versions(bin_dir: Path) -> dict[str, str]:
     return {}
 
 
-def stop_processes(pids: list[int], grace: float = 3.0) -> None:
-    """SIGTERM, then SIGKILL after `grace` seconds, and wait until they are gone."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            pids = [pid for pid in pids if _alive(pid)]
-            if not pids:
-                return
-            time.sleep(0.1)
+def stop_processes(pids: list[int], timeout: float = 10.0) -> None:
+    """SIGKILL (the cluster is thrown away, as kwokctl itself does) and wait until they are gone."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _uses(proc: Path, folder: Path) -> bool:
