@@ -278,10 +278,10 @@ class KindProvider:
 
     def _inspect(self, topology: Topology | None) -> tuple[Cluster | None, str]:
         """The cluster if it answers and (when given) is of `topology`, else why not."""
-        if not self.kubeconfig.is_file():
-            return None, "no kubeconfig"
-        if not self._exists():
+        if not self._exists():  # first: a missing kind binary is an error, not "not running"
             return None, "it does not exist"
+        if not self.kubeconfig.is_file():
+            return None, "its kubeconfig is gone"
         try:
             cluster = self._cluster("")
             found = cluster.kubectl(
