@@ -30,6 +30,10 @@ _VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "Pod")
 DEFAULT_CHECKS = ("server-side apply", "rollout", "delete")
 _SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
+_UNREACHABLE = re.compile(
+    r"connection refused|Unable to connect to the server|The connection to the server"
+    r"|no route to host|i/o timeout|TLS handshake timeout|connection reset by peer"
+)
 _CLIENT_PREFIX = re.compile(r'^error when [a-z]+ [^:]*"STDIN": ')
 
 
@@ -42,14 +46,18 @@ class Cancelled(Exception):
 
 
 def kubectl(cluster: Cluster, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
-    """`cluster.kubectl`, but a kubectl killed by a signal (Ctrl-C reaches it too) cancels.
+    """`cluster.kubectl`, but a kubectl killed by a signal (Ctrl-C reaches it too) cancels,
+    and an unreachable API server is a ClusterUnavailableError (exit code 2).
 
-    Without this, an interrupted run would read the dead kubectl as the API
+    Without this, an interrupted run or a dead cluster would read as the API
     server's answer and record a failure that never happened.
     """
     done = cluster.kubectl(*args, **options)
     if done.returncode < 0:
         raise Cancelled()
+    if done.returncode and (_UNREACHABLE.search(done.stderr) or not cluster.kubeconfig.exists()):
+        # Not the API server's answer about a snippet: nothing may be recorded from it.
+        raise ClusterUnavailableError(None, f"the API server is unreachable: {reason(done.stderr)}")
     return done
 
 
@@ -110,13 +118,15 @@ class ApiCatalog:
 
 def reason(stderr: str) -> str:
     """kubectl's error output as one line, without the `Error from server (X):` noise."""
-    lines = []
+    text, seen = "", set()
     for raw in stderr.splitlines():
         line = _CLIENT_PREFIX.sub("", _SERVER_PREFIX.sub("", raw.strip()))
-        line = line.removeprefix("error: ")
-        if line and line not in lines:
-            lines.append(line)
-    return "; ".join(lines) or "kubectl failed without a message"
+        line = line.removeprefix("error: ").removeprefix("* ")
+        if not line or line in seen:
+            continue
+        seen.add(line)
+        text = f"{text} {line}" if text.endswith(":") else f"{text}; {line}" if text else line
+    return text or "kubectl failed without a message"
 
 
 def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:

@@ -105,8 +105,9 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         ctx = RunContext(cluster, settings.root, rollout_timeout=float(args.timeout))
 
         def on_done(unit: Unit, outcome: Outcome) -> None:
-            record(store, settings, cluster, unit, outcome, users)
-            store.save()
+            if unit.snippets:  # only the site's snippets have results
+                record(store, settings, cluster, unit, outcome, users)
+                store.save()
 
         ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
         outcomes.update(zip(todo, ran, strict=True))
