@@ -1,0 +1,125 @@
+"""The guide's scenarios have teeth: a snippet that lost what the guide claims makes them fail.
+
+Each case copies the guide, breaks one thing the way a careless edit would,
+and runs the scenario that proves the claim. The scenario must fail at the
+step that checks that claim, with the difference in its message. A negative
+control whose patch no longer removes what matters must fail too.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+
+from kdocs.cluster.base import Cluster
+from kdocs.config import load_settings
+from tests.cluster.conftest import record_timing
+from tests.cluster.test_runner_helpers import (
+    GUIDE,
+    StaticProvider,
+    kdocs_test,
+    leftovers,
+    make_project,
+    outcomes,
+    units_lock,
+)
+
+pytestmark = pytest.mark.cluster
+
+# case -> (scenario file, file to break, (old, new) text, what the failure must say)
+CASES = {
+    "toleration-for-another-key": (
+        "daemonset-placement.scenario.yaml",
+        "daemonset.yaml",
+        ("        - operator: Exists\n", "        - key: other\n          operator: Exists\n"),
+        "step 3 (assert DaemonSet node-agent): not within 3s: node-agent: "
+        "status.desiredNumberScheduled: expected 3, got 2",
+    ),
+    "affinity-not-excluding-fargate": (
+        "daemonset-placement.scenario.yaml",
+        "daemonset.yaml",
+        ("                      - fargate\n", "                      - ec2\n"),
+        "step 3 (assert DaemonSet node-agent): not within 3s: node-agent: "
+        "status.desiredNumberScheduled: expected 3, got 4",
+    ),
+    "priority-as-low-as-the-fillers": (
+        "daemonset-preemption.scenario.yaml",
+        "priorityclass.yaml",
+        ("value: 1000000\n", "value: 0\n"),
+        "step 12 (assert DaemonSet node-agent): not within 3s: node-agent: "
+        "status.numberReady: expected 3, got 2",
+    ),
+    "control-that-keeps-the-priority": (
+        "daemonset-preemption.scenario.yaml",
+        "daemonset-preemption.scenario.yaml",
+        ("              priorityClassName: null\n", "              dnsPolicy: Default\n"),
+        # The agent preempts at once; steps 6 and 7 may glimpse it pending, step 8 never lets
+        # it run on default-1.
+        r"step [678] \(",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def broken_run(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One run over copies of the guide, each broken in one way, with 3s step timeouts."""
+    root = tmp_path_factory.mktemp("broken")
+    make_project(root, guide=False)
+    for case, (scenario, target, (old, new), _) in CASES.items():
+        folder = root / "snippets" / case
+        shutil.copytree(GUIDE, folder)
+        for path in folder.iterdir():  # only the scenario and the two files it applies
+            if path.name not in (scenario, "daemonset.yaml", "priorityclass.yaml"):
+                path.unlink()
+        broken = folder / target
+        text = broken.read_text(encoding="utf-8")
+        assert text.count(old) == 1, (case, old)
+        broken.write_text(text.replace(old, new), encoding="utf-8")
+        path = folder / scenario
+        text = re.sub(r"^timeout: .*$", "timeout: 3s", path.read_text(encoding="utf-8"), flags=re.M)
+        text = re.sub(r"^name: .*$", f"name: {case}", text, count=1, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+    settings = load_settings(root)
+    with units_lock():
+        started = time.monotonic()
+        code, report = kdocs_test(settings, provider=StaticProvider(cluster))
+        record_timing("kdocs test, broken copies of the guide", time.monotonic() - started)
+        report["leftovers"] = leftovers(cluster, [o["namespace"] for o in report["outcomes"]])
+    report["code"] = code
+    return report
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_broken_claim_fails_its_scenario_at_the_step_that_checks_it(
+    broken_run: dict, case: str
+) -> None:
+    outcome = outcomes(broken_run)[case]
+    assert outcome["status"] == "failed", outcome
+    scenario, _, _, expected = CASES[case]
+    assert outcome["message"].startswith(f"snippets/{case}/{scenario}:"), outcome["message"]
+    assert (
+        re.search(expected, outcome["message"])
+        if case.startswith("control")
+        else (expected in outcome["message"])
+    ), outcome["message"]
+    assert outcome["diagnostics"]
+
+
+def test_broken_copies_fail_the_run_and_leave_nothing_behind(broken_run: dict) -> None:
+    assert broken_run["code"] == 1
+    assert broken_run["leftovers"] == []
+
+
+def test_the_negative_controls_hold_on_the_real_snippets(broken_run: dict) -> None:
+    """Up to the broken step, the copies ran the real controls: their steps passed."""
+    outcome = outcomes(broken_run)["control-that-keeps-the-priority"]
+    assert [s["status"] for s in outcome["steps"]][:5] == ["passed"] * 5
+
+
+def test_the_cases_break_files_the_guide_has() -> None:
+    for scenario, target, (old, _), _ in CASES.values():
+        assert (GUIDE / scenario).is_file()
+        assert (GUIDE / target).read_text(encoding="utf-8").count(old) == 1

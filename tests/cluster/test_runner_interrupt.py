@@ -1,0 +1,71 @@
+"""Ctrl-C: `kdocs test` stops at the next step, cleans up everything, records nothing.
+
+Runs the real command line in a subprocess (`python -m kdocs.cli test`, the
+kubeconfig provider pointed at the session's cluster) and sends it SIGINT once
+the DaemonSet of the first scenario is applied, the moment an interrupted run
+would most likely leave a DaemonSet, its pods and the PriorityClass behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kdocs.cluster.base import Cluster
+from tests.cluster.test_runner_helpers import ROOT, leftovers, make_project, units_lock
+
+pytestmark = pytest.mark.cluster
+
+
+def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    settings = make_project(tmp_path / "project")
+    guide = settings.snippets_dir / "karpenter-daemonset"
+    command = [
+        sys.executable, "-m", "kdocs.cli", "test", "--provider", "kubeconfig",
+        f"--kubeconfig={cluster.kubeconfig}", f"--context={cluster.context}",
+        "--topology", "karpenter", "--jobs", "1", "--output", "json",
+        str(guide / "daemonset-placement.scenario.yaml"),
+        str(guide / "daemonset-preemption.scenario.yaml"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KDOCS_PROVIDER": "kubeconfig"}
+    seen: list[str] = []
+    namespace = ""
+    with units_lock():
+        proc = subprocess.Popen(
+            command, cwd=settings.root, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                seen.append(line)
+                if line.startswith("▶ scenario daemonset-placement"):
+                    namespace = line.rsplit("(", 1)[1].strip().rstrip(")")
+                if "daemonset-placement [2/" in line:  # the DaemonSet is applied
+                    proc.send_signal(signal.SIGINT)
+                    break
+            stdout, stderr = proc.communicate(timeout=300)  # a hang guard, not an assertion
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        left = leftovers(cluster, [namespace] if namespace else [])
+    output = "".join(seen) + stderr
+    assert namespace.startswith("kdocs-daemonset-placement-"), output
+    assert proc.returncode == 130, output
+    assert "interrupted" in output
+    report = json.loads(stdout)
+    statuses = {o["name"]: (o["status"], o["message"]) for o in report["outcomes"]}
+    assert statuses == {
+        "daemonset-placement": ("cancelled", "interrupted before the unit finished"),
+        "daemonset-preemption": ("cancelled", "not started"),
+    }, output
+    assert left == [], output
+    assert not settings.results_file.exists(), "an interrupted run records nothing"
