@@ -38,3 +38,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf site .kdocs .pytest_cache
+
+# kdocs side by side with kubeconform, kubernetes-validate and MkDocs, plus the cluster stage
+# and the live preview; writes benchmarks/results.md and prints it (see benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --out benchmarks/results.md

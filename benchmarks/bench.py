@@ -1,0 +1,232 @@
+"""`make bench`: kdocs side by side with the tools people use today; writes a Markdown table.
+
+    .venv/bin/python benchmarks/bench.py [--out benchmarks/results.md] [--smoke]
+        [--sizes 1000,10000] [--pages 1,50,500] [--repeat 3] [--edits 5]
+        [--skip validate,site,cluster,preview] [--cold-build]
+
+Sections (see each bench_*.py): 1. schema validation throughput (kdocs,
+kubeconform, kubernetes-validate on the same corpus and schemas); 2. site build
+(`kdocs build` against `mkdocs build`); 3. cluster stage; 4. live preview.
+Numbers are whole-process wall times on this machine; nothing here fails on a
+number.  ``--smoke`` runs every section but the cluster on a tiny input, to keep
+the harness working (tests/benchmarks/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_cluster  # noqa: E402
+import bench_site  # noqa: E402
+import bench_validate  # noqa: E402
+import corpus  # noqa: E402
+from measure import load, machine  # noqa: E402
+
+SECTIONS = ("validate", "site", "cluster", "preview")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny inputs, one run each, no cluster (keeps the harness working)",
+    )
+    parser.add_argument("--sizes", type=_ints, default=[1000, 10000], help="corpus sizes")
+    parser.add_argument("--pages", type=_ints, default=[1, 50, 500], help="site sizes")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command")
+    parser.add_argument("--edits", type=int, default=5, help="saves timed in the preview")
+    parser.add_argument("--preview-pages", type=int, default=50)
+    parser.add_argument("--skip", default="", help=f"comma-separated, of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--cold-build",
+        action="store_true",
+        help="rebuild the cluster binaries with an empty Go build cache",
+    )
+    parser.add_argument(
+        "--kubernetes-validate-max",
+        type=int,
+        default=10000,
+        help="largest corpus kubernetes-validate runs on (it is slow)",
+    )
+    args = parser.parse_args(argv)
+    args.skip = {s for s in args.skip.split(",") if s}
+    if args.smoke:
+        args.sizes, args.pages, args.repeat, args.edits = [40], [1, 3], 1, 1
+        args.preview_pages = 2
+        args.skip.add("cluster")
+    return args
+
+
+def fmt_rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def validation(args: argparse.Namespace, work: Path, log) -> list[str]:
+    out = ["## 1. Schema validation throughput", ""]
+    try:
+        built = bench_validate.build_kubeconform()
+        log(f"kubeconform {built.version}: {built.note} ({built.path})")
+    except SystemExit as err:
+        built = None
+        out += [f"kubeconform could not be built: {err}", ""]
+    bench_validate.project(work)
+    rows = []
+    for size in args.sizes:
+        log(f"validation: generating {size} documents")
+        made = corpus.generate(work / f"corpus-{size}", size)
+        log(f"validation: {size} documents in {len(made.files)} files, {len(made.invalid)} invalid")
+        rows += bench_validate.measure(
+            made, work, args.repeat, built, size <= args.kubernetes_validate_max
+        )
+        log(f"validation: {size} done (load {load()})")
+    out += [
+        "| documents | tool | Kubernetes versions | wall time, median | documents/s | "
+        "peak memory | invalid found = corpus's? |",
+        "| ---: | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        note = f" ({row.note})" if row.note else ""
+        out.append(
+            f"| {row.docs:,} | {row.tool} | {row.versions} | {row.series.times()} | "
+            f"{fmt_rate(row.rate)} | {row.series.peak_mib:.0f} MiB | {row.invalid}{note} |"
+        )
+    out += ["", "kdocs ÷ kubeconform, documents per second (above 1: kdocs is faster):", ""]
+    out += [
+        "| documents | one version | 8 versions (kubeconform: 8 runs) |",
+        "| ---: | ---: | ---: |",
+    ]
+    for size in args.sizes:
+        mine = [r for r in rows if r.docs == size]
+        pairs = []
+        for one in (True, False):
+            k = [r for r in mine if r.tool.startswith("kdocs") and (r.versions == "1.33") == one]
+            c = [
+                r
+                for r in mine
+                if r.tool.startswith("kubeconform") and (r.versions == "1.33") == one
+            ]
+            pairs.append(f"{k[0].rate / c[0].rate:.2f}" if k and c else "n/a")
+        out.append(f"| {size:,} | {pairs[0]} | {pairs[1]} |")
+    if built is not None:
+        out += ["", f"kubeconform {built.version}, built from its Go module "
+                f"(benchmarks/kubeconform/go.mod); {built.note}."]  # fmt: skip
+    return out + [""]
+
+
+def site(args: argparse.Namespace, work: Path, log) -> list[str]:
+    out = ["## 2. Site build", ""]
+    out += [
+        "| pages | snippets | `mkdocs build`, median | `kdocs build`, median | kdocs over MkDocs | "
+        "kdocs per page | first run: mkdocs / kdocs | peak memory: mkdocs / kdocs |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pages in args.pages:
+        log(f"site: {pages} pages")
+        row = bench_site.measure_build(work / "sites", pages, args.repeat)
+        per_page = (row.kdocs.median - row.mkdocs.median) / pages * 1000
+        out.append(
+            f"| {pages} | {pages * 3} | {row.mkdocs.times()} | {row.kdocs.times()} | "
+            f"{row.overhead * 100:+.0f} % ({row.kdocs.median - row.mkdocs.median:+.2f} s) | "
+            f"{per_page:+.1f} ms | {row.first_mkdocs:.2f} s / {row.first_kdocs:.2f} s | "
+            f"{row.mkdocs.peak_mib:.0f} / {row.kdocs.peak_mib:.0f} MiB |"
+        )
+        log(f"site: {pages} done (load {load()})")
+    return out + [""]
+
+
+def cluster(args: argparse.Namespace, work: Path, log) -> list[str]:
+    out = ["## 3. Cluster stage (kwok provider)", ""]
+    log("cluster: starting")
+    steps, notes = bench_cluster.measure(work / "cluster", args.cold_build)
+    out += ["| step | command | wall time | note |", "| --- | --- | ---: | --- |"]
+    for step in steps:
+        seconds = f"{step.seconds:.2f} s" if step.seconds is not None else "n/a"
+        out.append(f"| {step.what} | `{step.command}` | {seconds} | {step.note} |")
+    out += [""] + [f"- {n}" for n in notes]
+    return out + [""]
+
+
+def preview(args: argparse.Namespace, work: Path, log) -> list[str]:
+    out = ["## 4. Live preview", ""]
+    out += [
+        "| server | pages | edit saved in | start to first page | save to page updated, median | "
+        "min / max | edits |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for tool in ("kdocs", "mkdocs"):
+        log(f"preview: {tool} serve")
+        row = bench_site.measure_preview(work / "preview", args.preview_pages, args.edits, tool)
+        where = "a snippet file" if tool == "kdocs" else "the page (fenced block)"
+        if row.latencies:
+            median = f"{statistics.median(row.latencies):.2f} s"
+            spread = f"{min(row.latencies):.2f} / {max(row.latencies):.2f} s"
+        else:
+            median = spread = "n/a"
+        failed = f", {row.failures} never showed" if row.failures else ""
+        out.append(
+            f"| `{tool} serve` | {row.pages} | {where} | {row.started:.2f} s | {median} | "
+            f"{spread} | {len(row.latencies)}{failed} |"
+        )
+    return out + [""]
+
+
+def header(args: argparse.Namespace, began: datetime, load_before: str) -> list[str]:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent,
+                            capture_output=True, text=True).stdout.strip() or "unknown"  # fmt: skip
+    info = machine()
+    out = ["# kdocs benchmarks", "",
+           f"Produced by `make bench` on {began:%Y-%m-%d %H:%M} UTC, commit {commit}"
+           + (" (smoke run: tiny inputs, not a measurement)" if args.smoke else "") + ".", "",
+           "| machine | |", "| --- | --- |"]  # fmt: skip
+    out += [f"| {k} | {v} |" for k, v in info.items()]
+    out += [f"| load average (1, 5, 15 min) before | {load_before} |"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    began = datetime.now(UTC)
+    load_before = load()
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[bench {time.perf_counter() - started:6.0f} s] {message}", file=sys.stderr,
+              flush=True)  # fmt: skip
+
+    body: list[str] = []
+    runners = {"validate": validation, "site": site, "cluster": cluster, "preview": preview}
+    with tempfile.TemporaryDirectory(prefix="kdocs-bench-") as tmp:
+        for name in SECTIONS:
+            if name in args.skip:
+                continue
+            work = Path(tmp) / name
+            work.mkdir()
+            body += runners[name](args, work, log)
+    lines = header(args, began, load_before)
+    lines += [f"| load average after | {load()} |",
+              f"| total time of the run | {time.perf_counter() - started:.0f} s |", ""]  # fmt: skip
+    text = "\n".join(lines + body).rstrip() + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Cluster stage: binaries, `kdocs cluster up`, scenarios, `cluster down`, unchanged re-run.
+
+Runs in a copy of the project (docs, snippets, schemas, clusters, pyproject) in a
+temporary folder, with its own KDOCS_CACHE, so the cluster it creates (named
+``kdocs``, by `kdocs cluster up`) lives in that cache and never touches the
+clusters or results of anyone else on the machine.  The cache's ``bin/`` is a
+link to the real cache's: the binaries are built once per machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench_validate import cache_root
+from measure import Run, run
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD = REPO / "clusters" / "build" / "build-binaries.sh"
+PROJECT_PARTS = ("docs", "snippets", "schemas", "clusters", "macros", "pyproject.toml",
+                 "mkdocs.yml")  # fmt: skip
+ONE_SCENARIO = "snippets/contributing/web-deployment.scenario.yaml"
+
+
+@dataclass
+class Step:
+    what: str
+    command: str
+    run: Run | None
+    note: str = ""
+
+    @property
+    def seconds(self) -> float | None:
+        return self.run.seconds if self.run else None
+
+
+def other_clusters(mine: Path) -> list[str]:
+    """Command lines of kube-apiservers not started from `mine` (someone else's tests)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            cmdline
+            and cmdline[0].endswith(b"kube-apiserver")
+            and str(mine).encode() not in cmdline[0]
+        ):
+            found.append(cmdline[0].decode(errors="replace"))
+    return found
+
+
+def binaries() -> Step:
+    """Make sure the pinned binaries are built; report how long building them took."""
+    done = run(["bash", str(BUILD)], cwd=REPO, timeout=3 * 3600)
+    if done.code != 0:
+        raise SystemExit(f"building the cluster binaries failed:\n{done.stderr[-2000:]}")
+    bin_dir = Path(done.stdout.strip().splitlines()[-1])
+    if "building" in done.stderr:
+        return Step("cold build of the binaries", "clusters/build/build-binaries.sh", done,
+                    "built now")  # fmt: skip
+    manifest = (bin_dir / "MANIFEST").read_text()
+    match = re.search(r"built (\S+) in (\d+)s", manifest)
+    note = "cached; " + (
+        f"{match[2]} s recorded in its MANIFEST when it was built ({match[1]})"
+        if match else "no build time recorded"
+    )  # fmt: skip
+    recorded = Run(float(match[2]), 0, 0, "", "") if match else None
+    return Step("cold build of the binaries", "clusters/build/build-binaries.sh", recorded, note)
+
+
+def cold_build(work: Path) -> Step:
+    """A real cold build: empty binary cache and empty Go build cache (modules stay)."""
+    env = {**os.environ, "KDOCS_CACHE": str(work / "cold-cache"), "GOCACHE": str(work / "gocache")}
+    done = run(["bash", str(BUILD), "--force"], cwd=REPO, env=env, timeout=3 * 3600)
+    if done.code != 0:
+        raise SystemExit(f"cold build failed:\n{done.stderr[-2000:]}")
+    shutil.rmtree(work / "gocache", ignore_errors=True)
+    shutil.rmtree(work / "cold-cache", ignore_errors=True)
+    return Step("cold build of the binaries", "GOCACHE=<empty> build-binaries.sh --force", done,
+                "measured now: empty Go build cache, Go modules already downloaded")  # fmt: skip
+
+
+def measure(work: Path, with_cold_build: bool) -> tuple[list[Step], list[str]]:
+    project = work / "project"
+    project.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.is_file():
+            shutil.copy2(source, project / part)
+    steps = [cold_build(work) if with_cold_build else binaries()]
+    cache = work / "cache"
+    cache.mkdir()
+    (cache / "bin").symlink_to(cache_root() / "bin")
+    env = {**os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok"}
+    notes = []
+    others = other_clusters(cache)
+    if others:
+        notes.append(f"{len(others)} other kube-apiserver(s) ran on the machine meanwhile")
+    kdocs = str(Path(sys.executable).parent / "kdocs")
+
+    def step(what: str, args: list[str], expect: tuple[int, ...] = (0,)) -> Step:
+        done = run([kdocs, *args], cwd=project, env=env, timeout=1800)
+        note = (
+            "" if done.code in expect else f"exit {done.code}: {_last(done.stderr or done.stdout)}"
+        )
+        return Step(what, "kdocs " + " ".join(args), done, note)
+
+    try:
+        steps.append(step("warm `cluster up` to ready", ["cluster", "up"]))
+        steps.append(step("one scenario", ["test", "--force", ONE_SCENARIO]))
+        steps.append(step("all scenarios and snippets", ["test", "--force"]))
+    finally:
+        steps.append(step("`cluster down`", ["cluster", "down"]))
+    rerun = step("unchanged re-run of all (cluster down)", ["test"])
+    status = subprocess.run([kdocs, "cluster", "status"], cwd=project, env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    started = _kwok_pids(cache)
+    if status.returncode == 0 or started:
+        rerun.note += " it brought a cluster up"
+        subprocess.run([kdocs, "cluster", "down"], cwd=project, env=env, capture_output=True)
+    else:
+        rerun.note += " no cluster started"
+    summary = _last(rerun.run.stdout) if rerun.run else ""
+    if summary:
+        rerun.note += f"; it said: {summary}"
+    steps.append(rerun)
+    return steps, notes
+
+
+def _kwok_pids(cache: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(cache).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _last(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[-1].split())[:160] if lines else ""

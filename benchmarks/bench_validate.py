@@ -1,0 +1,256 @@
+"""Schema validation throughput: kdocs, kubeconform and kubernetes-validate, side by side.
+
+The three tools read the same generated corpus (`corpus.py`) and the same schema
+files: the strict schemas that kubernetes-validate ships, which kdocs uses too.
+kubeconform is built from its Go module (pinned in ``benchmarks/kubeconform/``) and
+pointed at that folder with a ``-schema-location`` template; those schemas refer
+to ``https://kubernetes.io/api/_definitions.json``, which kubeconform would
+fetch, so its ``-cache`` folder gets, under the cache key of that URL, a link to
+the same version's ``_definitions.json``.  HTTP(S)_PROXY point at a closed local
+port: a fetch would fail loudly instead of reaching out.  Each tool's own output
+must account for every document (kubeconform's summary: no errors, nothing
+skipped), and each tool's set of invalid documents is compared with the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus import Corpus
+from measure import Series, repeat
+
+HERE = Path(__file__).resolve().parent
+WRAPPER = HERE / "kubeconform"
+KUBECONFORM_PKG = "github.com/yannh/kubeconform/cmd/kubeconform"
+DEFINITIONS_URL = "https://kubernetes.io/api/_definitions.json"
+ONE_VERSION = "1.33"
+NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+              "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+              "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("KDOCS_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kdocs"
+
+
+def schema_root() -> Path:
+    """kubernetes-validate's schema folder (the one kdocs validates against)."""
+    from kdocs.schema.registry import SCHEMA_ROOT
+
+    return SCHEMA_ROOT
+
+
+def kubeconform_version() -> str:
+    for line in (WRAPPER / "go.mod").read_text().splitlines():
+        parts = line.split()
+        if "github.com/yannh/kubeconform" in parts:
+            return parts[parts.index("github.com/yannh/kubeconform") + 1]
+    raise SystemExit("benchmarks/kubeconform/go.mod does not require kubeconform")
+
+
+@dataclass
+class Built:
+    path: Path
+    version: str
+    note: str  # how it was obtained
+
+
+def build_kubeconform() -> Built:
+    """The pinned kubeconform, built once into the cache (keyed by version and go.sum)."""
+    version = kubeconform_version()
+    pins = hashlib.sha256((WRAPPER / "go.sum").read_bytes()).hexdigest()[:12]
+    folder = cache_root() / "bench" / f"kubeconform-{version}-{pins}"
+    binary = folder / "kubeconform"
+    if binary.is_file() and os.access(binary, os.X_OK):
+        return Built(binary, version, "cached")
+    go = shutil.which("go")
+    if go is None:
+        raise SystemExit("go not found on PATH: needed to build kubeconform (Go >= 1.26)")
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f".kubeconform.{os.getpid()}"
+    env = {**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+    began = time.perf_counter()
+    done = subprocess.run(
+        [go, "build", "-mod=readonly", "-trimpath",
+         "-ldflags", f"-s -w -X main.version={version}", "-o", str(staged), KUBECONFORM_PKG],
+        cwd=WRAPPER, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"building kubeconform failed:\n{done.stderr}")
+    staged.replace(binary)
+    return Built(binary, version, f"built in {time.perf_counter() - began:.0f} s")
+
+
+def kubeconform_cache(work: Path, version: str) -> Path:
+    """A -cache folder that serves this version's _definitions.json from disk."""
+    folder = work / "kubeconform-cache" / version
+    folder.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(DEFINITIONS_URL.encode()).hexdigest()
+    link = folder / key
+    if not link.exists():
+        link.symlink_to(schema_root() / f"v{version}.0-local-strict" / "_definitions.json")
+    return folder
+
+
+def kubeconform_cmd(binary: Path, work: Path, version: str, target: str) -> list[str]:
+    template = (
+        f"{schema_root()}/{{{{ .NormalizedKubernetesVersion }}}}-local{{{{ .StrictSuffix }}}}"
+        "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+    )
+    return [str(binary), "-strict", "-summary", "-kubernetes-version", f"{version}.0",
+            "-cache", str(kubeconform_cache(work, version)), "-schema-location", template,
+            target]  # fmt: skip
+
+
+# --- reading each tool's verdicts ---------------------------------------------------
+
+_KDOCS_LINE = re.compile(r"^(.+?):(\d+):(\d+): ", re.M)
+_KC_LINE = re.compile(r"^(.+?) - (\S+) (\S+) (?:is invalid|failed validation)", re.M)
+_KC_SUMMARY = re.compile(
+    r"Summary: (\d+) resources? found in (\d+) files? - Valid: (\d+), Invalid: (\d+), "
+    r"Errors: (\d+), Skipped: (\d+)"
+)
+_KV_LINE = re.compile(r"^ERROR (\S+) did not validate for resource [^/\s]+/(\S+) against", re.M)
+
+
+def kdocs_invalid(output: str, corpus: Corpus, prefix: str) -> tuple[set[str], str]:
+    """Names of documents kdocs reported, from `file:line:col:` lines."""
+    by_file = corpus.by_line()
+    names: set[str] = set()
+    unmatched = 0
+    for match in _KDOCS_LINE.finditer(output):
+        rel = match[1].removeprefix(prefix + "/")
+        line = int(match[2])
+        hit = [d for d in by_file.get(rel, []) if d.first_line <= line <= d.last_line]
+        if hit:
+            names.add(hit[0].name)
+        else:
+            unmatched += 1
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    ok = f"{len(corpus.documents)} resources" in summary and "0 unreadable" in summary
+    note = "" if ok and not unmatched else f"unexpected output: {summary!r}, {unmatched} unmatched"
+    return names, note
+
+
+def kubeconform_invalid(outputs: list[str], corpus: Corpus) -> tuple[set[str], str]:
+    names: set[str] = set()
+    notes = []
+    for output in outputs:
+        names |= {m[3] for m in _KC_LINE.finditer(output)}
+        summary = _KC_SUMMARY.search(output)
+        if summary is None:
+            notes.append("no summary")
+            continue
+        found, _files, _valid, _invalid, errors, skipped = (int(g) for g in summary.groups())
+        if found != len(corpus.documents) or errors or skipped:
+            notes.append(f"{found} found, {errors} errors, {skipped} skipped")
+    return names, "; ".join(dict.fromkeys(notes))
+
+
+def kubernetes_validate_invalid(output: str, corpus: Corpus) -> tuple[set[str], str]:
+    names = {m[2] for m in _KV_LINE.finditer(output)}
+    warnings = output.count("\nWARN ") + output.startswith("WARN ")
+    return names, f"{warnings} warnings (no schema)" if warnings else ""
+
+
+def agreement(found: set[str], corpus: Corpus) -> str:
+    expected = corpus.invalid
+    missed, extra = len(expected - found), len(found - expected)
+    if not missed and not extra:
+        return f"yes ({len(found)})"
+    return f"NO: {missed} missed, {extra} extra"
+
+
+# --- the section ---------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    docs: int
+    tool: str
+    versions: str
+    series: Series
+    invalid: str
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.docs / self.series.median
+
+
+def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
+            with_kubernetes_validate: bool) -> list[Row]:  # fmt: skip
+    """Every tool on one corpus (a folder under `work`, which holds the kdocs project)."""
+    target = corpus.root.relative_to(work).as_posix()
+    count = len(corpus.documents)
+    kdocs = str(Path(sys.executable).parent / "kdocs")
+    rows: list[Row] = []
+
+    one = repeat([kdocs, "validate", "-k", ONE_VERSION, target], repeats, cwd=work)
+    names, note = kdocs_invalid(one.last.stdout, corpus, target)
+    rows.append(Row(count, "kdocs validate", ONE_VERSION, one, agreement(names, corpus), note))
+
+    if kubeconform is not None:
+        env = {**os.environ, **NO_NETWORK}
+        cmd = kubeconform_cmd(kubeconform.path, work, ONE_VERSION, target)
+        series = repeat(cmd, repeats, cwd=work, env=env)
+        names, note = kubeconform_invalid([series.last.stdout], corpus)
+        rows.append(Row(count, "kubeconform", ONE_VERSION, series, agreement(names, corpus), note))
+
+    if with_kubernetes_validate:
+        files = sorted(str(p.relative_to(work)) for p in corpus.files)
+        cmd = [str(Path(sys.executable).parent / "kubernetes-validate"), "-k", ONE_VERSION,
+               "--strict", "--quiet", *files]  # fmt: skip
+        series = repeat(cmd, 1, cwd=work)
+        names, note = kubernetes_validate_invalid(series.last.stdout, corpus)
+        rows.append(
+            Row(count, "kubernetes-validate", ONE_VERSION, series, agreement(names, corpus), note)
+        )
+
+    versions = _matrix()
+    span = f"{versions[0]}-{versions[-1]} ({len(versions)})"
+    full = repeat([kdocs, "validate", target], repeats, cwd=work)
+    names, note = kdocs_invalid(full.last.stdout, corpus, target)
+    rows.append(Row(count, "kdocs validate", span, full, agreement(names, corpus), note))
+
+    if kubeconform is not None:
+        # kubeconform takes one version per run: one run per version, one after the other
+        script = "; ".join(
+            " ".join(_quote(a) for a in kubeconform_cmd(kubeconform.path, work, v, target))
+            + f" > kc-{v}.out" for v in versions
+        )  # fmt: skip
+        series = repeat(["sh", "-c", script + "; true"], repeats, cwd=work,
+                        env={**os.environ, **NO_NETWORK})  # fmt: skip
+        outputs = [(work / f"kc-{v}.out").read_text() for v in versions]
+        names, note = kubeconform_invalid(outputs, corpus)
+        rows.append(Row(count, f"kubeconform x{len(versions)} runs", span, series,
+                        agreement(names, corpus), note))  # fmt: skip
+    return rows
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def _matrix() -> list[str]:
+    return list(MATRIX)
+
+
+MATRIX = ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37")
+
+
+def project(work: Path) -> None:
+    """A minimal kdocs project: `kdocs validate` reads its version matrix from here."""
+    versions = ", ".join(f'"{v}"' for v in MATRIX)
+    (work / "pyproject.toml").write_text(f"[tool.kdocs]\nkubernetes-versions = [{versions}]\n")

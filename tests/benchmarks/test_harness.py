@@ -1,0 +1,48 @@
+"""The benchmark harness still runs: `benchmarks/bench.py --smoke` on a tiny corpus.
+
+No cluster and no assertion on any number (timings depend on the machine); only
+that every section produces its rows and that every tool agrees with the corpus
+on which documents are invalid.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_smoke_run_writes_the_table(tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--smoke", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = out.read_text()
+    assert table in done.stdout  # printed as well as written
+
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    validation = [r for r in rows if r.startswith("| 40 |") and "MiB" in r]
+    tools = [r.split("|")[2].strip() for r in validation]
+    expected = ["kdocs validate", "kubernetes-validate", "kdocs validate"]
+    if shutil.which("go"):
+        expected += ["kubeconform", "kubeconform x8 runs"]
+    assert sorted(tools) == sorted(expected), validation
+    for row in validation:
+        assert "| yes (" in row, row  # the same invalid documents as the corpus says
+
+    assert "## 2. Site build" in table
+    assert any(r.startswith("| 1 | 3 |") for r in rows)
+    assert any(r.startswith("| 3 | 9 |") for r in rows)
+
+    assert "## 3. Cluster stage" not in table  # never in a smoke run
+    preview = [r for r in rows if r.startswith(("| `kdocs serve`", "| `mkdocs serve`"))]
+    assert len(preview) == 2, rows
+    assert all("never showed" not in r and "n/a" not in r for r in preview), preview
