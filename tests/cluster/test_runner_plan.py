@@ -1,0 +1,197 @@
+"""Without a cluster: which units a run plans, when it may skip them, how results merge.
+
+These decide what a badge claims, so they are tested on their own: a site
+snippet is proven by its scenarios, only site snippets get results, a skip
+needs a passing result for exactly these inputs on this provider, and merging
+one scenario's outcome keeps the other scenarios' outcomes of the same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kdocs.cluster.base import Cluster
+from kdocs.cluster.report import Outcome
+from kdocs.cluster.runner import Unit, _startable
+from kdocs.cluster.test_cli import plan, record, sha256, unchanged
+from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.results import ClusterResult, ResultStore, ScenarioOutcome
+from tests.cluster.test_runner_helpers import make_project, write
+
+CLUSTER = Cluster(
+    provider="kwok", kubeconfig=Path("kubeconfig"), context="kwok-kdocs",
+    kubernetes_version="v1.36.3", kubectl_binary=Path("kubectl"), topology="karpenter",
+)  # fmt: skip
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    return make_project(tmp_path / "project")
+
+
+def names(units: list[Unit]) -> list[tuple[str, str]]:
+    return [(u.kind, u.name) for u in units]
+
+
+def test_no_path_plans_every_scenario_and_checks_only_unused_snippets(project) -> None:
+    write(project.snippets_dir / "app" / "config.yaml", CONFIGMAP)
+    units, users = plan([], project)
+    assert names(units) == [
+        ("scenario", "daemonset-placement"),
+        ("scenario", "daemonset-preemption"),
+        ("scenario", "helm-values"),
+        ("scenario", "nodepool-stable"),
+        ("check", "snippets/app/config.yaml"),
+    ]
+    guide = project.snippets_dir / "karpenter-daemonset"
+    assert users[(guide / "priorityclass.yaml").resolve()] == {
+        "daemonset-placement", "daemonset-preemption", "helm-values",
+    }  # fmt: skip
+    placement = units[0]
+    assert placement.snippets == (guide / "priorityclass.yaml", guide / "daemonset.yaml")
+    assert units[1].exclusive and not placement.exclusive
+    helm = units[2]
+    assert guide / "helm-values.embed.yaml" not in helm.snippets  # no result of its own...
+    assert "snippets/karpenter-daemonset/helm-values.embed.yaml" in helm.inputs  # ...but an input
+
+
+def test_a_site_snippet_given_directly_runs_the_scenarios_that_use_it(project) -> None:
+    guide = project.snippets_dir / "karpenter-daemonset"
+    units, _ = plan([str(guide / "priorityclass.yaml")], project)
+    assert names(units) == [
+        ("scenario", "daemonset-placement"),
+        ("scenario", "daemonset-preemption"),
+        ("scenario", "helm-values"),
+    ]
+
+
+def test_a_file_outside_snippets_gets_the_default_check_and_no_result(
+    project, tmp_path: Path
+) -> None:
+    outside = write(tmp_path / "elsewhere" / "config.yaml", CONFIGMAP)
+    (unit,) = plan([str(outside)], project)[0]
+    assert (unit.kind, unit.snippets) == ("check", ())
+    assert list(unit.inputs.values()) == [sha256(outside)]
+
+
+def test_a_folder_expands_to_its_scenarios_and_snippets(project) -> None:
+    write(project.snippets_dir / "app" / "config.yaml", CONFIGMAP)
+    units, _ = plan([str(project.snippets_dir / "app")], project)
+    assert names(units) == [("check", "snippets/app/config.yaml")]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing.yaml", "no such file or folder"),
+        ("notes.txt", "not a YAML file"),
+        ("snippets/karpenter-daemonset/helm-values.embed.yaml", "an embed spec"),
+    ],
+)
+def test_unusable_paths_are_exit_2_before_anything_runs(project, name: str, reason: str) -> None:
+    (project.root / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match=reason) as caught:
+        plan([str(project.root / name)], project)
+    assert caught.value.exit_code == ExitCode.UNUSABLE
+
+
+def test_a_malformed_site_scenario_stops_the_plan_with_exit_2(project) -> None:
+    write(project.snippets_dir / "karpenter-daemonset" / "bad.scenario.yaml", "steps: 3\n")
+    with pytest.raises(UnusableInputError, match=r"bad.scenario.yaml:1: .*steps"):
+        plan([], project)
+
+
+def scenario_unit(project, name: str) -> Unit:
+    return next(u for u in plan([], project)[0] if u.name == name)
+
+
+def outcome(unit: Unit, status: str, message: str = "") -> Outcome:
+    return Outcome(unit.name, unit.kind, str(unit.source), status, message)
+
+
+def test_results_merge_per_snippet_and_a_failure_fails_the_snippet(project) -> None:
+    store = ResultStore(project.results_file)
+    units, users = plan([], project)
+    placement, preemption = units[0], units[1]
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
+    record(store, project, CLUSTER, preemption, outcome(preemption, "failed", "f:1: no"), users)
+    daemonset = store.lookup(sha256(placement.snippets[1]))
+    assert daemonset is not None and not daemonset.passed
+    assert [(s.name, s.passed) for s in daemonset.scenarios] == [
+        ("daemonset-placement", True), ("daemonset-preemption", False),
+    ]  # fmt: skip
+    assert daemonset.message == "f:1: no"
+    record(store, project, CLUSTER, preemption, outcome(preemption, "passed"), users)
+    daemonset = store.lookup(sha256(placement.snippets[1]))
+    assert daemonset is not None and daemonset.passed and daemonset.message == ""
+
+
+def test_outcomes_of_scenarios_gone_or_from_another_cluster_are_dropped(project) -> None:
+    store = ResultStore(project.results_file)
+    units, users = plan([], project)
+    placement = units[0]
+    sha = sha256(placement.snippets[1])
+    stale = ScenarioOutcome("deleted-scenario", True, {})
+    store.record(sha, ClusterResult("x", True, "kwok", "v1.36.3", "2026-01-01", (), (stale,)))
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
+    assert [s.name for s in store.lookup(sha).scenarios] == ["daemonset-placement"]
+    old = ScenarioOutcome("daemonset-preemption", True, {})
+    store.record(sha, ClusterResult("x", True, "kind", "v1.35.0", "2026-01-01", (), (old,)))
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
+    assert [s.name for s in store.lookup(sha).scenarios] == ["daemonset-placement"]
+
+
+def test_a_unit_is_skipped_only_for_a_passing_result_of_the_same_inputs_and_provider(
+    project,
+) -> None:
+    store = ResultStore(project.results_file)
+    units, users = plan([], project)
+    placement = units[0]
+    assert unchanged(placement, store, "kwok") is None
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
+    assert unchanged(placement, store, "kwok") is not None
+    assert unchanged(placement, store, "kind") is None
+    edited = Unit(**{**placement.__dict__, "inputs": {**placement.inputs, "x": "changed"}})
+    assert unchanged(edited, store, "kwok") is None
+    record(store, project, CLUSTER, placement, outcome(placement, "failed", "no"), users)
+    assert unchanged(placement, store, "kwok") is None
+
+
+def test_a_default_check_is_skipped_only_with_its_inputs_recorded(project) -> None:
+    write(project.snippets_dir / "app" / "config.yaml", CONFIGMAP)
+    store = ResultStore(project.results_file)
+    units, users = plan([], project)
+    check = units[-1]
+    record(store, project, CLUSTER, check, outcome(check, "passed"), users)
+    entry = store.lookup(sha256(check.source))
+    assert entry is not None and entry.checks == ("server-side apply", "rollout", "delete")
+    assert unchanged(check, store, "kwok") is entry
+    record(store, project, CLUSTER, check, outcome(check, "failed", "bad"), users)
+    assert unchanged(check, store, "kwok") is None
+    assert store.lookup(sha256(check.source)).checks == ()
+
+
+def unit(name: str, exclusive: bool = False) -> Unit:
+    return Unit(name, "scenario", Path(name), (), {}, None, exclusive)
+
+
+@pytest.mark.parametrize(
+    ("units", "keys", "running", "jobs", "expected"),
+    [
+        ([unit("a"), unit("b"), unit("c")], [set(), set(), set()], set(), 2, [0, 1]),
+        ([unit("a"), unit("b"), unit("c")], [{"PC/x"}, {"PC/x"}, set()], set(), 4, [0, 2]),
+        ([unit("a"), unit("b")], [{"PC/x"}, {"PC/x"}], {0}, 4, []),
+        ([unit("a"), unit("x", True), unit("c")], [set(), set(), set()], set(), 4, [0]),
+        ([unit("x", True), unit("c")], [set(), set()], set(), 4, [0]),
+        ([unit("x", True), unit("c")], [set(), set()], {1}, 4, []),
+        ([unit("x", True), unit("c")], [set(), set()], {0}, 4, []),
+    ],
+)
+def test_units_start_in_order_unless_they_share_a_cluster_scoped_name_or_one_is_exclusive(
+    units, keys, running, jobs, expected
+) -> None:
+    waiting = [i for i in range(len(units)) if i not in running]
+    assert _startable(units, keys, waiting, running, jobs) == expected
