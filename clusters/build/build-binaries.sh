@@ -92,6 +92,7 @@ manifest_valid() {
     return 0
   fi
   # Full check, two hashes at a time (2 cores).
+  # shellcheck disable=SC2016  # $0/$1 are expanded by the inner sh
   (cd "$dir" && printf '%s\n' "${sums[@]}" | xargs -P 2 -L 1 sh -c \
      'printf "%s  %s\n" "$0" "$1" | sha256sum --check --status --strict -') || return 1
   { printf '%s\n' "$stamp" >"$dir/.verified.$$" && mv -f "$dir/.verified.$$" "$dir/.verified"; } 2>/dev/null || true
@@ -201,10 +202,10 @@ module_dir() {
 
 if [[ $REGEN == 1 ]]; then
   for spec in "k8s $K8S_VERSION" "etcd $ETCD_VERSION" "kwok $KWOK_VERSION"; do
-    set -- $spec
-    log "regenerating $HERE/$1 for $2"
-    "gen_${1}_mod" "$HERE/$1" "$2"
-    (cd "$HERE/$1" && go mod tidy >&2)
+    read -r name ver <<<"$spec"
+    log "regenerating $HERE/$name for $ver"
+    "gen_${name}_mod" "$HERE/$name" "$ver"
+    (cd "$HERE/$name" && go mod tidy >&2)
   done
   exit 0
 fi
@@ -223,6 +224,7 @@ fi
 
 mkdir -p "$BIN_DIR"
 rm -f "$BIN_DIR/MANIFEST"   # invalid until every binary is in place again
+rm -rf "$BIN_DIR"/.stage.* "$BIN_DIR"/.MANIFEST.tmp   # left by a killed build (we hold the lock)
 STAGE=$(mktemp -d "$BIN_DIR/.stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 

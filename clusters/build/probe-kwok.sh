@@ -42,6 +42,7 @@ if [[ -d $CLUSTER_DIR ]]; then
 fi
 
 cleanup() {
+  rm -f "${CONFIG:-}"
   if [[ ${KEEP:-0} != 1 && -d $CLUSTER_DIR ]]; then
     log "cleanup: deleting cluster $NAME"
     "$BIN/kwokctl" delete cluster --name "$NAME" >&2 || true
@@ -49,10 +50,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Options that have no create-cluster flag go in a KwokctlConfiguration:
+# bindAddress (default 0.0.0.0: every component would listen on all
+# interfaces) and kubectlBinary. Passing --config also keeps kwokctl from
+# reading a stray $KWOK_WORKDIR/kwok.yaml.
+CONFIG=$(mktemp /tmp/kwokctl-config.XXXXXX.yaml)
+cat >"$CONFIG" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  bindAddress: 127.0.0.1
+  kubectlBinary: $BIN/kubectl
+EOF
+
 t_create=$(now)
 # --kubeconfig '': do not touch ~/.kube/config; the cluster's kubeconfig is
 # $CLUSTER_DIR/kubeconfig.yaml. Ports are picked at random by kwokctl.
-"$BIN/kwokctl" create cluster \
+"$BIN/kwokctl" --config "$CONFIG" create cluster \
   --name "$NAME" \
   --runtime binary \
   --etcd-binary "$BIN/etcd" \
@@ -64,6 +78,14 @@ t_create=$(now)
   --wait 2m \
   >&2
 log "kwokctl create cluster returned after $(since "$t_create")s"
+# Nothing may have been fetched: kwokctl's download cache stays empty and the
+# cluster's bin/ only links to our binaries.
+if [[ -n $(find "$KWOK_WORKDIR/cache" -type f 2>/dev/null | head -1) ]]; then
+  log "FAIL: kwokctl downloaded something into $KWOK_WORKDIR/cache"; exit 1
+fi
+for f in "$CLUSTER_DIR"/bin/*; do
+  [[ $(readlink -f "$f") == "$BIN"/* ]] || { log "FAIL: $f is not one of $BIN"; exit 1; }
+done
 
 kctl apply -f - >&2 <<'EOF'
 apiVersion: v1
@@ -115,10 +137,12 @@ printf '  %-26s %5s\n' total "$total" >&2
 if [[ ${KEEP:-0} == 1 ]]; then
   log "KEEP=1: leaving cluster $NAME running (kubeconfig: $KUBECONFIG_FILE)"
   trap - EXIT
+  rm -f "$CONFIG"
   exit 0
 fi
 t_del=$(now)
 "$BIN/kwokctl" delete cluster --name "$NAME" >&2
 log "kwokctl delete cluster took $(since "$t_del")s"
 trap - EXIT
+rm -f "$CONFIG"
 log "OK"
