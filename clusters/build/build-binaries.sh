@@ -25,6 +25,7 @@
 #       generated under $KDOCS_CACHE/work/ and resolved there (-mod=mod).
 #   KDOCS_CACHE       cache root (default ~/.cache/kdocs)
 #   KDOCS_BUILD_JOBS  go build -p (default 2: sized for 2 cores / 24 GiB)
+#   KDOCS_VERIFY=1    re-hash every binary even if its stat fingerprint is unchanged
 set -euo pipefail
 
 # ---- pinned versions: the one place to change them -------------------------
