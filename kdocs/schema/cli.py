@@ -56,8 +56,26 @@ def add_validate_parser(
     parser.add_argument(
         "--output", "-o", choices=FORMATS, default="text", help="report format (default: text)"
     )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per core, for 1 MiB of YAML or more)",
+    )
     parser.set_defaults(run=run_validate, default_paths=default_paths)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
 
 
 def _snippets(settings: Any) -> list[Path]:
@@ -85,7 +103,7 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
     versions = args.versions or (list(settings.kubernetes_versions) if settings else None)
     crd_dirs = [*(settings.crd_dirs if settings else ()), *args.crd_dir]
     crd_dirs = [d for d in crd_dirs if d.is_dir() or d in args.crd_dir]
-    report = validate_paths(paths, versions, crd_dirs)
+    report = validate_paths(paths, versions, crd_dirs, jobs=getattr(args, "jobs", None))
     get_output(args.output).write(report, sys.stdout)
     return report.exit_code
 

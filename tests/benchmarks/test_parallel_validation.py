@@ -1,0 +1,56 @@
+"""Validating in worker processes (what makes large runs fast) changes nothing in the report."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from kdocs.output import get_output
+from kdocs.schema.api import _workers, validate_paths
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from corpus import generate  # noqa: E402
+
+
+def _outputs(report) -> dict[str, str]:
+    out = {}
+    for name in ("text", "json", "github"):
+        buffer = io.StringIO()
+        get_output(name).write(report, buffer)
+        out[name] = buffer.getvalue()
+    return out
+
+
+def test_workers_give_the_same_report_in_the_same_order(tmp_path: Path) -> None:
+    corpus = generate(tmp_path / "corpus", 300)
+    broken = tmp_path / "corpus" / "zz-broken"
+    broken.mkdir()
+    (broken / "binary.yaml").write_bytes(b"kind: Pod\x00")
+    (broken / "syntax.yaml").write_text("apiVersion: v1\nkind: [\n")
+    (broken / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: Caf\xe9\n")
+    (broken / "dup.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nkind: ConfigMap\n")
+    paths = [tmp_path / "corpus", tmp_path / "missing.yaml"]
+
+    one = validate_paths(paths, ["1.30", "1.37"], jobs=1)
+    two = validate_paths(paths, ["1.30", "1.37"], jobs=2)
+
+    assert _outputs(two) == _outputs(one)
+    assert two.exit_code == one.exit_code == 2
+    assert [type(e) for f in two.files for e in f.errors] == [
+        type(e) for f in one.files for e in f.errors
+    ]
+    invalid = {d.document.name for d in one.documents if not d.valid}
+    assert invalid == corpus.invalid
+
+
+@pytest.mark.parametrize("jobs, files, expected", [(1, 10, 1), (3, 10, 3), (8, 2, 2)])
+def test_explicit_jobs(jobs: int, files: int, expected: int) -> None:
+    assert _workers(jobs, [Path(f"f{i}") for i in range(files)]) == expected
+
+
+def test_small_runs_stay_in_one_process(tmp_path: Path) -> None:
+    corpus = generate(tmp_path / "c", 50)
+    assert _workers(None, corpus.files) == 1
