@@ -144,11 +144,13 @@ def evaluate(
         return (True, f"{what} {name} matches") if good else (False, bad[0])
     if step.count is not None:
         holds = len(good) == step.count
-        return holds, f"{len(good)} {what} match (expected {step.count}) of {len(live)}{closest}"
+        return holds, f"{len(good)} of {len(live)} {what} match, expected {step.count}{closest}"
     if step.match == "any":
-        return bool(good), (f"{what} {good[0]} matches" if good else f"no {what} matches{closest}")
+        if good:
+            return True, f"{what} {good[0]} matches"
+        return False, f"none of {len(live)} {what} matches{closest}"
     holds = bool(live) and not bad
-    return holds, f"{len(good)} of {len(live)} {what} match{closest}"
+    return holds, f"{len(good)} of {len(live)} {what} match, expected all (at least one){closest}"
 
 
 def _delete(session: Session, step: Delete, root: Path) -> None:
