@@ -131,6 +131,7 @@ def plan(paths: list[str], settings: Settings) -> tuple[list[Unit], dict[Path, s
     """The units to run for `paths`, and which site scenarios use each snippet (by name)."""
     root, snippets_dir = settings.root, settings.snippets_dir
     site = [load_scenario(p, root, snippets_dir) for p in scenario_files(settings)]
+    _unique_names(site, root)
     users: dict[Path, set[str]] = {}
     for scenario in site:
         for file in scenario.files:
@@ -164,6 +165,18 @@ def plan(paths: list[str], settings: Settings) -> tuple[list[Unit], dict[Path, s
             Unit(display(snippet, root), "check", snippet, recorded, file_hashes(inputs, root))
         )
     return units, users
+
+
+def _unique_names(scenarios: list[Scenario], root: Path) -> None:
+    """Results list scenarios by name: two of the same name would overwrite each other."""
+    seen: dict[str, Path] = {}
+    for scenario in scenarios:
+        other = seen.setdefault(scenario.name, scenario.path)
+        if other != scenario.path:
+            raise UnusableInputError(
+                display(scenario.path, root),
+                f"scenario name {scenario.name!r} is already used by {display(other, root)}",
+            )
 
 
 def _resolved(paths: tuple[Path, ...]) -> set[Path]:

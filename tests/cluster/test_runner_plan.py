@@ -104,8 +104,11 @@ def test_a_malformed_site_scenario_stops_the_plan_with_exit_2(project) -> None:
         plan([], project)
 
 
-def scenario_unit(project, name: str) -> Unit:
-    return next(u for u in plan([], project)[0] if u.name == name)
+def test_two_site_scenarios_of_the_same_name_are_refused(project) -> None:
+    guide = project.snippets_dir / "karpenter-daemonset"
+    write(guide / "copy.scenario.yaml", "name: helm-values\nsteps: [{apply: daemonset.yaml}]\n")
+    with pytest.raises(UnusableInputError, match="'helm-values' is already used by"):
+        plan([], project)
 
 
 def outcome(unit: Unit, status: str, message: str = "") -> Outcome:
