@@ -211,16 +211,16 @@ def write_junit(outcomes: list[Outcome], out: IO[str]) -> None:
 # --- diagnostics: what a failure report shows of the cluster ------------------------
 
 
-def pod_lines(cluster: Cluster, namespace: str) -> list[str]:
-    """Every pod of the namespace: node, phase, and each condition that is not True."""
+def pod_lines(cluster: Cluster, namespace: str) -> tuple[list[str], set[str]]:
+    """Every pod of the namespace (node, phase, each condition not True), and their nodes."""
     try:
         found = get_json(cluster, "pods", "-n", namespace)
     except StepFailed as error:
-        return [f"(pods unavailable: {error})"]
-    lines = []
+        return [f"(pods unavailable: {error})"], set()
+    lines, nodes = [], set()
     for pod in (found or {}).get("items") or []:
-        status = pod.get("status") or {}
-        node = (pod.get("spec") or {}).get("nodeName") or "(unscheduled)"
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        nodes |= {n for n in (spec.get("nodeName"), status.get("nominatedNodeName")) if n}
         bad = [
             f"{c.get('type')}={c.get('status')}"
             + (f" {c.get('reason')}: {c.get('message', '')}" if c.get("reason") else "")
@@ -228,22 +228,27 @@ def pod_lines(cluster: Cluster, namespace: str) -> list[str]:
             if c.get("status") != "True"
         ]
         detail = f" [{'; '.join(bad)}]" if bad else ""
-        lines.append(f"{pod['metadata']['name']} on {node}: {status.get('phase')}{detail}")
-    return lines
+        where = spec.get("nodeName") or "(unscheduled)"
+        lines.append(f"{pod['metadata']['name']} on {where}: {status.get('phase')}{detail}")
+    return lines, nodes
 
 
 def diagnostics(cluster: Cluster, namespace: str, states: list[str]) -> str:
-    """What a reader needs to see why a step failed: events, pods, objects, node events."""
+    """What a reader needs to see why a step failed: events, pods, objects, their nodes' events."""
     parts = []
     found = events(cluster, namespace)
     if found:
         parts.append("events:\n" + "\n".join("  " + event_line(e) for e in found[-25:]))
-    pods = pod_lines(cluster, namespace)
+    pods, nodes = pod_lines(cluster, namespace)
     if pods:
         parts.append("pods:\n" + "\n".join("  " + line for line in pods[:40]))
     if states:
         parts.append("objects:\n" + "\n".join("  " + s for s in states))
-    node_events = events(cluster, None, **{"involvedObject.kind": "Node"})
+    node_events = [
+        e
+        for e in events(cluster, None, **{"involvedObject.kind": "Node"})
+        if (e.get("involvedObject") or {}).get("name") in nodes
+    ]
     if node_events:
         parts.append("node events:\n" + "\n".join("  " + event_line(e) for e in node_events[-10:]))
     return "\n".join(parts)
