@@ -15,6 +15,7 @@ kind-<name>); ~/.kube/config is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -48,6 +49,7 @@ from kdocs.cluster.topology import (
     find_topology,
 )
 from kdocs.config import Settings
+from kdocs.errors import KdocsError
 
 STATE_CONFIGMAP = "kdocs-topology"
 # The kubelet sets these itself, truthfully: hostname is kind's node name, os/arch the host's.
@@ -169,6 +171,23 @@ def kind_config(
     }
 
 
+class _LiteralDumper(yaml.SafeDumper):
+    """Multi-line strings (the kubeadm patches) as literal blocks: the file stays readable."""
+
+
+_LiteralDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None
+    ),
+)
+
+
+def dump_kind_config(config: dict[str, Any]) -> str:
+    """The kind config as the YAML file `kind create cluster --config` reads."""
+    return yaml.dump(config, Dumper=_LiteralDumper, sort_keys=False)
+
+
 class KindProvider:
     """Creates, reuses and removes the kind cluster `cluster_name`."""
 
@@ -211,7 +230,7 @@ class KindProvider:
             self.down()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         config_path = self.state_dir / "kind-config.yaml"
-        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        config_path.write_text(dump_kind_config(config), encoding="utf-8")
         command = [
             self.kind_binary, "create", "cluster", "--name", self.cluster_name,
             "--config", config_path, "--kubeconfig", self.kubeconfig, "--wait", "5m",
@@ -236,7 +255,8 @@ class KindProvider:
             }  # fmt: skip
             cluster.kubectl("create", "-f", "-", input=json.dumps(state), check=True)
         except BaseException:
-            self.down()
+            with contextlib.suppress(KdocsError, OSError):  # the first error is the one to show
+                self.down()
             raise
         return Cluster(**{**cluster.__dict__, "node_names": names})
 

@@ -16,14 +16,12 @@ kube-system/kdocs-topology, written last, so a half-built cluster is never reuse
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
 import shutil
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from kdocs.cluster.providers import (
     Log,
     cache_root,
     cluster_nodes,
+    flock,
     install_crds,
     last_lines,
     node_mismatch,
@@ -45,7 +44,7 @@ from kdocs.cluster.providers import (
 )
 from kdocs.cluster.topology import NodeSpec, Topology, find_topology
 from kdocs.config import Settings
-from kdocs.errors import UnusableInputError
+from kdocs.errors import KdocsError, UnusableInputError
 
 BUILD_SCRIPT = Path("clusters/build/build-binaries.sh")
 BINARIES = (
@@ -112,7 +111,9 @@ class KwokProvider:
             try:
                 return self._create(topology, bin_dir)
             except BaseException:
-                self._destroy()  # never leave a half-built cluster or its processes behind
+                # Never leave a half-built cluster or its processes behind; the first error wins.
+                with contextlib.suppress(KdocsError, OSError):
+                    self._destroy()
                 raise
 
     def current(self) -> Cluster | None:
@@ -162,16 +163,9 @@ class KwokProvider:
 
     # -- internals ---------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
         """One up/down at a time per cluster (pytest-xdist workers share it)."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.workdir / f".{self.cluster_name}.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return flock(self.workdir / f".{self.cluster_name}.lock")
 
     def _env(self) -> dict[str, str]:
         """kwokctl's environment: its own workdir, our kubectl, and a KUBECONFIG of its own."""
@@ -210,20 +204,10 @@ class KwokProvider:
             f"options:\n  bindAddress: 127.0.0.1\n  kubectlBinary: {bin_dir / 'kubectl'}\n",
             encoding="utf-8",
         )
-        run(
-            [
-                bin_dir / "kwokctl", "--config", config,
-                "create", "cluster", "--name", self.cluster_name,
-                "--runtime", "binary", "--kubeconfig", "", "--wait", "2m",
-                "--kube-authorization=true", "--kube-admission=true",
-                f"--etcd-binary={bin_dir / 'etcd'}",
-                f"--kube-apiserver-binary={bin_dir / 'kube-apiserver'}",
-                f"--kube-controller-manager-binary={bin_dir / 'kube-controller-manager'}",
-                f"--kube-scheduler-binary={bin_dir / 'kube-scheduler'}",
-                f"--kwok-controller-binary={bin_dir / 'kwok'}",
-            ],
-            what="kwokctl create cluster", timeout=300, env=self._env(),
-        )  # fmt: skip
+        # kwokctl picks "unused" ports by probing them; two creates at once can pick the
+        # same ones, so creations take turns machine-wide (the lock is held ~3 s).
+        with flock(cache_root() / ".kwokctl-create.lock"):
+            self._kwokctl_create(bin_dir, config)
         self.log(f"control plane up in {time.monotonic() - started:.1f}s; adding nodes")
         names = tuple(node.name for node in topology.nodes)
         cluster = self._cluster(topology.name, names)
@@ -251,6 +235,22 @@ class KwokProvider:
         cluster.kubectl("create", "-f", "-", input=json.dumps(state), check=True)
         self.log(f"cluster {self.cluster_name} ready in {time.monotonic() - started:.1f}s")
         return cluster
+
+    def _kwokctl_create(self, bin_dir: Path, config: Path) -> None:
+        run(
+            [
+                bin_dir / "kwokctl", "--config", config,
+                "create", "cluster", "--name", self.cluster_name,
+                "--runtime", "binary", "--kubeconfig", "", "--wait", "2m",
+                "--kube-authorization=true", "--kube-admission=true",
+                f"--etcd-binary={bin_dir / 'etcd'}",
+                f"--kube-apiserver-binary={bin_dir / 'kube-apiserver'}",
+                f"--kube-controller-manager-binary={bin_dir / 'kube-controller-manager'}",
+                f"--kube-scheduler-binary={bin_dir / 'kube-scheduler'}",
+                f"--kwok-controller-binary={bin_dir / 'kwok'}",
+            ],
+            what="kwokctl create cluster", timeout=300, env=self._env(),
+        )  # fmt: skip
 
     def _inspect(self, topology: Topology | None) -> tuple[Cluster | None, str]:
         """The cluster if it is whole and (when given) of `topology`, else why it is not."""

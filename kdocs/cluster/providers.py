@@ -8,13 +8,15 @@ one place keeps the providers' clusters interchangeable.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,18 @@ def cache_root() -> Path:
     """Where kdocs keeps machine-wide state: the same root as clusters/build/build-binaries.sh."""
     configured = os.environ.get("KDOCS_CACHE")
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kdocs"
+
+
+@contextlib.contextmanager
+def flock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if needed) while the block runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def default_provider_name() -> str:

@@ -10,8 +10,6 @@ and the last one out removes it.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.providers import cache_root, default_provider_name, get_provider
+from kdocs.cluster.providers import cache_root, default_provider_name, flock, get_provider
 from kdocs.config import Settings, load_settings
 
 TOPOLOGY = "karpenter"
@@ -55,19 +53,19 @@ def cluster_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def cluster_provider(cluster_settings: Settings) -> Provider:
-    """The provider named by $KDOCS_PROVIDER."""
-    return get_provider(default_provider_name(), cluster_settings)
+    """The provider named by $KDOCS_PROVIDER.
 
-
-@contextlib.contextmanager
-def _session_lock(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    For the kubeconfig provider, $KDOCS_CONTEXT and $KDOCS_ALLOW_CONTEXT play the
+    part of --context and --allow-context (the kubeconfig is $KUBECONFIG).
+    """
+    name = default_provider_name()
+    options = {}
+    if name == "kubeconfig":
+        options = {
+            "context": os.environ.get("KDOCS_CONTEXT") or None,
+            "allow_context": os.environ.get("KDOCS_ALLOW_CONTEXT") or None,
+        }
+    return get_provider(name, cluster_settings, **options)
 
 
 def _live_users(users: Path) -> list[Path]:
@@ -90,7 +88,7 @@ def cluster(cluster_provider: Provider) -> Iterator[Cluster]:
     folder = cache_root() / "pytest" / cluster_provider.name
     users = folder / "users"
     created_marker = folder / "created-by-tests"
-    with _session_lock(folder):
+    with flock(folder / "lock"):
         users.mkdir(parents=True, exist_ok=True)
         if not _live_users(users):
             if cluster_provider.current() is None:
@@ -108,7 +106,7 @@ def cluster(cluster_provider: Provider) -> Iterator[Cluster]:
     try:
         yield running
     finally:
-        with _session_lock(folder):
+        with flock(folder / "lock"):
             (users / str(os.getpid())).unlink(missing_ok=True)
             last = not _live_users(users)
             keep = os.environ.get("KDOCS_KEEP_CLUSTER", "") not in ("", "0")
