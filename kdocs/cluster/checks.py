@@ -30,9 +30,12 @@ _VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "Pod")
 DEFAULT_CHECKS = ("server-side apply", "rollout", "delete")
 _SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
+# kubectl could not talk to the API server at all (or was not let in): no verdict on a snippet.
 _UNREACHABLE = re.compile(
     r"connection refused|Unable to connect to the server|The connection to the server"
-    r"|no route to host|i/o timeout|TLS handshake timeout|connection reset by peer"
+    r"|no route to host|i/o timeout|TLS handshake timeout|connection reset by peer|dial tcp"
+    r"|unable to read client-(?:key|cert)|unable to load root certificates|x509: "
+    r"|provide credentials|the server is currently unable to handle the request"
 )
 _CLIENT_PREFIX = re.compile(r'^error when [a-z]+ [^:]*"STDIN": ')
 
