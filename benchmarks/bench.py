@@ -47,7 +47,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="tiny inputs, one run each, no cluster (keeps the harness working)",
     )
-    parser.add_argument("--sizes", type=_ints, default=[1000, 10000], help="corpus sizes")
+    parser.add_argument("--sizes", type=_ints, default=[1, 1000, 10000], help="corpus sizes")
     parser.add_argument("--pages", type=_ints, default=[1, 50, 500], help="site sizes")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command")
     parser.add_argument("--edits", type=int, default=5, help="saves timed in the preview")
@@ -115,12 +115,9 @@ def validation(args: argparse.Namespace, work: Path, log) -> list[str]:
         mine = [r for r in rows if r.docs == size]
         pairs = []
         for one in (True, False):
-            k = [r for r in mine if r.tool.startswith("kdocs") and (r.versions == "1.33") == one]
-            c = [
-                r
-                for r in mine
-                if r.tool.startswith("kubeconform") and (r.versions == "1.33") == one
-            ]
+            same = [r for r in mine if (r.versions == bench_validate.ONE_VERSION) == one]
+            k = [r for r in same if r.tool == "kdocs validate"]
+            c = [r for r in same if r.tool.startswith("kubeconform")]
             pairs.append(f"{k[0].rate / c[0].rate:.2f}" if k and c else "n/a")
         out.append(f"| {size:,} | {pairs[0]} | {pairs[1]} |")
     if built is not None:

@@ -32,6 +32,7 @@ WRAPPER = HERE / "kubeconform"
 KUBECONFORM_PKG = "github.com/yannh/kubeconform/cmd/kubeconform"
 DEFINITIONS_URL = "https://kubernetes.io/api/_definitions.json"
 ONE_VERSION = "1.33"
+SINGLE_PROCESS_FROM = 1000  # corpus size from which kdocs is also timed with -j 1
 NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
               "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
               "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
@@ -198,6 +199,14 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
     one = repeat([kdocs, "validate", "-k", ONE_VERSION, target], repeats, cwd=work)
     names, note = kdocs_invalid(one.last.stdout, corpus, target)
     rows.append(Row(count, "kdocs validate", ONE_VERSION, one, agreement(names, corpus), note))
+
+    if count >= SINGLE_PROCESS_FROM:  # what the worker processes bring
+        single = repeat(
+            [kdocs, "validate", "-k", ONE_VERSION, "-j", "1", target], repeats, cwd=work
+        )
+        names, note = kdocs_invalid(single.last.stdout, corpus, target)
+        rows.append(Row(count, "kdocs validate -j 1 (one process)", ONE_VERSION, single,
+                        agreement(names, corpus), note))  # fmt: skip
 
     if kubeconform is not None:
         env = {**os.environ, **NO_NETWORK}

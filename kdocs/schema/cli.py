@@ -62,7 +62,7 @@ def add_validate_parser(
         type=_positive,
         default=None,
         metavar="N",
-        help="worker processes (default: one per core, for 1 MiB of YAML or more)",
+        help="worker processes (default: one per core for large runs, see kdocs.schema.api)",
     )
     parser.set_defaults(run=run_validate, default_paths=default_paths)
     return parser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -54,3 +55,10 @@ def test_explicit_jobs(jobs: int, files: int, expected: int) -> None:
 def test_small_runs_stay_in_one_process(tmp_path: Path) -> None:
     corpus = generate(tmp_path / "c", 50)
     assert _workers(None, corpus.files) == 1
+
+
+def test_more_versions_use_workers_sooner(tmp_path: Path) -> None:
+    corpus = generate(tmp_path / "c", 1500)  # about 0.9 MB
+    assert _workers(None, corpus.files, 1) == 1
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert _workers(None, corpus.files, 8) >= 2
