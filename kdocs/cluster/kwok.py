@@ -11,6 +11,7 @@ mixes with the user's own ~/.kwok. Its kubeconfig is kubeconfig.yaml in that
 folder (context kwok-<name>); ~/.kube/config is never read or written. Which
 topology a cluster was built from is recorded in the ConfigMap
 kube-system/kdocs-topology, written last, so a half-built cluster is never reused.
+Every component listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import time
@@ -153,11 +153,11 @@ class KwokProvider:
         return bin_dir
 
     def processes(self) -> list[int]:
-        """Pids of live processes that belong to this cluster (by command line or working dir)."""
+        """Pids of the live processes of this cluster's components."""
         found = []
         for entry in Path("/proc").iterdir():
             pid = int(entry.name) if entry.name.isdigit() else os.getpid()
-            if pid != os.getpid() and _alive(pid) and _uses(entry, self.cluster_dir):
+            if pid != os.getpid() and _alive(pid) and _runs_from(entry, self.cluster_dir / "bin"):
                 found.append(pid)
         return sorted(found)
 
@@ -386,20 +386,18 @@ def stop_processes(pids: list[int], timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def _uses(proc: Path, folder: Path) -> bool:
-    """Whether process `proc` (a /proc entry) names `folder` in an argument or runs in it.
+def _runs_from(proc: Path, folder: Path) -> bool:
+    """Whether process `proc` (a /proc entry) was started from `folder` (its argv[0] is inside).
 
-    Path boundaries matter: the folder of cluster "kdocs" is a prefix of that of "kdocs-dev".
+    kwokctl starts every component as <cluster>/bin/<name>; clients that merely use
+    the cluster (kubectl --kubeconfig=<cluster>/kubeconfig.yaml) are not matched, and
+    path boundaries matter: the folder of cluster "kdocs" is a prefix of "kdocs-dev"'s.
     """
-    inside = re.compile(re.escape(str(folder)) + r"(/|$)")
     try:
-        args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        if any(inside.match(arg.rpartition("=")[2]) for arg in args):
-            return True
-        cwd = os.readlink(proc / "cwd")
+        argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
     except OSError:
         return False
-    return bool(inside.match(cwd))
+    return argv0.startswith(f"{folder}/")
 
 
 def _alive(pid: int) -> bool:
