@@ -313,6 +313,7 @@ class KwokProvider:
 
     def _destroy(self) -> None:
         """kwokctl delete, then kill whatever still runs from the cluster folder, then remove it."""
+        components = self.processes()
         if self.cluster_dir.exists():
             self.log(f"deleting kwok cluster {self.cluster_name}")
             kwokctl = self._kwokctl_for_delete()
@@ -330,8 +331,11 @@ class KwokProvider:
         if leftovers:
             self.log(f"stopping {len(leftovers)} leftover process(es): {leftovers}")
             stop_processes(leftovers)
+        # kwokctl does not wait for what it killed, and a dying process may already have
+        # lost its command line: wait until every component seen at the start is gone.
+        wait_gone(components)
         shutil.rmtree(self.cluster_dir, ignore_errors=True)
-        still = self.processes()
+        still = self.processes() + [pid for pid in components if _alive(pid)]
         if still or self.cluster_dir.exists():
             raise ClusterUnavailableError(
                 str(self.cluster_dir), f"could not remove the cluster (processes left: {still})"
@@ -381,6 +385,11 @@ def stop_processes(pids: list[int], timeout: float = 10.0) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+    wait_gone(pids, timeout)
+
+
+def wait_gone(pids: list[int], timeout: float = 10.0) -> None:
+    """Return once none of `pids` is alive (zombies count as gone), or after `timeout`."""
     deadline = time.monotonic() + timeout
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -177,14 +177,41 @@ def install_crds(cluster: Cluster, crd_dirs: Iterable[Path], log: Log = quiet) -
     )  # fmt: skip
     if done.returncode != 0:
         raise ClusterUnavailableError(None, f"installing CRDs failed: {last_lines(done.stderr)}")
-    done = cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s",
-        *[f"customresourcedefinition/{name}" for name in names], timeout=90,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise ClusterUnavailableError(None, f"CRDs not Established: {last_lines(done.stderr)}")
+    wait_established(cluster, names)
     log(f"CRDs installed and Established: {', '.join(names)}")
     return names
+
+
+def wait_established(cluster: Cluster, names: Sequence[str], timeout: float = 60.0) -> None:
+    """Poll until every CRD in `names` is Established.
+
+    Not `kubectl wait`: it fails at once on a CRD whose status has no conditions yet.
+    """
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while pending:
+        done = cluster.kubectl(
+            "get", *[f"customresourcedefinition/{name}" for name in pending], "-o", "json"
+        )
+        try:
+            data = json.loads(done.stdout) if done.returncode == 0 else {}
+        except ValueError:
+            data = {}
+        items = data.get("items", [data]) if data else []
+        established = {
+            item["metadata"]["name"]
+            for item in items
+            if any(
+                c.get("type") == "Established" and c.get("status") == "True"
+                for c in (item.get("status") or {}).get("conditions") or []
+            )
+        }
+        pending = [name for name in pending if name not in established]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise ClusterUnavailableError(None, f"CRDs not Established: {', '.join(pending)}")
+        time.sleep(0.2)
 
 
 def server_version(cluster: Cluster) -> str:
