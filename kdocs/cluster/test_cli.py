@@ -185,8 +185,11 @@ def _resolved(paths: tuple[Path, ...]) -> set[Path]:
 
 def _scenario_unit(scenario: Scenario, settings: Settings) -> Unit:
     """Only the site's snippets get results: a copy elsewhere with the same bytes must not."""
+    # The scenario file itself too: a page may show it, and its badge reads this result.
     used = tuple(
-        f for f in scenario.files if not is_embed_spec(f) and _inside(f, settings.snippets_dir)
+        f
+        for f in (*scenario.files, scenario.path)
+        if not is_embed_spec(f) and _inside(f, settings.snippets_dir)
     )
     return Unit(
         scenario.name, "scenario", scenario.path, used, scenario.inputs(settings.root), scenario,
