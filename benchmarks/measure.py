@@ -1,9 +1,10 @@
 """Timing and memory of whole processes, and a description of the machine.
 
-`run` starts a command, samples the resident memory of its whole process tree
-every 20 ms (a tool that forks workers is charged for all of them), and reaps it
-with `os.wait4`, whose ``ru_maxrss`` catches a peak shorter than a sample
-interval in the largest single process.  Peak memory is the larger of the two.
+`run` starts a command, samples the memory of its whole process tree every 20 ms
+(a tool that forks workers is charged for all of them, pages they share counted
+once: the sum of their PSS), and reaps it with `os.wait4`, whose ``ru_maxrss``
+catches a peak shorter than a sample interval in the largest single process.
+Peak memory is the larger of the two.
 Wall time is measured around the whole process: interpreter or runtime start-up,
 imports and schema loading included, as a user waits for it.
 """
@@ -74,6 +75,20 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _pss(pid: int) -> int:
+    """Proportional set size: pages shared with a parent or sibling (a forked worker's
+    copy-on-write memory) count once over the tree, not once per process."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except FileNotFoundError:
+        pass
+    with open(f"/proc/{pid}/statm") as handle:  # no smaps_rollup: resident size
+        return int(handle.read().split()[1]) * PAGE
+
+
 def _tree_rss(pid: int) -> int:
     total, pending, seen = 0, [pid], set()
     while pending:
@@ -82,8 +97,7 @@ def _tree_rss(pid: int) -> int:
             continue
         seen.add(current)
         try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
+            total += _pss(current)
         except (OSError, IndexError, ValueError):
             continue
         pending.extend(_children(current))

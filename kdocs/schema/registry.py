@@ -117,7 +117,11 @@ class SchemaRegistry:
         # schema documents by (k8s version, $id): every version's _definitions.json has the
         # same $id, so the version tells which one an error's location is in
         self._documents: dict[tuple[str, str], dict[str, Any]] = {}
-        self._definitions: dict[Path, tuple[str, dict[str, Any]]] = {}
+        # A version's _definitions.json (1.4 MB of JSON, ~12 MB as Python objects) lives
+        # in its compiled Registry; the Python copy is dropped and read again only to name
+        # the allowed fields of an unknown-field error: (version, $id) -> file.
+        self._definitions: dict[Path, tuple[str, Path]] = {}
+        self._lazy_documents: dict[tuple[str, str], Path] = {}
 
     def validator(self, k8s_version: str, gvk: GVK) -> jsonschema_rs.Validator | None:
         """The compiled schema of `gvk` in `k8s_version`; None when there is none."""
@@ -131,7 +135,7 @@ class SchemaRegistry:
         if not location or "#" not in location:
             return None
         uri, _, pointer = location.partition("#")
-        node: Any = self._documents.get((k8s_version, uri))
+        node: Any = self._document(k8s_version, uri)
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
         for part in parts[:-1]:  # the last part is the keyword itself
             if isinstance(node, dict):
@@ -181,13 +185,28 @@ class SchemaRegistry:
             if definitions.is_file():
                 document = self._read(definitions)
                 uri = document.get("$id", definitions.as_uri())
-                self._definitions[folder] = (uri, document)
+                self._definitions[folder] = (uri, definitions)
                 registry = jsonschema_rs.Registry([(uri, document)])
             self._registries[folder] = registry
         if folder in self._definitions:
-            uri, document = self._definitions[folder]
-            self._documents[(k8s_version, uri)] = document
+            uri, path = self._definitions[folder]
+            self._lazy_documents[(k8s_version, uri)] = path
         return self._registries[folder]
+
+    def _document(self, k8s_version: str, uri: str) -> dict[str, Any] | None:
+        """A schema document by version and $id, reading dropped definitions again."""
+        key = (k8s_version, uri)
+        document = self._documents.get(key)
+        if document is None and key in self._lazy_documents:
+            path = self._lazy_documents[key]
+            same_file = [k for k, p in self._lazy_documents.items() if p == path]
+            try:
+                document = self._read(path)
+            except UnusableInputError:  # gone since it was compiled: no suggestion, no crash
+                return None
+            for other in same_file:  # versions that share the folder share the document
+                self._documents[other] = document
+        return document
 
     @staticmethod
     def _default_dir(k8s_version: str) -> Path:
