@@ -24,6 +24,7 @@ class RenderedBlock:
     snippet: str
     section: str | None
     sha256: str
+    badges: dict[str, tuple[str, str]]  # label -> (state, text), e.g. "cluster" -> ("passed", …)
 
 
 class _BlockParser(HTMLParser):
@@ -32,6 +33,9 @@ class _BlockParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
         self.blocks: list[tuple[str, dict[str, str]]] = []
+        self.badges: list[dict[str, tuple[str, str]]] = []  # one dict per block
+        self._badge: list[str] | None = None  # [state, label, value] being read
+        self._badge_part: str | None = None
         self._pending: str | None = None
         self._in_code = 0
         self._skip = 0  # inside line-number or annotation elements, never copied
@@ -49,9 +53,27 @@ class _BlockParser(HTMLParser):
             self._in_code, self._buffer = 1, []
         elif tag == "span" and "kdocs-badges" in classes and self._pending is not None:
             self.blocks.append((self._pending, attributes))
+            self.badges.append({})
             self._pending = None
+        elif tag == "span" and "kdocs-badge" in classes and self.badges:
+            state = next(
+                (c.split("--", 1)[1] for c in classes if c.startswith("kdocs-badge--")), ""
+            )
+            self._badge = [state, "", ""]
+        elif tag == "span" and self._badge is not None:
+            self._badge_part = {"kdocs-badge__label": "label", "kdocs-badge__value": "value"}.get(
+                classes[0] if classes else ""
+            )
 
     def handle_endtag(self, tag: str) -> None:
+        if self._badge is not None and tag == "span":
+            if self._badge_part is not None:
+                self._badge_part = None
+            else:  # the badge itself ends
+                state, label, value = self._badge
+                self.badges[-1][label] = (state, value)
+                self._badge = None
+            return
         if not self._in_code or tag in VOID:
             return
         if self._skip:
@@ -61,7 +83,9 @@ class _BlockParser(HTMLParser):
             self._pending = "".join(self._buffer)
 
     def handle_data(self, data: str) -> None:
-        if self._in_code and not self._skip:
+        if self._badge is not None and self._badge_part is not None:
+            self._badge[1 if self._badge_part == "label" else 2] += data
+        elif self._in_code and not self._skip:
             self._buffer.append(data)
 
     def handle_entityref(self, name: str) -> None:
@@ -80,7 +104,7 @@ def rendered_blocks(site_dir: Path) -> list[RenderedBlock]:
     for page in sorted(site_dir.rglob("*.html")):
         parser = _BlockParser()
         parser.feed(page.read_text(encoding="utf-8"))
-        for text, attributes in parser.blocks:
+        for (text, attributes), badges in zip(parser.blocks, parser.badges, strict=True):
             found.append(
                 RenderedBlock(
                     page=str(page.relative_to(site_dir)),
@@ -88,6 +112,7 @@ def rendered_blocks(site_dir: Path) -> list[RenderedBlock]:
                     snippet=attributes.get("data-snippet", ""),
                     section=attributes.get("data-section") or None,
                     sha256=attributes.get("data-sha256", ""),
+                    badges=badges,
                 )
             )
     return found

@@ -51,7 +51,11 @@ def test_no_path_plans_every_scenario_and_checks_only_unused_snippets(project) -
         "daemonset-placement", "daemonset-preemption", "helm-values",
     }  # fmt: skip
     placement = units[0]
-    assert placement.snippets == (guide / "priorityclass.yaml", guide / "daemonset.yaml")
+    assert placement.snippets == (
+        guide / "priorityclass.yaml",
+        guide / "daemonset.yaml",
+        guide / "daemonset-placement.scenario.yaml",  # a page may show the scenario too
+    )
     assert units[1].exclusive and not placement.exclusive
     helm = units[2]
     assert guide / "helm-values.embed.yaml" not in helm.snippets  # no result of its own...
