@@ -30,14 +30,14 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
 
-def find_root(start: Path | None = None) -> Path:
+def find_root(start: Path | None = None) -> Path | None:
     """The nearest folder at or above `start` holding a pyproject.toml with [tool.kdocs]."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file() and "[tool.kdocs]" in candidate.read_text(encoding="utf-8"):
             return folder
-    raise UnusableInputError(str(here), "no pyproject.toml with a [tool.kdocs] table here or above")
+    return None
 
 
 def load_settings(root: Path | None = None) -> Settings:

@@ -62,6 +62,11 @@ def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
     parser.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
+    parser.add_argument(
+        "--allow-context",
+        metavar="NAME",
+        help="apply to this context although it does not look like a throwaway test cluster",
+    )
     parser.set_defaults(run=run_test)
     return parser
 
@@ -293,10 +298,11 @@ def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any)
     from kdocs.cluster.providers import get_provider
 
     options: dict[str, Any] = {"log": log}
-    for option in ("kubeconfig", "context"):
+    for option in ("kubeconfig", "context", "allow_context"):
         value = getattr(args, option, None)
         if value is not None and name != "kubeconfig":
-            raise UnusableInputError(None, f"--{option} only applies to --provider kubeconfig")
+            flag = "--" + option.replace("_", "-")
+            raise UnusableInputError(None, f"{flag} only applies to --provider kubeconfig")
         if value is not None:
             options[option] = value
     return get_provider(name, settings, **options)
