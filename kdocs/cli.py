@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from kdocs.config import load_settings
 from kdocs.errors import ExitCode, KdocsError
+from kdocs.output.github import report_problem
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         return int(args.run(args, settings))
     except KdocsError as error:
-        print(f"kdocs: {error}", file=sys.stderr)
+        report_problem(error)
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("kdocs: interrupted", file=sys.stderr)

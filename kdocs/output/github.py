@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING, TextIO
 
-from kdocs.errors import Location
+from kdocs.errors import KdocsError, Location
 
 if TYPE_CHECKING:
     from kdocs.schema.api import Report
@@ -43,3 +45,15 @@ class GithubOutput:
                     message = problem.text()[len(str(problem.location)) + 2 :]
                     stream.write(annotation(problem.location, message) + "\n")
         stream.write(report.summary() + "\n")
+
+
+def in_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def report_problem(error: KdocsError, stream: TextIO | None = None) -> None:
+    """One line on stderr; in GitHub Actions also an annotation on the pull request diff."""
+    stream = stream or sys.stderr
+    stream.write(f"kdocs: {error}\n")
+    if in_github_actions():
+        stream.write(annotation(error.location, error.reason) + "\n")

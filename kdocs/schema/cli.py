@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.output import FORMATS, get_output
+from kdocs.output.github import in_github_actions
 
 
 def add_validate_parser(
@@ -54,7 +55,11 @@ def add_validate_parser(
         help="folder of CRD files, in addition to the project's crd-dirs",
     )
     parser.add_argument(
-        "--output", "-o", choices=FORMATS, default="text", help="report format (default: text)"
+        "--output",
+        "-o",
+        choices=FORMATS,
+        default=None,
+        help="report format (default: github when GITHUB_ACTIONS=true, else text)",
     )
     parser.add_argument(
         "--jobs",
@@ -104,7 +109,8 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
     crd_dirs = [*(settings.crd_dirs if settings else ()), *args.crd_dir]
     crd_dirs = [d for d in crd_dirs if d.is_dir() or d in args.crd_dir]
     report = validate_paths(paths, versions, crd_dirs, jobs=getattr(args, "jobs", None))
-    get_output(args.output).write(report, sys.stdout)
+    output = args.output or ("github" if in_github_actions() else "text")
+    get_output(output).write(report, sys.stdout)
     return report.exit_code
 
 

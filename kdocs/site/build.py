@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, KdocsError
+from kdocs.output.github import report_problem
 from kdocs.pipeline import SitePipeline
 from kdocs.site.verify import verify_site
 
@@ -36,7 +37,7 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
     problems = SitePipeline(settings).check_references()
     for problem in problems:
-        print(f"kdocs: {problem}", file=sys.stderr)
+        report_problem(problem)
     if problems:
         return int(max(p.exit_code for p in problems))
     return _mkdocs_build(settings, args.site_dir)
@@ -78,7 +79,7 @@ def _mkdocs_build(settings: Settings, site_dir: str | None) -> int:
         return int(ExitCode.FAILED) if stop.code else int(ExitCode.OK)
     checked, problems = verify_site(settings.snippets_dir, Path(config["site_dir"]))
     for problem in problems:
-        print(f"kdocs: {problem}", file=sys.stderr)
+        report_problem(problem)
     if problems:
         return int(ExitCode.FAILED)
     print(
