@@ -33,7 +33,8 @@ def test_smoke_run_writes_the_table(tmp_path: Path) -> None:
     tools = [r.split("|")[2].strip() for r in validation]
     expected = ["kdocs validate", "kubernetes-validate", "kdocs validate"]
     if shutil.which("go"):
-        expected += ["kubeconform", "kubeconform x8 runs"]
+        expected += ["kubeconform", "kubeconform x8 runs", "kubeconform, bundled schemas",
+                     "kubeconform, bundled schemas x8 runs"]  # fmt: skip
     assert sorted(tools) == sorted(expected), validation
     for row in validation:
         assert "| yes (" in row, row  # the same invalid documents as the corpus says
