@@ -15,6 +15,7 @@ docs: $(STAMP)
 test: $(STAMP) cluster-binaries chromium
 	$(BIN)/ruff check kdocs macros tests
 	$(BIN)/pytest
+	$(BIN)/kdocs build  # the site, with the cluster results this run recorded
 
 setup: $(STAMP)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kdocs import snippets
+from kdocs.config import load_settings
+from kdocs.results import ResultStore
 from tests.browser.conftest import ARTIFACTS, REPO
 
 GUIDE = "guides/advanced/deploy-daemonset-with-karpenter/"
@@ -37,10 +39,16 @@ def test_every_snippet_renders_with_title_and_badges(page, site_url: str) -> Non
     titles = page.locator(".highlight .filename").all_inner_texts()
     assert len(titles) == 6
     assert titles[0] == "priorityclass.yaml"
-    for badges in page.locator("span.kdocs-badges").all():
+    results = ResultStore(load_settings(REPO).results_file)
+    for (_, _, sha), badges in zip(blocks, page.locator("span.kdocs-badges").all(), strict=True):
         labels = badges.locator(".kdocs-badge__label").all_inner_texts()
         assert labels == ["schema", "cluster"]
         assert "Kubernetes 1.30–1.37" in badges.locator(".kdocs-badge--passed").first.inner_text()
+        # The cluster badge says what the results file holds for these exact bytes.
+        recorded = results.lookup(sha)
+        state = "passed" if recorded and recorded.passed else "not-run"
+        assert badges.locator(f".kdocs-badge--{state}").count() >= 1
+        assert badges.locator(".kdocs-badge").nth(1).get_attribute("class").endswith(state)
 
 
 def test_copy_button_copies_exactly_the_snippet(page, site_url: str) -> None:
