@@ -16,14 +16,12 @@ from kdocs.cluster.providers import (
     PROVIDER_ENV,
     PROVIDERS,
     default_provider_name,
-    get_provider,
+    provider_from_flags,
     stderr_log,
 )
-from kdocs.cluster.topology import available_topologies
+from kdocs.cluster.topology import choose_topology
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, KdocsError, UnusableInputError
-
-KUBECONFIG_ONLY = ("kubeconfig", "context", "allow_context")
 
 
 def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -81,17 +79,9 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     provider_name = getattr(args, "provider", None) or default_provider_name()
     options: dict[str, Any] = {"log": stderr_log}
-    for option in KUBECONFIG_ONLY:
-        value = getattr(args, option, None)
-        if value is None:
-            continue
-        if provider_name != "kubeconfig":
-            flag = "--" + option.replace("_", "-")
-            raise UnusableInputError(None, f"{flag} only applies to --provider kubeconfig")
-        options[option] = value
     if provider_name == "kwok":
         options["show_build_progress"] = True
-    provider = get_provider(provider_name, settings, **options)
+    provider = provider_from_flags(provider_name, settings, args, **options)
     action = args.cluster_action
     if action == "up":
         cluster = provider.up(_topology_name(args, settings))
@@ -112,13 +102,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _topology_name(args: argparse.Namespace, settings: Settings) -> str:
-    if getattr(args, "topology", None):
-        return str(args.topology)
-    known = available_topologies(settings.clusters_dir)
-    if len(known) == 1:
-        return known[0]
-    listed = ", ".join(known) or f"none in {settings.clusters_dir}"
-    raise UnusableInputError(None, f"--topology is needed (available: {listed})")
+    return choose_topology(getattr(args, "topology", None), settings.clusters_dir)
 
 
 def _describe(cluster: Cluster) -> None:

@@ -90,6 +90,22 @@ def get_provider(name: str, settings: Settings, **options: Any) -> Provider:
         raise UnusableInputError(None, f"provider {name}: {error}") from None
 
 
+KUBECONFIG_ONLY = ("kubeconfig", "context", "allow_context")  # flags of the kubeconfig provider
+
+
+def provider_from_flags(name: str, settings: Settings, flags: Any, **options: Any) -> Provider:
+    """`get_provider` with the CLI's --kubeconfig/--context/--allow-context, refused elsewhere."""
+    for option in KUBECONFIG_ONLY:
+        value = getattr(flags, option, None)
+        if value is None:
+            continue
+        if name != "kubeconfig":
+            flag = "--" + option.replace("_", "-")
+            raise UnusableInputError(None, f"{flag} only applies to --provider kubeconfig")
+        options[option] = value
+    return get_provider(name, settings, **options)
+
+
 def run(
     command: Sequence[str | Path],
     *,

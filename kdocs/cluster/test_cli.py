@@ -295,26 +295,12 @@ def _provider_name(args: argparse.Namespace) -> str:
 
 
 def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any) -> Provider:
-    from kdocs.cluster.providers import get_provider
+    from kdocs.cluster.providers import provider_from_flags
 
-    options: dict[str, Any] = {"log": log}
-    for option in ("kubeconfig", "context", "allow_context"):
-        value = getattr(args, option, None)
-        if value is not None and name != "kubeconfig":
-            flag = "--" + option.replace("_", "-")
-            raise UnusableInputError(None, f"{flag} only applies to --provider kubeconfig")
-        if value is not None:
-            options[option] = value
-    return get_provider(name, settings, **options)
+    return provider_from_flags(name, settings, args, log=log)
 
 
 def _topology(args: argparse.Namespace, settings: Settings) -> str:
-    from kdocs.cluster.topology import available_topologies
+    from kdocs.cluster.topology import choose_topology
 
-    if getattr(args, "topology", None):
-        return str(args.topology)
-    known = available_topologies(settings.clusters_dir)
-    if len(known) == 1:
-        return known[0]
-    listed = ", ".join(known) or f"none in {settings.clusters_dir}"
-    raise UnusableInputError(None, f"--topology is needed (available: {listed})")
+    return choose_topology(getattr(args, "topology", None), settings.clusters_dir)

@@ -319,3 +319,14 @@ def _label_key_problem(key: str) -> str | None:
     if "/" in key and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
         return "the prefix must be a DNS subdomain"
     return None
+
+
+def choose_topology(requested: str | None, clusters_dir: Path) -> str:
+    """The topology asked for, or the only one there is; else say which exist."""
+    if requested:
+        return str(requested)
+    known = available_topologies(clusters_dir)
+    if len(known) == 1:
+        return known[0]
+    listed = ", ".join(known) or f"none in {clusters_dir}"
+    raise UnusableInputError(None, f"--topology is needed (available: {listed})")
