@@ -91,6 +91,12 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
             raise StepFailed(
                 f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
+        except ClusterUnavailableError as error:
+            # The cluster went away mid-scenario: no verdict on the guide, nothing to record
+            # (as a failure it would replace a passing result and fail the site's build).
+            raise ClusterUnavailableError(
+                None, f"{where}:{step.line}: step {index} ({description}): {error}"
+            ) from None
         except KdocsError as error:  # a file the step uses cannot be read
             raise StepFailed(
                 f"{where}:{step.line}: step {index} ({description}): {error}"
