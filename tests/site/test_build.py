@@ -214,3 +214,19 @@ def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> N
     assert done.returncode == 1
     assert "forced/index.html" in done.stderr
     assert "snippet 'cm.yaml'" in done.stderr and "first difference at shown line 7" in done.stderr
+
+
+def test_one_snippet_on_several_pages_and_several_snippets_on_one(project: Project) -> None:
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.snippet("other.yaml", CONFIGMAP.replace("name: demo", "name: other"))
+    project.page("a.md", '# A\n\n{{ snippet("cm.yaml") }}\n\n{{ snippet("other.yaml") }}\n')
+    project.page("deep/b.md", '# B\n\n{{ snippet("cm.yaml", section="data") }}\n')
+    done = project.build()
+    assert done.returncode == 0, done.stderr
+    blocks = blocks_match_files(project.root, project.root / "site")
+    pages = {(b.page, b.snippet) for b in blocks}
+    assert pages == {
+        ("a/index.html", "cm.yaml"),
+        ("a/index.html", "other.yaml"),
+        ("deep/b/index.html", "cm.yaml"),
+    }
