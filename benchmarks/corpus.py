@@ -4,7 +4,7 @@
 
 Deterministic (seeded): the same DOCS and seed give byte-identical files on any
 machine.  Files are bundles of 1 to 8 documents (an app folder: Deployment,
-Service, ConfigMap, ...) of 19 kinds across 9 API groups.  About 5 % of the
+Service, ConfigMap, ...) of 19 kinds across 8 API groups.  About 5 % of the
 documents carry one realistic mistake, chosen so that every strict validator must
 reject it: a misspelt field, a string where a number belongs, a missing required
 field.  Every document has a globally unique ``metadata.name`` so tools whose
