@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)  # fmt: skip
 
     body: list[str] = []
+    failures: list[str] = []
     runners = {"validate": validation, "site": site, "cluster": cluster, "preview": preview}
     with tempfile.TemporaryDirectory(prefix="kdocs-bench-") as tmp:
         for name in SECTIONS:
@@ -220,7 +221,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             work = Path(tmp) / name
             work.mkdir()
-            body += runners[name](args, work, log)
+            try:
+                body += runners[name](args, work, log)
+            except (SystemExit, Exception) as error:  # one broken section never hides the rest
+                log(f"{name}: failed: {error}")
+                failures.append(name)
+                body += [f"## {name}: could not be measured", "", "```", str(error)[-1500:],
+                         "```", ""]  # fmt: skip
     lines = header(args, began, load_before)
     lines += [f"| load average after | {load()} |",
               f"| total time of the run | {time.perf_counter() - started:.0f} s |", ""]  # fmt: skip
@@ -228,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
