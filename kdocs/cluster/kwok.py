@@ -17,11 +17,14 @@ Every component listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
 import signal
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,8 @@ COMPONENTS = (
 STATE_CONFIGMAP = "kdocs-topology"
 # Bumped whenever how a cluster is created changes, so older clusters are not reused.
 RECIPE = "2"
+# The machine-wide lock kwokctl creations take turns on (see ports_lock).
+CREATE_LOCK = "kdocs-kwokctl-create"
 
 
 class KwokProvider:
@@ -206,7 +211,7 @@ class KwokProvider:
         )
         # kwokctl picks "unused" ports by probing them; two creates at once can pick the
         # same ones, so creations take turns machine-wide (the lock is held ~3 s).
-        with flock(cache_root() / ".kwokctl-create.lock"):
+        with ports_lock():
             self._kwokctl_create(bin_dir, config)
         self.log(f"control plane up in {time.monotonic() - started:.1f}s; adding nodes")
         names = tuple(node.name for node in topology.nodes)
@@ -346,6 +351,34 @@ class KwokProvider:
             return self.binaries() / "kwokctl"
         except ClusterUnavailableError:
             return None  # without binaries, killing the processes by hand still works
+
+
+@contextlib.contextmanager
+def ports_lock(name: str = CREATE_LOCK, poll: float = 0.1) -> Iterator[None]:
+    """Held by one kwokctl create at a time among every process that shares these ports.
+
+    Every kwokctl probes the same ports (from 32767 down), so two creations at
+    once pick the same ones and a cluster's kubeconfig can end up pointing at
+    the other's API server. A lock file under $KDOCS_CACHE is not enough (a
+    benchmark or another checkout uses another cache root), so the lock is an
+    abstract Unix socket name: it has exactly the ports' scope (the network
+    namespace), needs no file any user could own, and dies with its holder.
+    """
+    holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        while True:
+            try:
+                holder.bind(f"\0{name}")
+                break
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise ClusterUnavailableError(
+                        None, f"cannot take the kwokctl creation lock: {error}"
+                    ) from None
+                time.sleep(poll)  # taken: another creation is picking its ports
+        yield
+    finally:
+        holder.close()
 
 
 def fake_node(node: NodeSpec) -> dict[str, Any]:
