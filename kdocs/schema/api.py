@@ -26,6 +26,7 @@ calls (the site build validates snippet by snippet) compile each schema once.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,14 +269,30 @@ def _validate_in_parallel(
     size = max(1, min(64, len(rest) // (workers * 8)))
     chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
     _WORKER_ENGINE = (engine, limits)  # inherited by the forked workers
+    pool = None
+    # Ctrl-C waits until the workers exist: one arriving during a fork would be lost in
+    # the fork handlers (logging's, for one), and the run would go on.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            packed = pool.map(_validate_chunk, chunks, chunksize=1)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(workers, _quiet_worker)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        packed = pool.map(_validate_chunk, chunks, chunksize=1)
     except OSError:  # cannot fork here (limits, sandbox): do it in this process
         return done + [_validate_one(path, engine, limits) for path in rest]
     finally:
         _WORKER_ENGINE = None
+        if pool is not None:
+            pool.terminate()
     return done + [_unpack(item) for chunk in packed for item in chunk]
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C is the parent's to handle (it stops the pool and says `interrupted`); a
+    worker must not print a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _validate_chunk(paths: list[Path]) -> list[FileReport]:

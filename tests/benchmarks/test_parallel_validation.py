@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,33 @@ def test_more_versions_use_workers_sooner(tmp_path: Path) -> None:
     assert _workers(None, corpus.files, 1) == 1
     if len(os.sched_getaffinity(0)) >= 2:
         assert _workers(None, corpus.files, 8) >= 2
+
+
+def test_ctrl_c_stops_the_workers_quietly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: one line, exit 130, no worker traceback."""
+    generate(tmp_path / "c", 6000)
+    (tmp_path / "pyproject.toml").write_text("[tool.kdocs]\n")
+    kdocs = Path(sys.executable).parent / "kdocs"
+    proc = subprocess.Popen(
+        [str(kdocs), "validate", "-j", "2", "c"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not _children(proc.pid):
+        time.sleep(0.01)
+    assert proc.poll() is None, "finished before the workers could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "kdocs: interrupted\n"
+
+
+def _children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
