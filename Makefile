@@ -44,3 +44,11 @@ clean:
 # and the live preview; writes benchmarks/results.md and prints it (see benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --out benchmarks/results.md
+
+# Not part of `make test`: SOAK_RUNS (default 200) consecutive `kdocs test --force` runs of one
+# scenario against one warm kwok cluster of its own; per run exit code, duration, leaks and the
+# control plane's memory, reported in artifacts/soak/ (see kdocs/cluster/soak.py).
+SOAK_RUNS ?= 200
+.PHONY: soak
+soak: $(STAMP) cluster-binaries
+	$(BIN)/python -m kdocs.cluster.soak --runs $(SOAK_RUNS) --out artifacts/soak
