@@ -22,26 +22,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.UNUSABLE, f"kdocs: {message} (see kdocs --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from kdocs.cluster.cli import add_cluster_parser
-    from kdocs.cluster.test_cli import add_test_parser
-    from kdocs.schema.cli import add_validate_parser
-    from kdocs.site.build import add_build_parser, add_serve_parser
+# Each subcommand's module is imported only when that subcommand runs (or for --help):
+# a `kdocs validate` should not pay for importing MkDocs and the cluster stage.
+COMMANDS = {
+    "validate": ("kdocs.schema.cli", "add_validate_parser"),
+    "build": ("kdocs.site.build", "add_build_parser"),
+    "serve": ("kdocs.site.build", "add_serve_parser"),
+    "cluster": ("kdocs.cluster.cli", "add_cluster_parser"),
+    "test": ("kdocs.cluster.test_cli", "add_test_parser"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    import importlib
 
     parser = _Parser(prog="kdocs", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    add_validate_parser(commands)
-    add_build_parser(commands)
-    add_serve_parser(commands)
-    add_cluster_parser(commands)
-    add_test_parser(commands)
+    for name, (module, function) in COMMANDS.items():
+        if only is None or name == only:
+            getattr(importlib.import_module(module), function)(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+        args = parser.parse_args(argv)
         settings = load_settings()
         return int(args.run(args, settings))
     except KdocsError as error:

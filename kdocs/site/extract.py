@@ -96,14 +96,41 @@ class _BlockParser(HTMLParser):
 
 
 VOID = {"br", "img", "input", "hr", "meta", "link", "wbr"}
+BADGES = '<span class="kdocs-badges"'
+BADGES_END = "</a></span>"  # the download link closes the badges span
+
+
+def _block_fragments(text: str) -> str:
+    """Only the HTML from each block's `<pre>` to the end of its badges.
+
+    Every page carries the whole navigation, so parsing pages in full grows
+    with the size of the site; the blocks alone keep the check linear. When
+    no `<pre>` precedes a badge (the block did not render as one), the
+    fragment reaches back to the previous badge, so the last `<code>` before
+    it is still found and compared.
+    """
+    parts: list[str] = []
+    done = 0
+    start_search = text.find(BADGES)
+    while start_search >= 0:
+        pre = text.rfind("<pre", done, start_search)
+        end = text.find(BADGES_END, start_search)
+        end = len(text) if end < 0 else end + len(BADGES_END)
+        parts.append(text[pre if pre >= 0 else done : end])
+        done = end
+        start_search = text.find(BADGES, done)
+    return "".join(parts)
 
 
 def rendered_blocks(site_dir: Path) -> list[RenderedBlock]:
     """Every injected block of every page of a built site."""
     found: list[RenderedBlock] = []
     for page in sorted(site_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if BADGES not in text:
+            continue
         parser = _BlockParser()
-        parser.feed(page.read_text(encoding="utf-8"))
+        parser.feed(_block_fragments(text))
         for (text, attributes), badges in zip(parser.blocks, parser.badges, strict=True):
             found.append(
                 RenderedBlock(
