@@ -20,6 +20,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -101,12 +102,26 @@ def real_bin() -> Iterator[Path]:
 
 
 @pytest.fixture
-def seeded(real_bin: Path, tmp_path: Path) -> Path:
-    """A cache root whose binaries folder hard-links the real one (`cp -al`)."""
-    cache = tmp_path / "cache"
-    (cache / "bin").mkdir(parents=True)
-    subprocess.run(["cp", "-al", str(real_bin), str(cache / "bin")], check=True)
-    return cache
+def seeded(real_bin: Path, tmp_path: Path) -> Iterator[Path]:
+    """A cache root whose binaries folder hard-links the real one (`cp -al`).
+
+    In tmp_path, or next to the real cache when tmp is another filesystem (no hard links).
+    """
+    for parent in (tmp_path, real_bin.parents[1]):
+        cache = Path(tempfile.mkdtemp(prefix="faults-cache-", dir=parent))
+        (cache / "bin").mkdir()
+        linked = subprocess.run(
+            ["cp", "-al", str(real_bin), str(cache / "bin")], capture_output=True, text=True
+        )
+        if linked.returncode == 0:
+            break
+        shutil.rmtree(cache)
+    else:
+        pytest.skip(f"cannot hard-link the binaries: {linked.stderr.strip()}")
+    try:
+        yield cache
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def folder_of(cache: Path, real_bin: Path) -> Path:
