@@ -108,13 +108,18 @@ class KdocsTest:
 
     def leftover_processes(self) -> list[str]:
         """Command lines of live processes started by a run (their environment has the marker)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or not alive(int(entry.name)):
-                continue
-            try:
-                if self.marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-            except OSError:
-                continue
-        return found
+        return processes_with(*self.marker.split("=", 1))
+
+
+def processes_with(name: str, value: str) -> list[str]:
+    """Command lines of live processes whose environment holds name=value, even reparented."""
+    wanted, found = f"{name}={value}".encode(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or not alive(int(entry.name)):
+            continue
+        try:
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return found

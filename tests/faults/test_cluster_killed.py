@@ -4,25 +4,35 @@ A cluster that dies under a run says nothing about the guide: the run must
 stop soon with exit code 2 and one line saying the cluster is unreachable and
 where the scenario was, leave no kubectl behind, and record nothing (a
 recorded failure would replace a passing result and fail the site's build).
-The next `up` must recreate the cluster by itself and the next run pass.
+The next `kdocs test` must recreate the cluster by itself and pass.
 
-The scenario is the guide's daemonset-placement (14 steps, ~20 s), killed
-once its DaemonSet is applied, on a cluster of these tests' own.
+Everything goes through the command line with the default kwok provider, as
+a user would, but with KDOCS_CACHE pointing at a folder of this test's own
+(its `bin/` linked to the real binaries): the cluster it kills is a `kdocs`
+cluster nobody else uses. The scenario is the guide's daemonset-placement
+(14 steps, ~20 s), killed once its DaemonSet is applied.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.kwok import KwokProvider
+from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
+from kdocs.config import Settings, load_settings
 from tests.cluster.test_runner_helpers import make_project
-from tests.faults.conftest import TOPOLOGY, KdocsTest, alive, kwok_only, pid_of, run_namespaces
+from tests.faults.conftest import ROOT, SETTINGS, alive, kwok_only, processes_with
 
 pytestmark = [pytest.mark.cluster, kwok_only]
 
@@ -30,17 +40,63 @@ SCENARIO = "snippets/karpenter-daemonset/daemonset-placement.scenario.yaml"
 # From the kill to the end of the run. Measured: ~2 s (a refused connection fails at once);
 # the bound leaves room for a loaded machine, not for a cleanup that waits on a dead server.
 BOUND = 60.0
+MARKER = "KDOCS_FAULTS_MARK"
+
+
+@dataclass
+class Workspace:
+    """A project and a cache root of the test's own; `kdocs` runs there as a user would."""
+
+    settings: Settings
+    env: dict[str, str]
+    cluster_dir: Path
+
+    def kdocs(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "kdocs.cli", *args]
+
+    def apiserver(self) -> int:
+        return int((self.cluster_dir / "pids" / "kube-apiserver.pid").read_text())
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    settings = make_project(tmp_path / "project")
+    shutil.copytree(ROOT / BUILD_SCRIPT.parent, settings.root / BUILD_SCRIPT.parent)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "bin").symlink_to(KwokProvider(SETTINGS).binaries().parent)
+    env = {
+        **os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok",
+        "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+    space = Workspace(load_settings(settings.root), env, cache / "kwok" / "clusters" / "kdocs")
+    try:
+        yield space
+    finally:
+        subprocess.run(
+            space.kdocs("cluster", "down"), cwd=settings.root, env=env,
+            capture_output=True, timeout=300,
+        )  # fmt: skip
+        assert not space.cluster_dir.exists()
 
 
 def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
-    faults_provider: KwokProvider, tmp_path: Path
+    workspace: Workspace,
 ) -> None:
-    cluster = faults_provider.up(TOPOLOGY)
-    settings = make_project(tmp_path / "project")
-    run = KdocsTest(cluster, settings)
-    victim = pid_of(faults_provider, "kube-apiserver")
+    root, env = workspace.settings.root, workspace.env
+    up = subprocess.run(
+        workspace.kdocs("cluster", "up"), cwd=root, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert up.returncode == 0, up.stderr
+    victim = workspace.apiserver()
+    # Only the run carries the marker (the cluster's own processes, started by `up`, do not).
+    env = {**env, MARKER: uuid.uuid4().hex}
+    test = workspace.kdocs("test", "--jobs", "1", "--output", "json", "--force", SCENARIO)
     seen: list[str] = []
-    proc = run.popen(settings.root / SCENARIO)
+    proc = subprocess.Popen(
+        test, cwd=root, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
@@ -70,14 +126,19 @@ def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
     assert "the API server is unreachable" in message, message
     assert f"  {message}" in output.splitlines()  # the one line a reader sees on stderr
     assert [s["status"] for s in outcome["steps"]][:2] == ["passed", "passed"]
-    assert run.leftover_processes() == [], "no kubectl (or anything else) may outlive the run"
-    assert not settings.results_file.exists(), "a dead cluster proves nothing: nothing recorded"
+    assert processes_with(MARKER, env[MARKER]) == [], "no kubectl may outlive the run"
+    assert not workspace.settings.results_file.exists(), "a dead cluster proves nothing"
 
-    # The next `up` notices the dead API server and recreates the cluster by itself.
-    recreated = faults_provider.up(TOPOLOGY)
-    assert pid_of(faults_provider, "kube-apiserver") != victim
-    again = KdocsTest(recreated, settings).run(settings.root / SCENARIO)
+    # The next run notices the dead API server, recreates the cluster by itself and passes.
+    again = subprocess.run(
+        test, cwd=root, env=workspace.env, capture_output=True, text=True, timeout=600
+    )  # fmt: skip
     assert again.returncode == 0, again.stderr
+    assert "recreating cluster kdocs: kube-apiserver is not running" in again.stderr
+    assert workspace.apiserver() != victim
     assert [o["status"] for o in json.loads(again.stdout)["outcomes"]] == ["passed"]
-    assert settings.results_file.exists()
-    assert run_namespaces(recreated) == []
+    assert workspace.settings.results_file.exists()
+    status = subprocess.run(
+        workspace.kdocs("cluster", "status"), cwd=root, env=env, capture_output=True, text=True
+    )  # fmt: skip
+    assert status.returncode == 0, status.stdout + status.stderr
