@@ -88,10 +88,13 @@ class KdocsTest:
         ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
+        """The kubeconfig provider keeps a private copy of the context (credentials) under
+        KDOCS_CACHE: a folder next to the project, gone with tmp_path, not the user's cache."""
         name, value = self.marker.split("=", 1)
         return {
             **os.environ, "PYTHONPATH": str(ROOT), "KDOCS_PROVIDER": "kubeconfig",
             "KDOCS_KUBECTL": str(self.cluster.kubectl_binary), name: value,
+            "KDOCS_CACHE": str(self.settings.root.parent / "runs-cache"),
         }  # fmt: skip
 
     def popen(self, *paths: Path) -> subprocess.Popen[str]:
