@@ -15,6 +15,7 @@ from kdocs.cluster.base import Cluster
 from kdocs.cluster.providers import (
     PROVIDER_ENV,
     PROVIDERS,
+    add_kubeconfig_flags,
     default_provider_name,
     provider_from_flags,
     stderr_log,
@@ -51,13 +52,7 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
             sub.add_argument(
                 "--topology", help="a clusters/*.yaml file stem (default: the only one there is)"
             )
-        sub.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
-        sub.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
-        sub.add_argument(
-            "--allow-context",
-            metavar="NAME",
-            help="use context NAME although it does not look like a test cluster",
-        )
+        add_kubeconfig_flags(sub)
     return parser
 
 

@@ -93,6 +93,17 @@ def get_provider(name: str, settings: Settings, **options: Any) -> Provider:
 KUBECONFIG_ONLY = ("kubeconfig", "context", "allow_context")  # flags of the kubeconfig provider
 
 
+def add_kubeconfig_flags(parser: Any) -> None:
+    """The flags `provider_from_flags` reads, declared once for `cluster` and `test`."""
+    parser.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
+    parser.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
+    parser.add_argument(
+        "--allow-context",
+        metavar="NAME",
+        help="use context NAME although it does not look like a throwaway test cluster",
+    )
+
+
 def provider_from_flags(name: str, settings: Settings, flags: Any, **options: Any) -> Provider:
     """`get_provider` with the CLI's --kubeconfig/--context/--allow-context, refused elsewhere."""
     for option in KUBECONFIG_ONLY:

@@ -40,7 +40,7 @@ INTERRUPTED = 130
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `test` to the `subparsers` of the kdocs parser."""
-    from kdocs.cluster.providers import PROVIDERS
+    from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags
 
     parser = subparsers.add_parser(
         "test",
@@ -60,13 +60,7 @@ def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=_positive, default=60, help="rollout timeout of the default check (s)"
     )
-    parser.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
-    parser.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
-    parser.add_argument(
-        "--allow-context",
-        metavar="NAME",
-        help="apply to this context although it does not look like a throwaway test cluster",
-    )
+    add_kubeconfig_flags(parser)
     parser.set_defaults(run=run_test)
     return parser
 
