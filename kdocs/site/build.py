@@ -35,12 +35,25 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
-    problems = SitePipeline(settings).check_references()
+    from kdocs.site.guides import SiteIndex
+
+    pipeline = SitePipeline(settings)
+    docs = settings.docs_dir.relative_to(settings.root).as_posix()
+    problems = SiteIndex(settings.docs_dir, docs).problems() + pipeline.check_references()
     for problem in problems:
         report_problem(problem)
     if problems:
         return int(max(p.exit_code for p in problems))
-    return _mkdocs_build(settings, args.site_dir)
+    code = _mkdocs_build(settings, args.site_dir)
+    stale = pipeline.stale()
+    if code == ExitCode.OK and stale:
+        print(
+            f"kdocs: {len(stale)} snippet{'s' if len(stale) > 1 else ''} changed since"
+            f" {'they were' if len(stale) > 1 else 'it was'} proven on a cluster, badge now"
+            f" 'not run' (run `kdocs test`): {', '.join(stale)}",
+            file=sys.stderr,
+        )
+    return code
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,6 +63,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     _quiet_mkdocs_logging(verbose=True)
     serve(
         config_file=str(settings.root / "mkdocs.yml"),
+        strict=False,  # a broken link is a warning in the preview, never the end of the server
         dev_addr=args.dev_addr,
         livereload=True,
         watch=[str(settings.snippets_dir), *(str(d) for d in settings.crd_dirs if d.is_dir())],
@@ -93,6 +107,8 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
     """MkDocs logs through `logging`; show warnings and errors as single lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    # MkDocs announces a page whose rendering raised; kdocs prints that error itself, with its line.
+    handler.addFilter(lambda record: not record.getMessage().startswith("Error reading page"))
     for name in ("mkdocs", "mkdocs_macros"):
         log = logging.getLogger(name)
         log.handlers[:] = [handler]

@@ -106,7 +106,11 @@ def test_hostile_content_is_shown_literally(project: Project) -> None:
     ("call", "reason"),
     [
         ('snippet("nope.yaml")', "'nope.yaml' does not exist"),
-        ('snippet("cm.yaml", section="nope")', "no section named 'nope'"),
+        ('snippet("cn.yaml")', "'cn.yaml' does not exist in snippets/ (did you mean 'cm.yaml'?)"),
+        (
+            'snippet("cm.yaml", section="nope")',
+            "no section named 'nope'; sections in this file: 'data'",
+        ),
         ('snippet("../pyproject.toml")', "leaves snippets/"),
         ('snippet("/etc/hostname")', "is absolute"),
     ],
@@ -120,8 +124,37 @@ def test_bad_reference_fails_naming_page_line_and_reason(
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert "docs/bad.md:5:" in lines[0] and reason in lines[0]
+    assert "docs/bad.md:5:" in lines[0] and reason in lines[0], lines[0]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            '{{ snipet("cm.yaml") }}',
+            "docs/p.md:10: template error: 'snipet' is undefined (did you mean 'snippet'?)",
+        ),
+        (
+            "{% if %}",
+            "docs/p.md:10: template syntax error: Expected an expression, got 'end of"
+            " statement block'",
+        ),
+        (
+            "{{ priority_clas }}",
+            "docs/p.md:10: template error: 'priority_clas' is undefined"
+            " (did you mean 'priority_class'?)",
+        ),
+    ],
+)
+def test_a_template_error_names_the_real_page_line(project: Project, body, expected) -> None:
+    project.snippet("cm.yaml", CONFIGMAP)
+    # Six lines of front matter and a blank line: Jinja alone would say line 3, not 10.
+    front = "---\ntitle: P\ndescription: d\nhide: [toc]\nstatus: new\n---\n\n"
+    project.page("p.md", front + "# P\n\n" + body + "\n")
+    done = project.build()
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"kdocs: {expected}"], done.stderr
 
 
 def test_invalid_snippet_fails_the_build(project: Project) -> None:
@@ -171,14 +204,22 @@ def test_badges_say_not_run_then_read_the_cluster_result(project: Project) -> No
             }
         )
     )
-    assert project.build().returncode == 0
+    done = project.build()
+    assert done.returncode == 0
     page = (project.root / "site" / "p" / "index.html").read_text()
     assert "kwok · Kubernetes v1.36.3 · 2026-11-27" in page
     assert "not run" not in page
+    assert "changed since" not in done.stderr
 
-    path.write_text(CONFIGMAP.replace("hello", "hello again"))  # new bytes: old result is void
-    assert project.build().returncode == 0
+    # A comment is enough to void the result: never silently, the build's last line says so.
+    path.write_text(CONFIGMAP.replace("data:", "data:  # edited"))
+    done = project.build()
+    assert done.returncode == 0
     assert "not run" in (project.root / "site" / "p" / "index.html").read_text()
+    assert done.stderr.splitlines()[-1] == (
+        "kdocs: 1 snippet changed since it was proven on a cluster, badge now 'not run'"
+        " (run `kdocs test`): cm.yaml"
+    )
 
 
 def test_download_link_serves_the_raw_file(project: Project) -> None:
