@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 from kdocs.config import Settings
@@ -49,6 +50,7 @@ data:
   greeting: hello
 """
 
+# The assert expects the snippet itself: everything the reader copies is on the cluster.
 SCENARIO = """\
 name: {name}-settings
 description: the guide's ConfigMap is accepted and holds the data the guide shows
@@ -56,13 +58,7 @@ steps:
   - apply: settings.yaml
   - assert:
       object:
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: {name}-settings
-        data:
-          greeting: hello
-"""
+{snippet}"""
 
 
 def add_new_parser(commands: argparse._SubParsersAction) -> None:
@@ -121,7 +117,9 @@ def new_guide(
             tags='tags: ["type: tutorial"]\n' if has_tag_index else "",
         ),
         folder / "settings.yaml": SNIPPET.format(name=name),
-        folder / "settings.scenario.yaml": SCENARIO.format(name=name),
+        folder / "settings.scenario.yaml": SCENARIO.format(
+            name=name, snippet=textwrap.indent(SNIPPET.format(name=name), " " * 8)
+        ),
     }
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
