@@ -24,7 +24,7 @@ from kdocs.site.badges import version_span
 from kdocs.site.build import PREVIEW_ENV
 from kdocs.site.frontmatter import body_offset
 from kdocs.site.render import error_box, indent_blocks
-from kdocs.site.template import calling_line, page_error
+from kdocs.site.template import PageError, calling_line, page_error
 
 
 def define_env(env) -> None:
@@ -93,6 +93,8 @@ def _render_reporting_lines(env, index: guides.SiteIndex):
                 prefix = _problem(error) + "\n\n"
         try:
             return prefix + env.env.from_string(markdown).render(**{**env.variables, **meta})
+        except PageError:
+            raise  # a macro's error, already one page:line line
         except Exception as error:
             display = index.display(page.file.src_uri) if page is not None else "page"
             names = [*env.variables, *env.macros, *env.filters]
@@ -111,7 +113,7 @@ def _problem(error: KdocsError) -> str:
     if os.environ.get(PREVIEW_ENV):
         report_problem(error)
         return error_box(str(error))
-    raise error
+    raise PageError(error)
 
 
 def on_post_page_macros(env) -> None:

@@ -86,7 +86,13 @@ def _mkdocs_build(settings: Settings, site_dir: str | None) -> int:
     except KdocsError:
         raise
     except exceptions.MkDocsException as error:
-        print(f"kdocs: mkdocs build failed: {' '.join(str(error).split())}", file=sys.stderr)
+        # MkDocs turns a plugin's BuildError into Abort("Aborted with a BuildError!"); the
+        # cause is what to report, and a page's own error (PageError) keeps its exit code.
+        cause = error.__context__ if isinstance(error, exceptions.Abort) else None
+        if isinstance(getattr(cause, "error", None), KdocsError):
+            raise cause.error from None  # type: ignore[union-attr]
+        reason = " ".join(str(cause or error).split())
+        print(f"kdocs: mkdocs build failed: {reason}", file=sys.stderr)
         return int(ExitCode.FAILED)
     except SystemExit as stop:  # mkdocs-macros exits on a macro error (message already logged)
         print("kdocs: mkdocs build failed (see the error above)", file=sys.stderr)
@@ -107,8 +113,10 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
     """MkDocs logs through `logging`; show warnings and errors as single lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    # MkDocs announces a page whose rendering raised; kdocs prints that error itself, with its line.
-    handler.addFilter(lambda record: not record.getMessage().startswith("Error reading page"))
+    if not verbose:  # MkDocs logs a failed build's cause; `_mkdocs_build` reports it as one line
+        handler.addFilter(
+            lambda r: not (r.name == "mkdocs.commands.build" and r.levelno >= logging.ERROR)
+        )
     for name in ("mkdocs", "mkdocs_macros"):
         log = logging.getLogger(name)
         log.handlers[:] = [handler]

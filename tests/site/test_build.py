@@ -157,6 +157,22 @@ def test_a_template_error_names_the_real_page_line(project: Project, body, expec
     assert done.stderr.splitlines() == [f"kdocs: {expected}"], done.stderr
 
 
+def test_a_plain_mkdocs_build_reports_a_template_error_without_a_traceback(
+    project: Project,
+) -> None:
+    import subprocess
+    import sys
+
+    project.page("p.md", "---\ntitle: P\n---\n# P\n\n{{ snipet('x') }}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=project.root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "docs/p.md:6: template error: 'snipet' is undefined" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_invalid_snippet_fails_the_build(project: Project) -> None:
     project.snippet("cm.yaml", CONFIGMAP.replace("\ndata:", "\ndta:"))
     project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n')
