@@ -190,6 +190,31 @@ def test_call_inside_prose_fails(project: Project) -> None:
     assert "stand alone" in done.stderr
 
 
+def record_result(project: Project, rel: str, passed: bool, message: str = "") -> None:
+    """A results file as `kdocs test` writes it, for the snippet's current bytes."""
+    sha = snippets.load(project.root / "snippets", rel).sha256
+    results = project.root / ".kdocs" / "results.json"
+    results.parent.mkdir(exist_ok=True)
+    result = {
+        "snippet": rel, "passed": passed, "provider": "kwok", "kubernetes_version": "v1.36.3",
+        "date": "2026-11-27T12:00:00Z", "checks": ["server-side apply"] if passed else [],
+        "scenarios": [], "message": message,
+    }  # fmt: skip
+    results.write_text(json.dumps({"format": 1, "results": {sha: result}}))
+
+
+def test_a_recorded_failure_refuses_the_snippet_and_says_what_to_run(project: Project) -> None:
+    project.snippet("app/cm.yaml", CONFIGMAP)
+    project.page("p.md", '# P\n\n{{ snippet("app/cm.yaml") }}\n')
+    record_result(project, "app/cm.yaml", passed=False, message="rollout timed out")
+    done = project.build()
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "kdocs: docs/p.md:3: snippet 'app/cm.yaml': snippets/app/cm.yaml: failed on the cluster"
+        " (kwok): rollout timed out; fix it, then run `kdocs test snippets/app`"
+    ]
+
+
 def test_badges_say_not_run_then_read_the_cluster_result(project: Project) -> None:
     path = project.snippet("cm.yaml", CONFIGMAP)
     project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n')
@@ -198,28 +223,7 @@ def test_badges_say_not_run_then_read_the_cluster_result(project: Project) -> No
     assert "Kubernetes 1.30, 1.33" in page
     assert "not run" in page
 
-    sha = snippets.load(project.root / "snippets", "cm.yaml").sha256
-    results = project.root / ".kdocs" / "results.json"
-    results.parent.mkdir()
-    results.write_text(
-        json.dumps(
-            {
-                "format": 1,
-                "results": {
-                    sha: {
-                        "snippet": "cm.yaml",
-                        "passed": True,
-                        "provider": "kwok",
-                        "kubernetes_version": "v1.36.3",
-                        "date": "2026-11-27T12:00:00Z",
-                        "checks": ["server-side apply"],
-                        "scenarios": [],
-                        "message": "",
-                    }
-                },
-            }
-        )
-    )
+    record_result(project, "cm.yaml", passed=True)
     done = project.build()
     assert done.returncode == 0
     page = (project.root / "site" / "p" / "index.html").read_text()
