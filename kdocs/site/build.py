@@ -122,3 +122,6 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
         log.handlers[:] = [handler]
         log.setLevel(logging.INFO if verbose else logging.WARNING)
         log.propagate = False
+    # Its start-up inventory (modules, variables, macros) at every rebuild would bury the
+    # one-line errors the preview prints; its warnings still show.
+    logging.getLogger("mkdocs.plugins.mkdocs_macros.util").setLevel(logging.WARNING)
