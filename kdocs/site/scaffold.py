@@ -15,7 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from kdocs.config import Settings
+from kdocs.config import Settings, find_root
 from kdocs.errors import ExitCode, Location, UnusableInputError
 from kdocs.site.guides import GUIDES_FOLDER, TAG_INDEX
 
@@ -73,6 +73,10 @@ def add_new_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_new_guide(args: argparse.Namespace, settings: Settings) -> int:
+    if find_root(settings.root) is None:  # never scatter a guide's files outside a project
+        raise UnusableInputError(
+            None, "not inside a kdocs project (no pyproject.toml with [tool.kdocs] here or above)"
+        )
     created = new_guide(settings, args.name, args.category, title=args.title, author=args.author)
     for path in created:
         print(f"created {path.relative_to(settings.root)}", file=sys.stderr)

@@ -73,3 +73,13 @@ def test_the_scaffold_builds_with_its_tags_and_author_and_no_other_edit(project:
     assert 'data-snippet="scale-out/settings.yaml"' in page
     assert "guides/basics/scale-out/" in (site / "index.html").read_text()
     assert "Scale: out" in (site / "tags/index.html").read_text()
+
+
+def test_outside_a_kdocs_project_nothing_is_written(tmp_path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kdocs.cli", "new", "guide", "x", "--category", "y"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("kdocs: not inside a kdocs project")
+    assert list(tmp_path.iterdir()) == []
