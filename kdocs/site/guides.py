@@ -19,6 +19,7 @@ from kdocs.errors import InvalidInputError, KdocsError, Location
 from kdocs.site.frontmatter import PageMeta, read_page
 
 GUIDES_FOLDER = "guides"
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]{}|#!]")
 TAG_INDEX = "tags.md"  # the page that calls tag_index(); tag links point at it
 GIT_TIMEOUT_S = 30
 
@@ -141,8 +142,9 @@ def _link(from_page: str, to_page: str, anchor: str = "") -> str:
 
 
 def _text(value: str) -> str:
-    """Front matter text inside Markdown: keep it to one line, never a table cell break."""
-    return " ".join(value.split()).replace("|", "\\|")
+    """Front matter text shown literally in Markdown: one line, no markup, no HTML, no cell break."""
+    text = " ".join(value.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
 
 
 def tag_links(tags: tuple[str, ...], from_page: str) -> str:

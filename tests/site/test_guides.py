@@ -128,3 +128,25 @@ def test_tags_without_a_tag_index_page_are_refused_at_the_tags_line(project: Pro
     done = project.build()
     assert done.returncode == 1
     assert done.stderr.startswith("kdocs: docs/guides/a/x.md:3: tags need the tag index page")
+
+
+def test_front_matter_text_is_shown_literally_in_lists_and_tags(project: Project) -> None:
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.page("index.md", "# Home\n\n{{ guide_list() }}\n")
+    project.page("guides/index.md", "# Guides\n\n{{ guide_table() }}\n")
+    project.page("tags.md", "# Tags\n\n{{ tag_index() }}\n")
+    title = "A <b>bold</b> [link](x) | *pipe* { .c }"
+    tag = "x_y [z] <i>"
+    add_guide(project, "guides/basics/odd.md", f"'{title}'", f"['{tag}']")
+    done = project.build()
+    assert done.returncode == 0, done.stderr
+    site = project.root / "site"
+    escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f">{escaped}</a>" in html(site, "")
+    assert f">{escaped}</a>" in html(site, "guides")
+    article = re.compile(r"<article.*?</article>", re.S)  # the theme's nav is not ours
+    assert "<b>" not in article.search(html(site, "")).group(0)
+    assert "<i>" not in article.search(html(site, "tags")).group(0)
+    assert f">{tag.replace('<', '&lt;').replace('>', '&gt;')}</a>" in html(
+        site, "guides/basics/odd"
+    )
