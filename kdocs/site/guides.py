@@ -142,7 +142,7 @@ def _link(from_page: str, to_page: str, anchor: str = "") -> str:
 
 
 def _text(value: str) -> str:
-    """Front matter text shown literally in Markdown: one line, no markup, no HTML, no cell break."""
+    """Front matter text shown literally: one line, no Markdown, no HTML, no table cell break."""
     text = " ".join(value.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
 
