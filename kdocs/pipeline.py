@@ -60,7 +60,8 @@ class SitePipeline:
         if cluster is not None and not cluster.passed:
             raise InvalidInputError(
                 Location(f"snippets/{snippet.rel}"),
-                f"failed on the cluster ({cluster.provider}): {cluster.message}",
+                f"failed on the cluster ({cluster.provider}): {cluster.message}; fix it, then"
+                f" run `kdocs test snippets/{posixpath.dirname(snippet.rel) or snippet.rel}`",
             )
         verified = VerifiedSnippet(snippet, static, cluster)
         self._verified[snippet.sha256] = verified
@@ -116,6 +117,13 @@ class SitePipeline:
                 "sha256": verified.snippet.sha256,
             },
         )
+
+    def stale(self) -> list[str]:
+        """Snippets verified so far whose cluster result no longer applies: an earlier
+        version passed, these bytes have no result (a comment-only edit is enough)."""
+        proven = self.results.proven_snippets()
+        shown = self._verified.values()
+        return sorted(v.snippet.rel for v in shown if v.cluster is None and v.snippet.rel in proven)
 
     def check_references(self) -> list[KdocsError]:
         """Resolve every literal snippet() call of every page before MkDocs runs."""

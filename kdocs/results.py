@@ -68,6 +68,10 @@ class ResultStore:
     def lookup(self, sha256: str) -> ClusterResult | None:
         return self._entries.get(sha256)
 
+    def proven_snippets(self) -> set[str]:
+        """Snippets some version of which passed: tells a stale badge from a new one."""
+        return {entry.snippet for entry in self._entries.values() if entry.passed}
+
     def record(self, sha256: str, result: ClusterResult) -> None:
         self._entries[sha256] = result
 

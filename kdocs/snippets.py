@@ -9,6 +9,7 @@ and tested whole. Marker lines are never shown.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -61,19 +62,24 @@ class Snippet:
         if section is None:
             self.sections()  # refuse malformed markers even when showing the whole file
             return "".join(line for line in lines if not MARKER_LIKE.match(line))
-        found = self.sections().get(section)
-        if found is None:
-            raise InvalidInputError(Location(self.rel), f"no section named {section!r}")
+        found = self._section(section)
         return "".join(lines[found.first_line - 1 : found.last_line])
 
     def shown_range(self, section: str | None = None) -> tuple[int, int]:
         """1-based inclusive line range a section covers (whole file: 1..last line)."""
         if section is None:
             return 1, len(self.lines)
-        found = self.sections().get(section)
-        if found is None:
-            raise InvalidInputError(Location(self.rel), f"no section named {section!r}")
+        found = self._section(section)
         return found.first_line, found.last_line
+
+    def _section(self, name: str) -> Section:
+        sections = self.sections()
+        if name in sections:
+            return sections[name]
+        known = ", ".join(repr(n) for n in sections) if sections else "none"
+        raise InvalidInputError(
+            Location(self.rel), f"no section named {name!r}; sections in this file: {known}"
+        )
 
 
 def parse_sections(lines: list[str], where: str) -> dict[str, Section]:
@@ -130,8 +136,17 @@ def resolve(snippets_dir: Path, rel: str) -> Path:
     if real != base and base not in real.parents:
         raise UnusableInputError(None, f"snippet path {rel!r} leads outside snippets/ (symlink)")
     if not real.is_file():
-        raise UnusableInputError(None, f"snippet {rel!r} does not exist in snippets/")
+        raise UnusableInputError(
+            None, f"snippet {rel!r} does not exist in snippets/{_nearest(base, rel)}"
+        )
     return candidate
+
+
+def _nearest(base: Path, rel: str) -> str:
+    """A did-you-mean of the closest existing snippet paths, for a typo in a page."""
+    existing = [p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()]
+    close = difflib.get_close_matches(rel, existing, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 def load(snippets_dir: Path, rel: str) -> Snippet:
