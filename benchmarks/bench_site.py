@@ -90,6 +90,8 @@ def _config(with_macros: bool) -> str:
         return text
     out, skipping = [], False
     for line in text.splitlines(keepends=True):
+        if line.strip() == "- kdocs" or "Checks, injects, reads back" in line:
+            continue
         if line.strip() == "- macros:":
             skipping = True
             continue

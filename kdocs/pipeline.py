@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class SitePipeline:
         self.results = ResultStore(settings.results_file)
         self._verified: dict[str, VerifiedSnippet] = {}
         self.used: set[str] = set()  # snippet paths to publish as downloads
+        self.rendered: Counter[str] = Counter()  # page URL -> blocks injected into it
 
     def verify(self, rel: str) -> VerifiedSnippet:
         """Load, check renderability, validate the whole file; refuse a recorded cluster failure."""
@@ -105,6 +107,7 @@ class SitePipeline:
         verified = self.verify(rel)
         shown = verified.snippet.shown_text(section)
         self.used.add(verified.snippet.rel)
+        self.rendered[page_url] += 1
         return render_block(
             shown,
             title=title or posixpath.basename(verified.snippet.rel),
@@ -117,6 +120,14 @@ class SitePipeline:
                 "sha256": verified.snippet.sha256,
             },
         )
+
+    def shown_text(self, rel: str, section: str | None, sha256: str) -> str:
+        """What a block of `rel` must show: from the bytes this build validated (the badge
+        names their hash), else from the file as it is now."""
+        verified = self._verified.get(sha256)
+        if verified is not None and verified.snippet.rel == rel:
+            return verified.snippet.shown_text(section)
+        return snippets.load(self.settings.snippets_dir, rel).shown_text(section)
 
     def stale(self) -> list[str]:
         """Snippets verified so far whose cluster result no longer applies: an earlier
