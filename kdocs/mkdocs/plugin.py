@@ -37,7 +37,7 @@ from kdocs.mkdocs.config import KdocsPluginConfig
 from kdocs.mkdocs.errors import SiteProblems
 from kdocs.mkdocs.render import finish_markdown, front_matter_lines, reporting_render
 from kdocs.output.github import report_problem
-from kdocs.pipeline import SitePipeline, publish
+from kdocs.pipeline import SitePipeline
 from kdocs.site import guides
 from kdocs.site.render import error_box
 from kdocs.site.template import calling_line
@@ -145,7 +145,8 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.config.publish_snippets:
-            publish(self.settings, self.pipeline.used, Path(config.site_dir))
+            self.pipeline.publish(Path(config.site_dir))
+        self.pipeline.checks.save()
         if self.problems and not self.preview:
             raise _problems(self.problems)
         if self.config.verify:

@@ -387,3 +387,56 @@ def test_line_numbers_are_not_copied_and_still_match(project: Project) -> None:
     assert 'class="linenos"' in (project.root / "site" / "p" / "index.html").read_text()
     (block,) = blocks_match_files(project.root, project.root / "site")
     assert block.text.startswith("apiVersion: v1\n")  # no line number copied
+
+
+WIDGET_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: SIZE_TYPE}
+"""
+
+
+def test_kept_schema_verdicts_are_void_when_a_crd_or_the_versions_change(
+    project: Project,
+) -> None:
+    """Unchanged rebuilds reuse the schema verdicts of the last build; anything else the
+    verdict depends on must void them, or a stale badge would claim a check that fails."""
+    crd = project.root / "schemas" / "crds" / "widgets.yaml"
+    crd.parent.mkdir(parents=True, exist_ok=True)
+    crd.write_text(WIDGET_CRD.replace("SIZE_TYPE", "integer"))
+    project.snippet(
+        "w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+        "spec:\n  size: 3\n"
+    )  # fmt: skip
+    project.page("p.md", '# P\n\n{{ snippet("w.yaml") }}\n')
+    assert project.build().returncode == 0
+    assert (project.root / ".kdocs" / "schema-checks.json").is_file()
+    page = project.root / "site" / "p" / "index.html"
+    assert "Kubernetes 1.30, 1.33" in page.read_text()
+
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"1.30", "1.33"', '"1.31"'))
+    assert project.build().returncode == 0
+    assert "Kubernetes 1.31" in page.read_text()
+
+    crd.write_text(WIDGET_CRD.replace("SIZE_TYPE", "string"))
+    done = project.build()
+    assert done.returncode == 1
+    assert "w.yaml:6" in done.stderr and "size" in done.stderr, done.stderr
