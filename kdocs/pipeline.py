@@ -20,7 +20,6 @@ from kdocs.config import Settings
 from kdocs.embed import spec_path
 from kdocs.errors import InvalidInputError, KdocsError, Location
 from kdocs.results import ClusterResult, ResultStore
-from kdocs.schema.snippet import check_snippet
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
 from kdocs.site.render import Badge, render_block
@@ -101,6 +100,9 @@ class SitePipeline:
             stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
             badge = self.checks.get(stored)
             if badge is None:
+                # Imported here: an unchanged rebuild never loads the schema engine.
+                from kdocs.schema.snippet import check_snippet
+
                 outcome = check_snippet(self.settings, snippet.path, display=display)
                 if not outcome.valid:
                     raise InvalidInputError(None, outcome.first_error)
