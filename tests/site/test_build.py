@@ -160,14 +160,8 @@ def test_a_template_error_names_the_real_page_line(project: Project, body, expec
 def test_a_plain_mkdocs_build_reports_a_template_error_without_a_traceback(
     project: Project,
 ) -> None:
-    import subprocess
-    import sys
-
     project.page("p.md", "---\ntitle: P\n---\n# P\n\n{{ snipet('x') }}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict"],
-        cwd=project.root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = project.mkdocs_build()
     assert done.returncode == 1
     assert "docs/p.md:6: template error: 'snipet' is undefined" in done.stderr
     assert "Traceback" not in done.stderr
@@ -285,20 +279,16 @@ def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> N
 
 def test_a_plain_mkdocs_build_reads_the_blocks_back_too(project: Project) -> None:
     """The guarantee is MkDocs' own, through the plugin: no kdocs command involved."""
-    import subprocess
-    import sys
-
     project.snippet("ok.yaml", CONFIGMAP)
     project.page("p.md", '# P\n\n{{ snippet("ok.yaml") }}\n')
-    mkdocs = [sys.executable, "-m", "mkdocs", "build", "--strict"]
-    done = subprocess.run(mkdocs, cwd=project.root, capture_output=True, text=True, timeout=300)
+    done = project.mkdocs_build()
     assert done.returncode == 0, done.stderr
     assert "kdocs: 1 injected blocks match their files" in done.stderr
     published = project.root / "site" / "snippets" / "ok.yaml"
     assert published.read_text() == CONFIGMAP
 
     force_a_bad_rendering(project)
-    done = subprocess.run(mkdocs, cwd=project.root, capture_output=True, text=True, timeout=300)
+    done = project.mkdocs_build()
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
     assert errors == [
@@ -309,17 +299,11 @@ def test_a_plain_mkdocs_build_reads_the_blocks_back_too(project: Project) -> Non
 
 
 def test_plugin_options_are_checked_by_mkdocs(project: Project) -> None:
-    import subprocess
-    import sys
-
     config = project.root / "mkdocs.yml"
     config.write_text(
         config.read_text().replace("  - kdocs\n", "  - kdocs:\n      verify: maybe\n")
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict"],
-        cwd=project.root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = project.mkdocs_build()
     assert done.returncode == 1
     assert "Plugin 'kdocs' option 'verify': Expected type: <class 'bool'>" in done.stderr
     assert "Traceback" not in done.stderr
