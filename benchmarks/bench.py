@@ -147,10 +147,10 @@ def site(args: argparse.Namespace, work: Path, log) -> list[str]:
         base = row.mkdocs.median
 
         def ratio(series, base=base) -> str:
-            return f"{series.times()}, {series.median / base:.2f}x"
+            return f"{spread(series)}, {series.median / base:.2f}x"
 
         out.append(
-            f"| {pages} | {pages * 3} | {row.mkdocs.times()} | {row.kdocs.times()} | "
+            f"| {pages} | {pages * 3} | {spread(row.mkdocs)} | {spread(row.kdocs)} | "
             f"{row.overhead * 100:+.0f} % ({row.kdocs.median - base:+.2f} s) | "
             f"{ratio(row.plugin)} | {ratio(row.uncached)} | "
             f"{row.first_mkdocs:.2f} s / {row.first_kdocs:.2f} s | "
@@ -159,6 +159,12 @@ def site(args: argparse.Namespace, work: Path, log) -> list[str]:
         )
         log(f"site: {pages} done (load {load()})")
     return out + [""]
+
+
+def spread(series) -> str:
+    """Median with min-max: on a shared machine the spread says how far to trust it."""
+    times = [r.seconds for r in series.runs]
+    return f"{series.median:.2f} s ({min(times):.2f}-{max(times):.2f}, n={len(times)})"
 
 
 def cluster(args: argparse.Namespace, work: Path, log) -> list[str]:
