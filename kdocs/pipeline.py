@@ -16,8 +16,8 @@ from pathlib import Path
 from kdocs import snippets
 from kdocs.catalog import is_scenario
 from kdocs.config import Settings
-from kdocs.embed import spec_path
 from kdocs.errors import InvalidInputError, KdocsError, Location
+from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.schema.snippet import check_snippet
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge

@@ -40,8 +40,8 @@ from typing import Any
 
 import yaml
 
-from kdocs.embed import embed, load_spec
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.resource.embed import embed, load_spec
 
 DEFAULT_TIMEOUT = 30.0
 _DURATION = re.compile(

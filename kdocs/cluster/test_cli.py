@@ -31,8 +31,8 @@ from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_jun
 from kdocs.cluster.runner import Unit, run_units
 from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.config import Settings
-from kdocs.embed import spec_path
 from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore, ScenarioOutcome
 
 INTERRUPTED = 130

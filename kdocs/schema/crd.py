@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
-from kdocs.manifest import Document, read_manifests
+from kdocs.resource.crds import find_crds
+from kdocs.resource.manifest import Document
 from kdocs.schema.registry import GVK
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -41,23 +42,13 @@ _DROP = {"format", "default", "example", "externalDocs", "description", "nullabl
          "x-kubernetes-map-type", "x-kubernetes-int-or-string",
          "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource"}  # fmt: skip
 _CHILD_LISTS = ("allOf", "anyOf", "oneOf")
-CRD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load_crd_dirs(folders: list[Path] | tuple[Path, ...]) -> dict[GVK, dict[str, Any]]:
-    """Every served version of every CRD in the folders (recursively), as JSON schemas."""
+    """Every served version of every CRD in the folders (`kdocs.resource.crds`), as schemas."""
     schemas: dict[GVK, dict[str, Any]] = {}
-    for folder in folders:
-        if not folder.is_dir():
-            raise UnusableInputError(str(folder), "CRD folder does not exist")
-        files = sorted(p for p in folder.rglob("*") if p.suffix in CRD_SUFFIXES and p.is_file())
-        for path in files:
-            loaded = read_manifests(path)
-            if loaded.errors:
-                first = loaded.errors[0]
-                raise UnusableInputError(first.location, f"unusable CRD file: {first.reason}")
-            for document in loaded.documents:
-                schemas.update(crd_schemas(document))
+    for document in find_crds(folders):
+        schemas.update(crd_schemas(document))
     return schemas
 
 

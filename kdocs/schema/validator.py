@@ -27,7 +27,8 @@ from typing import Any
 import jsonschema_rs
 
 from kdocs.errors import Location
-from kdocs.manifest import Document, JsonPath
+from kdocs.resource.manifest import Document
+from kdocs.resource.positions import JsonPath
 from kdocs.schema.registry import GVK, SchemaRegistry
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")

@@ -1,4 +1,4 @@
-"""Property tests of kdocs.manifest: any input ends in values or one-line KdocsErrors,
+"""Property tests of kdocs.resource.manifest: any input ends in values or one-line KdocsErrors,
 and the position of every node points at that node's text."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdocs.errors import KdocsError
-from kdocs.manifest import Limits, parse_manifests
+from kdocs.resource.limits import Limits
+from kdocs.resource.manifest import parse_manifests
 
 SMALL = Limits(max_bytes=4096, max_depth=8, max_documents=8, max_nodes=400, max_alias_nodes=50)
 YAML_ALPHABET = st.sampled_from(list("abc:-[]{},&*!|>'\"#?<=~.0123456789 \t\n") + ["---", "\x00"])

@@ -16,7 +16,8 @@ Scalars follow what ``kubectl`` (go-yaml v2) reads, not PyYAML where they differ
 ``8080:80`` (YAML 1.1 sexagesimal) and timestamps stay strings.  Mapping keys are
 their scalar text.
 
-Limits (all per file, all in `Limits`; crossing one is an `UnusableInputError`, exit 2):
+Limits (all per file, all in `kdocs.resource.limits.Limits`; crossing one is an
+`UnusableInputError`, exit 2):
 
 * ``max_bytes`` (5 MiB): file size, checked before reading the whole file.
 * ``max_depth`` (100): length of the JSON path of any node (root is 0), counting
@@ -50,28 +51,9 @@ from typing import Any
 import yaml
 
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
-from kdocs.schema.yaml_events import EventBuilder, JsonPath, Pos, Positions
-
-__all__ = [
-    "DEFAULT_LIMITS", "Document", "JsonPath", "Limits", "ManifestFile", "Positions",
-    "load_documents", "parse_manifests", "read_manifests",
-]  # fmt: skip
-
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one file may cost to read (see the module docstring)."""
-
-    max_bytes: int = 5 * MiB
-    max_depth: int = 100
-    max_documents: int = 1000
-    max_nodes: int = 1_000_000
-    max_alias_nodes: int = 10_000
-
-
-DEFAULT_LIMITS = Limits()
+from kdocs.resource.events import EventBuilder
+from kdocs.resource.limits import DEFAULT_LIMITS, Limits
+from kdocs.resource.positions import JsonPath, Pos, Positions
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""kdocs.manifest: values as kubectl reads them, a position for every node, and limits."""
+"""kdocs.resource.manifest: values as kubectl reads them, a position for every node, and limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import tracemalloc
 import pytest
 
 from kdocs.errors import ExitCode, InvalidInputError, KdocsError, UnusableInputError
-from kdocs.manifest import DEFAULT_LIMITS, Limits, MiB, load_documents, parse_manifests
+from kdocs.resource.limits import DEFAULT_LIMITS, Limits, MiB
+from kdocs.resource.manifest import load_documents, parse_manifests
 
 
 def parse(text: str | bytes, limits: Limits = DEFAULT_LIMITS):
