@@ -17,9 +17,10 @@ from yaml import events as ev
 from yaml._yaml import CParser
 
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.resource import scalars
 from kdocs.resource.limits import Limits
 from kdocs.resource.positions import JsonPath, Positions
-from kdocs.resource.scalars import TAG_PREFIX, DocError, scalar
+from kdocs.resource.scalars import TAG_PREFIX, DocError
 
 # --- building values and positions from the event stream -----------------------------
 
@@ -28,7 +29,7 @@ class _Frame:
     """A collection being built."""
 
     __slots__ = ("value", "path", "is_map", "key", "merging", "anchor", "start", "height",
-                 "merges", "flow")  # fmt: skip
+                 "merges", "flow", "merge_at")  # fmt: skip
 
     def __init__(self, value: Any, path: JsonPath, anchor: str | None, start: int) -> None:
         self.value = value
@@ -41,9 +42,34 @@ class _Frame:
         self.height = 0  # how many levels below this node its deepest descendant is
         self.merges: list[tuple[Any, JsonPath]] = []
         self.flow = False  # a [flow] or {flow} collection: its end mark is its last line
+        self.merge_at: tuple[int, Any] | None = None  # keys before the `<<` key, its mark
+
+
+class _GoEscapesParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's own parser with go-yaml's double-quoted escapes (kubectl's): ``\\'`` is a
+    quote, ``\\/`` is an error. libyaml has them the other way round; this slower
+    parser reads only the files that hold one of the two."""
+
+    ESCAPE_REPLACEMENTS = {
+        **{k: v for k, v in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items() if k != "/"},
+        "'": "'",
+    }
+
+    def __init__(self, data: bytes) -> None:
+        yaml.reader.Reader.__init__(self, data)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+def event_parser(data: bytes) -> Any:
+    """libyaml's event parser (C speed), or the Python one where their escapes differ."""
+    if b"\\'" in data or b"\\/" in data:
+        return _GoEscapesParser(data)
+    return CParser(data)
 
 
 _MERGE = "<<"
+_RESOLVABLE_START = scalars.RESOLVABLE_START
 _DocResult = tuple[Any, Positions, tuple[int, int], list[KdocsError]]
 
 
@@ -60,8 +86,9 @@ class EventBuilder:
         return UnusableInputError(Location(self.name, mark.line + 1, mark.column + 1), reason)
 
     def documents(self) -> Iterator[tuple[int, Any, Positions, tuple[int, int], list]]:
-        parser = CParser(self.data)
+        parser = event_parser(self.data)
         index = -1
+        filled = 0  # documents that are not empty: a trailing `---` costs nothing
         try:
             while True:
                 event = parser.get_event()
@@ -69,13 +96,16 @@ class EventBuilder:
                     return
                 if isinstance(event, ev.DocumentStartEvent):
                     index += 1
-                    if index >= self.limits.max_documents:
-                        raise self._limit(
-                            event.start_mark,
-                            f"more than {self.limits.max_documents} YAML documents "
-                            "(limit max_documents)",
-                        )
-                    yield (index, *self._document(parser, event))
+                    result = self._document(parser, event)
+                    if result[0] is not None or result[3]:
+                        filled += 1  # (empty ones are still bounded by max_nodes)
+                        if filled > self.limits.max_documents:
+                            raise self._limit(
+                                event.start_mark,
+                                f"more than {self.limits.max_documents} YAML documents "
+                                "(limit max_documents)",
+                            )
+                    yield (index, *result)
                     if self.pending is not None:
                         raise self.pending
         finally:
@@ -128,7 +158,13 @@ class EventBuilder:
             mark = event.start_mark
             if top is not None and top.is_map and top.key is None:
                 text = event.value if kind is ev.ScalarEvent else None
-                if text is None or text in top.value or text == _MERGE:
+                if (
+                    text is None
+                    or event.tag is not None
+                    or (event.implicit[0] and (not text or text[0] in _RESOLVABLE_START))
+                    or text in top.value
+                    or text == _MERGE
+                ):
                     self._key(top, event, positions)  # the rare and the wrong cases
                 else:
                     self.nodes += 1
@@ -169,7 +205,7 @@ class EventBuilder:
                 )
             values[path] = mark
             if kind is ev.ScalarEvent:
-                value = scalar(event)
+                value = scalars.resolve(event)
                 last = event.end_mark
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, path, 1, 0)
@@ -204,13 +240,17 @@ class EventBuilder:
             raise DocError(mark, "a mapping key must be a string, not a list, mapping or alias")
         self.nodes += 1
         text = event.value
-        path = top.path + (text,)
         merging = text == _MERGE and event.implicit[0] and event.tag is None
-        if text in top.value or (merging and top.merges):
+        name = text if merging else scalars.key(event)
+        path = top.path + (name,)
+        if name in top.value or (merging and top.merge_at is not None):
             first = positions._keys.get(path)
             at = f" (first at line {first.line + 1})" if first is not None else ""
-            raise DocError(mark, f"duplicate key {text!r}{at}")
-        top.key, top.merging = text, merging
+            same = f" (kubectl reads {text!r} as {name!r})" if name != text else ""
+            raise DocError(mark, f"duplicate key {name!r}{same}{at}")
+        if merging:
+            top.merge_at = (len(top.value), mark)
+        top.key, top.merging = name, merging
         positions._keys[path] = mark
 
     @staticmethod
@@ -228,8 +268,14 @@ class EventBuilder:
 
     @staticmethod
     def _merge(frame: _Frame, positions: Positions) -> None:
-        """Apply `<<` merge keys: explicit keys win, then earlier merge sources."""
+        """Apply `<<` merge keys: explicit keys win, then earlier merge sources.
+
+        go-yaml v2 (kubectl) lets a merge replace the keys written *before* it,
+        where YAML lets every explicit key win: that case is refused, not guessed.
+        """
         explicit = set(frame.value)
+        count, mark = frame.merge_at
+        before = set(list(frame.value)[:count])
         for source, path in frame.merges:
             parts = list(enumerate(source)) if isinstance(source, list) else [(None, source)]
             for i, part in parts:
@@ -240,6 +286,12 @@ class EventBuilder:
                         "merge key << needs a mapping, an alias to one, or a list of those",
                     )
                 for key, value in part.items():
+                    if key in before:
+                        raise DocError(
+                            mark,
+                            f"merge key << comes after key {key!r} and also sets it: kubectl "
+                            "lets the merge win, YAML the key; put << first in the mapping",
+                        )
                     if key not in explicit and key not in frame.value:
                         frame.value[key] = value
                         positions._links[frame.path + (key,)] = part_path + (key,)

@@ -22,7 +22,8 @@ Limits (all per file, all in `kdocs.resource.limits.Limits`; crossing one is an
 * ``max_bytes`` (5 MiB): file size, checked before reading the whole file.
 * ``max_depth`` (100): length of the JSON path of any node (root is 0), counting
   what an alias brings in where it is used.
-* ``max_documents`` (1000): YAML documents in the file, empty ones included.
+* ``max_documents`` (1000): YAML documents in the file; empty ones (a trailing ``---``)
+  do not count (they count against ``max_nodes``).
 * ``max_nodes`` (1,000,000): scalars and collections, keys included, with every
   alias counted as the size of what it refers to.
 * ``max_alias_nodes`` (10,000): nodes brought in through aliases; counted at each
@@ -44,6 +45,7 @@ Other refusals, one line each:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,6 +171,7 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
     out = ManifestFile(name, [], [])
     try:
         _check_bytes(data, name, limits)
+        _check_separators(data, name)
         builder = EventBuilder(data, name, limits)
         for index, root, positions, lines, doc_errors in builder.documents():
             if doc_errors:
@@ -215,6 +218,24 @@ def _check_bytes(data: bytes, name: str, limits: Limits) -> None:
         ) from None
 
 
+# A `---` line as kubectl splits files: only spaces or a comment may follow it.
+_SEPARATOR_WITH_CONTENT = re.compile(rb"^---(?!\r?$|[ \t]+(?:#|\r?$))", re.MULTILINE)
+
+
+def _check_separators(data: bytes, name: str) -> None:
+    """kubectl cuts a file into documents at lines starting with ``---`` before it parses
+    YAML, and refuses one followed by content (``--- {a: 1}``); YAML reads that as a
+    document, so the two would read different documents."""
+    found = _SEPARATOR_WITH_CONTENT.search(data)
+    if found is not None:
+        line, col = _line_col(data, found.start())
+        raise InvalidInputError(
+            Location(name, line, col),
+            "a line starting with --- must hold only --- (and a comment): kubectl splits "
+            "documents there; put the content on the next line",
+        )
+
+
 def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputError:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
@@ -223,6 +244,9 @@ def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputErro
         if data.splitlines()[mark.line : mark.line + 1] and _char_at(data, mark) == "\t":
             problem = "tab character used for indentation (YAML indents with spaces only)"
         context = getattr(err, "context", None)
+        if "unknown escape character '/'" in problem:
+            problem = "\\/ in a double-quoted string: kubectl's YAML has no such escape; write /"
+            context = None
         if context and "tab" not in problem:
             problem = f"{problem} ({context})"
         return InvalidInputError(Location(name, line, col), f"invalid YAML: {problem}")

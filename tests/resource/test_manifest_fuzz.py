@@ -40,10 +40,10 @@ SCALARS = st.one_of(
     st.integers(-1000, 10**6),
     st.booleans(),
     st.none(),
-    # Digit-led strings are left out: PyYAML emits "08" plain (a string in YAML 1.1), but
-    # kubectl's go-yaml, which the reader follows, reads it as a number.
+    # Digit-led strings and `y`/`n` are left out: PyYAML emits "08" and "y" plain (strings
+    # in YAML 1.1), but kubectl's go-yaml, which the reader follows, reads a number, a bool.
     st.text(alphabet="abc xyz:-#'\"0123456789", max_size=8).filter(
-        lambda s: not s.lstrip("+-.")[:1].isdigit()
+        lambda s: not s.lstrip("+-.")[:1].isdigit() and s not in ("y", "n")
     ),
 )
 VALUES = st.recursive(
