@@ -45,7 +45,6 @@ Other refusals, one line each:
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputE
 from kdocs.resource.events import EventBuilder
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
 from kdocs.resource.positions import JsonPath, Pos, Positions
+from kdocs.resource.split import PieceFinder, check_separators
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class Document:
     obj: dict[str, Any]
     positions: Positions = field(repr=False)
     lines: tuple[int, int]  # first and last line of the YAML document
+    text: str = field(default="", repr=False)  # its exact text as kubectl cuts the file
 
     @property
     def api_version(self) -> str:
@@ -171,7 +172,8 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
     out = ManifestFile(name, [], [])
     try:
         _check_bytes(data, name, limits)
-        _check_separators(data, name)
+        check_separators(data, name)
+        pieces = PieceFinder(data, name)
         builder = EventBuilder(data, name, limits)
         for index, root, positions, lines, doc_errors in builder.documents():
             if doc_errors:
@@ -180,7 +182,8 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
             if root is None:
                 continue  # empty document: `---` alone, comments only, or null
             try:
-                out.documents.extend(_objects(name, index, root, positions, lines))
+                text = pieces.text(*lines)
+                out.documents.extend(_objects(name, index, root, positions, lines, text))
             except InvalidInputError as err:
                 out.errors.append(err)
     except KdocsError as err:
@@ -218,24 +221,6 @@ def _check_bytes(data: bytes, name: str, limits: Limits) -> None:
         ) from None
 
 
-# A `---` line as kubectl splits files: only spaces or a comment may follow it.
-_SEPARATOR_WITH_CONTENT = re.compile(rb"^---(?!\r?$|[ \t]+(?:#|\r?$))", re.MULTILINE)
-
-
-def _check_separators(data: bytes, name: str) -> None:
-    """kubectl cuts a file into documents at lines starting with ``---`` before it parses
-    YAML, and refuses one followed by content (``--- {a: 1}``); YAML reads that as a
-    document, so the two would read different documents."""
-    found = _SEPARATOR_WITH_CONTENT.search(data)
-    if found is not None:
-        line, col = _line_col(data, found.start())
-        raise InvalidInputError(
-            Location(name, line, col),
-            "a line starting with --- must hold only --- (and a comment): kubectl splits "
-            "documents there; put the content on the next line",
-        )
-
-
 def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputError:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
@@ -266,7 +251,7 @@ def _char_at(data: bytes, mark: Any) -> str:
 
 
 def _objects(
-    name: str, index: int, root: Any, positions: Positions, lines: tuple[int, int]
+    name: str, index: int, root: Any, positions: Positions, lines: tuple[int, int], text: str
 ) -> list[Document]:
     """Check that a document is a Kubernetes object; expand `kind: *List` into items."""
     if not isinstance(root, dict):
@@ -280,7 +265,7 @@ def _objects(
     pending: list[tuple[JsonPath, dict[str, Any]]] = [((), root)]
     while pending:
         prefix, obj = pending.pop()
-        doc = Document(name, index, prefix, obj, positions, lines)
+        doc = Document(name, index, prefix, obj, positions, lines, text)
         for field_name in ("apiVersion", "kind"):
             value = obj.get(field_name)
             if field_name not in obj:
