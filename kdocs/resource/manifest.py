@@ -152,7 +152,7 @@ def read_yaml(
     data = read_bytes(path, limits, name)
     out: list[tuple[Any, Positions]] = []
     try:
-        _check_bytes(data, name, limits)
+        check_text(data, name, limits)
         for _index, root, positions, _lines, doc_errors in EventBuilder(
             data, name, limits
         ).documents():
@@ -171,7 +171,7 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
     """Parse bytes already read; `name` is the file name used in every message."""
     out = ManifestFile(name, [], [])
     try:
-        _check_bytes(data, name, limits)
+        check_text(data, name, limits)
         check_separators(data, name)
         pieces = PieceFinder(data, name)
         builder = EventBuilder(data, name, limits)
@@ -205,7 +205,8 @@ def _line_col(data: bytes, offset: int) -> Pos:
     return data.count(b"\n", 0, offset) + 1, col
 
 
-def _check_bytes(data: bytes, name: str, limits: Limits) -> None:
+def check_text(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse bytes over `max_bytes`, binary (a NUL byte) or not UTF-8: exit 2, with line:col."""
     if len(data) > limits.max_bytes:
         raise UnusableInputError(name, _too_big(len(data), limits))
     nul = data.find(b"\x00")
