@@ -12,8 +12,8 @@ translate, the way kubeconform's ``openapi2jsonschema`` does:
 * ``x-kubernetes-embedded-resource`` objects also accept apiVersion/kind/metadata;
 * OpenAPI's boolean ``exclusiveMinimum``/``exclusiveMaximum`` become numbers;
 * ``format`` (int32, int64, duration, ...) is dropped: the API server's formats
-  are not JSON Schema's (its ``duration`` is Go's ``5m``, not ISO 8601 ``PT5M``),
-  and built-in kinds do not check formats either;
+  are not JSON Schema's (its ``duration`` is Go's ``5m``, not ISO 8601 ``PT5M``);
+  only ``byte`` (base64) is kept, checked as the server does (`kdocs.schema.formats`);
 * CEL rules (``x-kubernetes-validations``), defaults and list/map types are
   server-side behaviour and are left out.
 
@@ -107,6 +107,8 @@ def to_json_schema(root: dict[str, Any], gvk: GVK, where: Location | None = None
 def convert(node: dict[str, Any], *, strict: bool) -> dict[str, Any]:
     """Translate one OpenAPI schema object (see the module docstring)."""
     out = {k: v for k, v in node.items() if k not in _DROP and not k.startswith("x-")}
+    if node.get("format") == "byte":  # the one format the API server enforces as we do
+        out["format"] = "byte"
     preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
     if node.get("x-kubernetes-int-or-string") is True:
         out.pop("type", None)

@@ -29,6 +29,7 @@ import jsonschema_rs
 from kdocs.errors import Location
 from kdocs.resource.manifest import Document
 from kdocs.resource.positions import JsonPath
+from kdocs.schema.formats import format_reason
 from kdocs.schema.registry import GVK, SchemaRegistry
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -232,6 +233,8 @@ def _reason(error: jsonschema_rs.ValidationError) -> str:
     types = _types(error)
     if types is not None:
         return f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+    if error.kind.name == "format":
+        return format_reason(error.kind.format, _shown(error.instance))
     if error.kind.name == "enum":
         options = ", ".join(repr(o) for o in error.kind.options[:8])
         return f"must be one of {options}; got {_shown(error.instance)}"
