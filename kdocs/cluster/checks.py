@@ -5,7 +5,8 @@ server and how to turn its answers into one line a reader can act on
 ("FailedCreate: ... no PriorityClass with name x was found"), because a
 failed check is only useful when it carries the reason the API server or a
 controller gave. A `Session` is one unit's namespace plus everything the unit
-applied, so that cleanup can delete exactly that, newest first.
+applied, so that cleanup can delete exactly that, newest first. (Over 400
+lines until the cluster package is split by job, issue 13: session, kube access.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.scenario import Payload, as_json, payload_stream
+from kdocs.cluster.payload import (
+    OWNER_FIELD_MANAGER,
+    Payload,
+    as_json,
+    owner_labels,
+    payload_stream,
+)
 
 RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
@@ -337,18 +344,10 @@ class Session:
 
     def _label(self, items: list[dict[str, Any]]) -> None:
         """Put the owner label on objects applied from their own bytes (cleanup finds them)."""
-        partial = []
-        for item in items:
-            meta = item.get("metadata") or {}
-            where = {"namespace": meta["namespace"]} if meta.get("namespace") else {}
-            partial.append({
-                "apiVersion": item.get("apiVersion"), "kind": item.get("kind"),
-                "metadata": {"name": meta.get("name"), **where,
-                             "labels": {OWNER_LABEL: self.namespace}},
-            })  # fmt: skip
         done = kubectl(
-            self.cluster, "apply", "--server-side", "--field-manager=kdocs-owner", "-o", "name",
-            "-f", "-", input=payload_stream([as_json(p) for p in partial]), timeout=120,
+            self.cluster, "apply", "--server-side", f"--field-manager={OWNER_FIELD_MANAGER}",
+            "-o", "name", "-f", "-", input=owner_labels(items, OWNER_LABEL, self.namespace),
+            timeout=120,
         )  # fmt: skip
         if done.returncode:
             raise StepFailed(f"labelling what was applied: {reason(done.stderr)}")

@@ -32,6 +32,13 @@ from kdocs.cluster.checks import (
     rollout_problem,
 )
 from kdocs.cluster.match import first_mismatch
+from kdocs.cluster.payload import (
+    documents,
+    file_payloads,
+    load_manifest,
+    payloads,
+    read_objects,
+)
 from kdocs.cluster.report import (
     Outcome,
     Progress,
@@ -40,18 +47,7 @@ from kdocs.cluster.report import (
     diagnostics,
     state_line,
 )
-from kdocs.cluster.scenario import (
-    Apply,
-    Delete,
-    Expect,
-    Scenario,
-    display,
-    documents,
-    file_payloads,
-    load_manifest,
-    payloads,
-    read_objects,
-)
+from kdocs.cluster.scenario import Apply, Delete, Expect, Scenario, display
 from kdocs.errors import KdocsError
 
 

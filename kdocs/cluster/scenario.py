@@ -30,23 +30,22 @@ line naming file:line and exit code 2: it is a broken test, not a failed claim.
 Scenario files and the manifests they apply are read by the one reader
 (`kdocs.resource`), so an inline object's scalars are what kubectl would read,
 and an apply step sends a file's own bytes unless a patch or an embed changes
-them (`Payload`).
+them (`kdocs.cluster.payload`).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.errors import KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import load_spec, read_snippet
-from kdocs.resource.manifest import Document, read_yaml
+from kdocs.resource.manifest import read_yaml
 from kdocs.resource.positions import JsonPath, Positions
 
 DEFAULT_TIMEOUT = 30.0
@@ -234,10 +233,9 @@ class _Parser:
                 raise self.fail(spec["patch"], "patch must be a non-empty mapping (RFC 7386)")
         step = Apply(line, file=self.file(spec["file"]), patch=patch, rejected=rejected)
         if patch is not None and step.file is not None:
-            try:
-                docs = load_manifest(step.file, self.root)
-            except KdocsError:
-                docs = None  # an unreadable file fails the step when it runs, naming its line
+            loaded = read_snippet(step.file, name=display(step.file, self.root))
+            # an unreadable file fails the step when it runs, naming its line
+            docs = None if loaded.errors else [d.obj for d in loaded.documents]
             if docs is not None and [merge_patch(d, patch) for d in docs] == docs:
                 raise self.fail(
                     spec["patch"],
@@ -335,83 +333,6 @@ class _Parser:
         if total <= 0:
             raise self.fail(node, "a duration must be longer than 0s")
         return total
-
-
-@dataclass(frozen=True)
-class Payload:
-    """One YAML document for `Session.apply` to send (a list of them may be reordered).
-
-    `text` is the document's own bytes, as kubectl cuts the file, when they are sent
-    unchanged: the badge's "these bytes were applied" then holds to the byte. It is
-    None when a patch or an embed changed the objects (or for an inline object):
-    then the one reader's objects are sent as JSON.
-    """
-
-    objects: tuple[dict[str, Any], ...]  # what the one reader read (a List's items together)
-    text: str | None = None
-
-
-def read_objects(path: Path, root: Path) -> list[Document]:
-    """Every object of a manifest file, through the one reader (a fragment embedded first)."""
-    where = display(path, root)
-    loaded = read_snippet(path, name=where)
-    if loaded.errors:
-        raise loaded.errors[0]
-    if not loaded.documents:
-        raise InvalidInputError(where, "no Kubernetes object in the file")
-    return loaded.documents
-
-
-def load_manifest(path: Path, root: Path) -> list[dict[str, Any]]:
-    """The objects of a manifest file, as the schema stage validated them."""
-    return [copy.deepcopy(doc.obj) for doc in read_objects(path, root)]
-
-
-def file_payloads(docs: list[Document]) -> list[Payload]:
-    """One payload per YAML document of a file: its own text, or JSON for a fragment."""
-    out: list[Payload] = []
-    last_index = None
-    for doc in docs:
-        obj = copy.deepcopy(doc.obj)
-        if doc.text and doc.index == last_index:  # another item of the same List
-            out[-1] = Payload((*out[-1].objects, obj), out[-1].text)
-        else:
-            out.append(Payload((obj,), doc.text or None))
-        last_index = doc.index
-    return out
-
-
-def payloads(step: Apply, root: Path) -> list[Payload]:
-    """What an apply step sends: the file's own documents, or JSON of what was changed."""
-    if step.inline is not None:
-        return [Payload((copy.deepcopy(step.inline),))]
-    assert step.file is not None
-    docs = read_objects(step.file, root)
-    if step.patch is None:
-        return file_payloads(docs)
-    return [Payload((merge_patch(doc.obj, step.patch),)) for doc in docs]
-
-
-def documents(step: Apply, root: Path) -> list[dict[str, Any]]:
-    """The objects an apply step sends: inline, or the file's (embedded, then patched)."""
-    return [obj for payload in payloads(step, root) for obj in payload.objects]
-
-
-def payload_stream(texts: list[str]) -> str:
-    """One `kubectl apply -f -` input: YAML documents, JSON ones among them.
-
-    The leading ``---`` keeps kubectl in YAML mode even when the first document
-    is JSON (it would read the whole stream as JSON otherwise).
-    """
-    return "---\n" + "\n---\n".join(texts)
-
-
-def as_json(obj: dict[str, Any]) -> str:
-    """An object as a document of `payload_stream`: JSON, which YAML reads as written.
-
-    Non-ASCII text stays as is: YAML refuses the \\u surrogate pairs JSON would use.
-    """
-    return json.dumps(obj, ensure_ascii=False)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

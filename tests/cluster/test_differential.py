@@ -33,15 +33,8 @@ from typing import Any
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.scenario import (
-    Apply,
-    as_json,
-    file_payloads,
-    load_scenario,
-    payload_stream,
-    payloads,
-    read_objects,
-)
+from kdocs.cluster.payload import as_json, file_payloads, payload_stream, payloads, read_objects
+from kdocs.cluster.scenario import Apply, load_scenario
 from kdocs.resource.embed import read_snippet
 from kdocs.schema.api import engine_for, validate_file
 

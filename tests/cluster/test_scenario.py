@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from kdocs.catalog import scenario_files
-from kdocs.cluster.scenario import (
-    Apply,
-    Delete,
-    Expect,
-    documents,
-    load_scenario,
-    merge_patch,
-)
+from kdocs.cluster.payload import documents
+from kdocs.cluster.scenario import Apply, Delete, Expect, load_scenario, merge_patch
 from kdocs.config import load_settings
 from kdocs.errors import ExitCode, UnusableInputError
 
