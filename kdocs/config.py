@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,18 @@ def check_table(table: Any, text: str, name: str) -> None:
         where = Location(name, _line_of(text, key))
         kind = KEYS.get(key)
         if kind is None:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(KEYS)})"
+            hint = did_you_mean(key, KEYS) or f" (known: {', '.join(KEYS)})"
             raise UnusableInputError(where, f"unknown key {key!r} in [tool.kdocs]{hint}")
         if not _has_type(kind, value):
             raise UnusableInputError(
                 where, f"{key} must be {_TYPE_WORDS[kind]}, not {type(value).__name__} {value!r}"
             )
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest option, or "" when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _has_type(kind: str, value: Any) -> bool:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kdocs.config import did_you_mean
 from kdocs.errors import KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import load_spec, read_snippet
 from kdocs.resource.manifest import read_yaml
@@ -168,9 +169,9 @@ class _Parser:
         for name in node.value:
             if name not in allowed:
                 line = node.positions.key((*node.path, name))[0]
-                raise self.fail(
-                    node, f"unknown key {name!r} in {what} (allowed: {', '.join(allowed)})", line
-                )
+                hint = did_you_mean(name, allowed)
+                reason = f"unknown key {name!r} in {what}{hint} (allowed: {', '.join(allowed)})"
+                raise self.fail(node, reason, line)
         return {name: node.child(name) for name in node.value}
 
     def plain(self, node: _Node) -> Any:

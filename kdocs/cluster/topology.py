@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from kdocs.config import did_you_mean
 from kdocs.errors import Location, UnusableInputError
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -163,8 +164,10 @@ class _Reader:
             if key.value in result:
                 raise self.fail(key, f"duplicate key {key.value!r} in {what}")
             if allowed is not None and key.value not in allowed:
+                hint = did_you_mean(key.value, allowed)
                 raise self.fail(
-                    key, f"unknown key {key.value!r} in {what} (allowed: {', '.join(allowed)})"
+                    key,
+                    f"unknown key {key.value!r} in {what}{hint} (allowed: {', '.join(allowed)})",
                 )
             result[key.value] = (key, value)
         return result
