@@ -127,34 +127,35 @@ def _value_yaml(scalar: str, indent: int) -> str:
     return (" " + scalar if scalar else "") + "\n"
 
 
+# Where a scalar goes: (kind of place, the document up to the value, indent of a block, path).
+PLACES = {
+    "string": ("string", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  v:",
+               4, ("data", "v")),
+    "annotation": ("annotation", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+                   "  annotations:\n    v:", 6, ("metadata", "annotations", "v")),
+    "integer": ("integer", "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n"
+                "  name: {name}\nvalue:", 2, ("value",)),
+    "untyped": ("untyped", f"apiVersion: {GROUP}/v1\nkind: Probe\nmetadata:\n  name: {{name}}\n"
+                "spec:\n  v:", 4, ("spec", "v")),
+    "secret": ("byte", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ndata:\n  v:",
+               4, ("data", "v")),
+    "binarydata": ("byte", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+                   "binaryData:\n  v:", 4, ("binaryData", "v")),
+}  # fmt: skip
+
+
 def cases() -> list[Case]:
     out: list[Case] = []
-    for i, scalar in enumerate(SCALARS):
-        name = f"s{i:02d}"
-        out += [
-            Case(f"{name}-string", "string", scalar,
-                 f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-string\ndata:\n"
-                 f"  v:{_value_yaml(scalar, 4)}", ("data", "v")),
-            Case(f"{name}-annotation", "annotation", scalar,
-                 f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-annotation\n"
-                 f"  annotations:\n    v:{_value_yaml(scalar, 6)}",
-                 ("metadata", "annotations", "v")),
-            Case(f"{name}-integer", "integer", scalar,
-                 f"apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n"
-                 f"  name: kdocs-{name}-integer\nvalue:{_value_yaml(scalar, 2)}", ("value",)),
-            Case(f"{name}-untyped", "untyped", scalar,
-                 f"apiVersion: {GROUP}/v1\nkind: Probe\nmetadata:\n  name: {name}-untyped\n"
-                 f"spec:\n  v:{_value_yaml(scalar, 4)}", ("spec", "v")),
-        ]  # fmt: skip
-    for i, value in enumerate(BYTES):
-        out += [
-            Case(f"b{i:02d}-secret", "byte", value,
-                 f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: b{i:02d}-secret\ndata:\n"
-                 f"  v:{_value_yaml(value, 4)}", ("data", "v")),
-            Case(f"b{i:02d}-binarydata", "byte", value,
-                 f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b{i:02d}-binarydata\n"
-                 f"binaryData:\n  v:{_value_yaml(value, 4)}", ("binaryData", "v")),
-        ]  # fmt: skip
+    for prefix, values, places in (
+        ("s", SCALARS, ("string", "annotation", "integer", "untyped")),
+        ("b", BYTES, ("secret", "binarydata")),
+    ):
+        for i, scalar in enumerate(values):
+            for place in places:
+                kind, head, indent, path = PLACES[place]
+                name = f"{prefix}{i:02d}-{place}"
+                text = head.format(name=name) + _value_yaml(scalar, indent)
+                out.append(Case(name, kind, scalar, text, path))
     for key, body in CONSTRUCTS.items():
         name = f"c-{key}"
         head = "apiVersion: v1\nkind: ConfigMap\n"
