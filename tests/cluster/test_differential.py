@@ -297,3 +297,33 @@ def test_schema_stage_cluster_stage_and_kubectl_read_the_corpus_alike(
     problems = [p for outcome in outcomes for p in outcome.problems]
     assert len(all_cases) > 150
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems)
+
+
+def test_a_snippet_is_applied_as_its_own_bytes_and_labelled_apart(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The issue's cases end to end: `1:30` and a date stay strings on the cluster, the
+    snippet's fields belong to the `kdocs` field manager, the owner label to its own."""
+    from kdocs.cluster.checks import OWNER_LABEL, RunContext, Session, get_json
+
+    path = tmp_path / "cm.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own-bytes\n"
+        'data:\n  t: 1:30\n  d: 2024-01-01\n  q: "it\\\'s"\n',
+        encoding="utf-8",
+    )
+    session = Session(RunContext(cluster, tmp_path), "own-bytes")
+    try:
+        session.open()
+        assert session.apply(file_payloads(read_objects(path, tmp_path))) is None
+        live = get_json(cluster, "configmap", "own-bytes", "-n", session.namespace,
+                        "--show-managed-fields")  # fmt: skip
+        assert live is not None
+        assert live["data"] == {"t": "1:30", "d": "2024-01-01", "q": "it's"}
+        assert live["metadata"]["labels"] == {OWNER_LABEL: session.namespace}
+        managers = {m["manager"]: json.dumps(m.get("fieldsV1")) for m in
+                    live["metadata"]["managedFields"]}  # fmt: skip
+        assert '"f:t"' in managers["kdocs"] and OWNER_LABEL not in managers["kdocs"]
+        assert OWNER_LABEL in managers["kdocs-owner"] and '"f:t"' not in managers["kdocs-owner"]
+    finally:
+        assert session.close() == []
