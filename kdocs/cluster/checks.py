@@ -330,7 +330,7 @@ class Session:
 
     def _as_is(self, payload: Payload) -> bool:
         """Can these bytes go as written: nothing to substitute, no other namespace named?"""
-        if payload.text is None or "${" in payload.text:
+        if payload.text is None or _VARIABLE.search(payload.text):
             return False
         for obj in payload.objects:
             meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
