@@ -232,7 +232,10 @@ def _types(error: jsonschema_rs.ValidationError) -> list[str] | None:
 def _reason(error: jsonschema_rs.ValidationError) -> str:
     types = _types(error)
     if types is not None:
-        return f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+        reason = f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+        if "string" in types and isinstance(error.instance, bool | int | float):
+            reason += " (as kubectl reads it unquoted: quote it to keep the text)"
+        return reason
     if error.kind.name == "format":
         return format_reason(error.kind.format, _shown(error.instance))
     if error.kind.name == "enum":
