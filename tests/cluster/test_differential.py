@@ -37,31 +37,12 @@ from kdocs.cluster.payload import as_json, file_payloads, payload_stream, payloa
 from kdocs.cluster.scenario import Apply, load_scenario
 from kdocs.resource.embed import read_snippet
 from kdocs.schema.api import engine_for, validate_file
+from tests.crd_fixture import crd
 
 pytestmark = pytest.mark.cluster
 
 GROUP = "differential.kdocs.dev"
-CRD = f"""\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: probes.{GROUP}
-spec:
-  group: {GROUP}
-  scope: Namespaced
-  names: {{plural: probes, singular: probe, kind: Probe, listKind: ProbeList}}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              x-kubernetes-preserve-unknown-fields: true
-"""
+CRD = crd(GROUP, "Probe", {"type": "object", "x-kubernetes-preserve-unknown-fields": True})
 
 # Scalars as written after `key: ` (block scalars continue on the next lines).
 SCALARS = [

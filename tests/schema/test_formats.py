@@ -8,29 +8,13 @@ import pytest
 
 from kdocs.schema.api import validate_paths
 from kdocs.schema.formats import is_base64
+from tests.crd_fixture import crd
 
-CRD = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: certs.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: certs, singular: cert, kind: Cert}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                caBundle: {type: string, format: byte}
-                when: {type: string, format: date-time}
-"""
+CRD = crd(
+    "example.com", "Cert",
+    {"type": "object", "properties": {"caBundle": {"type": "string", "format": "byte"},
+                                      "when": {"type": "string", "format": "date-time"}}},
+)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -54,7 +38,7 @@ def test_placeholders_in_byte_fields_are_refused_with_path_and_reason(tmp_path: 
     report = validate_paths([tmp_path / "s.yaml"], ["1.36"], [tmp_path / "crds"])
     lines = list(report.lines())
     assert len(lines) == 2, lines
-    assert lines[0].startswith(f"{tmp_path / 's.yaml'}:6:12: data[\"tls.crt\"]: string ")
+    assert lines[0].startswith(f'{tmp_path / "s.yaml"}:6:12: data["tls.crt"]: string ')
     assert "is not base64 (format: byte)" in lines[0] and "stringData" in lines[0]
     assert ":11:18: spec.caBundle: string 'not base64!' is not base64" in lines[1]
     assert report.exit_code == 1  # and `when` (date-time) is deliberately not checked
