@@ -16,8 +16,8 @@ from pathlib import Path
 from kdocs import snippets
 from kdocs.catalog import is_scenario
 from kdocs.config import Settings
-from kdocs.embed import spec_path
-from kdocs.errors import InvalidInputError, KdocsError, Location
+from kdocs.errors import ExitCode, InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.schema.snippet import check_snippet
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
@@ -86,8 +86,11 @@ class SitePipeline:
             badge = scenario_badge(scenario.name, len(scenario.steps))
         else:
             outcome = check_snippet(self.settings, snippet.path, display=display)
-            if not outcome.valid:
-                raise InvalidInputError(None, outcome.first_error)
+            if not outcome.valid:  # a limit crossed or a binary file is unusable input (exit 2)
+                unusable = any(e.exit_code == ExitCode.UNUSABLE for e in outcome.report.errors)
+                raise (UnusableInputError if unusable else InvalidInputError)(
+                    None, outcome.first_error
+                )
             badge = schema_badge(outcome.versions_passed)
         _STATIC_CHECKS[key] = badge
         return badge

@@ -32,6 +32,13 @@ from kdocs.cluster.checks import (
     rollout_problem,
 )
 from kdocs.cluster.match import first_mismatch
+from kdocs.cluster.payload import (
+    documents,
+    file_payloads,
+    load_manifest,
+    payloads,
+    read_objects,
+)
 from kdocs.cluster.report import (
     Outcome,
     Progress,
@@ -40,15 +47,7 @@ from kdocs.cluster.report import (
     diagnostics,
     state_line,
 )
-from kdocs.cluster.scenario import (
-    Apply,
-    Delete,
-    Expect,
-    Scenario,
-    display,
-    documents,
-    load_manifest,
-)
+from kdocs.cluster.scenario import Apply, Delete, Expect, Scenario, display
 from kdocs.errors import KdocsError
 
 
@@ -108,7 +107,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
 
 def _apply(session: Session, step: Apply, root: Path) -> None:
     source = _display(step.file, root) if step.file else "inline object"
-    refused = session.apply(documents(step, root))
+    refused = session.apply(payloads(step, root))
     if step.rejected is None:
         if refused:
             raise StepFailed(f"{source}: {refused}")
@@ -168,8 +167,9 @@ def _delete(session: Session, step: Delete, root: Path) -> None:
 def default_check(session: Session, unit: Unit) -> None:
     """Apply the snippet as is; every workload it makes must roll out (or say why not)."""
     where = display(unit.source, session.ctx.root)
-    docs = load_manifest(unit.source, session.ctx.root)
-    refused = session.apply(docs)
+    sent = file_payloads(read_objects(unit.source, session.ctx.root))
+    refused = session.apply(sent)
+    docs = [obj for payload in sent for obj in payload.objects]
     if refused:
         raise StepFailed(f"{where}: {refused}")
     workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS and _name(d)]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from kdocs.config import did_you_mean
 from kdocs.errors import Location, UnusableInputError
 
 
@@ -56,7 +57,9 @@ class NodeReader:
                 raise self.fail(key, f"duplicate key {key.value!r} in {what}")
             if allowed is not None and key.value not in allowed:
                 raise self.fail(
-                    key, f"unknown key {key.value!r} in {what} (allowed: {', '.join(allowed)})"
+                    key,
+                    f"unknown key {key.value!r} in {what}{did_you_mean(key.value, allowed)}"
+                    f" (allowed: {', '.join(allowed)})",
                 )
             result[key.value] = (key, value)
         return result
