@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kdocs.cluster import namespaces
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.order import ordered
 
 RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kdocs")
 _VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
-# Kinds whose objects make pods, and so must roll out in the default check.
-WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "Pod")
-DEFAULT_CHECKS = ("server-side apply", "rollout", "delete")
+# What a default check is made of (the per-kind check: kdocs.cluster.defaults).
+DEFAULT_CHECKS = ("server-side apply", "default check of each kind", "delete")
 _SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
 # kubectl could not talk to the API server at all (or was not let in): no verdict on a snippet.
 _UNREACHABLE = re.compile(
@@ -145,39 +146,6 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
         raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
 
 
-def rollout_problem(obj: dict[str, Any]) -> str | None:
-    """Why a workload has not rolled out yet, or None when every desired pod is ready."""
-    kind = obj.get("kind")
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    generation = (obj.get("metadata") or {}).get("generation", 0)
-    if kind != "Pod" and status.get("observedGeneration", 0) < generation:
-        return "the controller has not observed the latest spec yet"
-    if kind == "DaemonSet":
-        desired = status.get("desiredNumberScheduled")
-        if desired is None:
-            return "no status yet"
-        ready, updated = status.get("numberReady", 0), status.get("updatedNumberScheduled", 0)
-        if ready < desired or updated < desired:
-            return f"{ready} of {desired} desired pods ready ({updated} updated)"
-        return None
-    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        wanted = spec.get("replicas", 1)
-        ready = status.get("readyReplicas", 0)
-        updated = status.get("updatedReplicas", ready) if kind != "ReplicaSet" else ready
-        if ready < wanted or updated < wanted:
-            return f"{ready} of {wanted} replicas ready ({updated} updated)"
-        return None
-    if kind == "Job":
-        if status.get("ready", 0) or status.get("succeeded", 0):
-            return None
-        return "no pod of the job is ready or has succeeded"
-    if kind == "Pod":
-        if condition(obj, "Ready") == "True":
-            return None
-        return f"pod is {status.get('phase', 'Pending')}, not Ready"
-    return None
-
-
 def condition(obj: dict[str, Any], kind: str) -> str | None:
     for item in (obj.get("status") or {}).get("conditions") or []:
         if isinstance(item, dict) and item.get("type") == kind:
@@ -218,6 +186,7 @@ class RunContext:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     rollout_timeout: float = 60.0
     poll: float = 0.5
+    snippets_dir: Path | None = None  # where the default check looks for files a snippet needs
 
     def __post_init__(self) -> None:
         self.api = ApiCatalog(self.cluster)
@@ -246,6 +215,7 @@ class Session:
         self.namespace = f"kdocs-{slug}-{secrets.token_hex(3)}"
         self.created: list[tuple[str, str, str | None]] = []  # (resource, name, namespace)
         self.seen: list[dict[str, Any]] = []  # objects the last assertion looked at
+        self.named: list[str] = []  # namespaces the unit's files name themselves
         self.opened = False
 
     def open(self) -> None:
@@ -283,30 +253,61 @@ class Session:
             )
         return value
 
-    def _track(self, resource: str, name: str, namespace: str | None) -> None:
+    def where(self, doc: dict[str, Any]) -> str:
+        """The namespace `doc` goes to: the one it names, else the unit's own."""
+        return str(self.substitute((doc.get("metadata") or {}).get("namespace") or self.namespace))
+
+    def namespaces(self) -> list[str]:
+        return [self.namespace, *self.named]
+
+    def enter(self, namespace: str) -> None:
+        """Take this unit's turn on a namespace a file names (see kdocs.cluster.namespaces)."""
+        if namespace in self.named:
+            return
+        self.named.append(namespace)
+        labels = {RUN_LABEL: self.ctx.run_id, OWNER_LABEL: self.namespace}
+        run = lambda *args, **options: kubectl(self.cluster, *args, **options)  # noqa: E731
+        problem = namespaces.enter(self, namespace, run, labels)
+        if problem:
+            raise StepFailed(problem)
+
+    def located(self, resource: str, name: str) -> str | None:
+        """The namespace this unit applied resource/name into, if it did."""
+        return next((ns for r, n, ns in reversed(self.created) if (r, n) == (resource, name)), None)
+
+    def track(self, resource: str, name: str, namespace: str | None) -> None:
         entry = (resource, name, namespace)
         if entry in self.created:
             self.created.remove(entry)
         self.created.append(entry)
 
-    def apply(self, docs: list[dict[str, Any]]) -> str | None:
-        """Server-side apply into this namespace; the API server's reason when it refuses."""
+    def apply(self, docs: list[dict[str, Any]], dry_run: bool = False) -> str | None:
+        """Server-side apply in install order, each object into the namespace it names (else
+        the unit's); the API server's reason when it refuses."""
         prepared = []
-        for doc in self.substitute(docs):
+        for doc in ordered(self.substitute(docs)):
             meta = doc.setdefault("metadata", {})
             meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
             found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
             if found is not None and found.namespaced:
-                meta["namespace"] = self.namespace  # snippets never leave the unit's namespace
-            if found is not None and meta.get("name"):
-                self._track(found.arg, meta["name"], meta.get("namespace"))
+                meta["namespace"] = self.where(doc)
+                if meta["namespace"] != self.namespace:
+                    self.enter(meta["namespace"])
+            if (doc.get("kind"), doc.get("apiVersion")) == ("Namespace", "v1") and meta.get("name"):
+                self.enter(str(meta["name"]))  # made (and deleted) only when the cluster lacks it
+            elif found is not None and meta.get("name") and not dry_run:
+                self.track(found.arg, meta["name"], meta.get("namespace"))
             prepared.append(doc)
+        elsewhere = any((d["metadata"].get("namespace") or self.namespace) != self.namespace
+                        for d in prepared)  # fmt: skip
         done = kubectl(
-            self.cluster, "apply", "--server-side", "--field-manager=kdocs", "-n", self.namespace,
-            "-o", "json", "-f", "-",
+            self.cluster, "apply", "--server-side", "--field-manager=kdocs",
+            *([] if elsewhere else ["-n", self.namespace]),
+            *(["--dry-run=server"] if dry_run else []), "-o", "json", "-f", "-",
             input="\n---\n".join(json.dumps(doc) for doc in prepared), timeout=120,
         )  # fmt: skip
-        self._track_applied(done.stdout)
+        if not dry_run:
+            self._track_applied(done.stdout)
         return reason(done.stderr) if done.returncode else None
 
     def _track_applied(self, stdout: str) -> None:
@@ -320,28 +321,38 @@ class Session:
             meta = item.get("metadata") or {}
             found = self.ctx.api.lookup(str(item.get("apiVersion")), str(item.get("kind")))
             if found is not None and meta.get("name"):
-                self._track(found.arg, meta["name"], meta.get("namespace"))
+                self.track(found.arg, meta["name"], meta.get("namespace"))
 
     def select(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         """The live objects `obj` designates: by name, else by labels (else all of its kind)."""
         resource = self.ctx.api.resource(obj)
         meta = obj.get("metadata") or {}
-        where = ["-n", meta.get("namespace", self.namespace)] if resource.namespaced else []
-        if meta.get("name"):
-            found = get_json(self.cluster, resource.arg, meta["name"], *where)
-            return [found] if found else []
+        spaces: list[str | None] = [None]
+        if resource.namespaced:  # where the objects really are: named, applied, else anywhere ours
+            named = meta.get("namespace") or self.located(resource.arg, str(meta.get("name")))
+            spaces = [named] if named else list(self.namespaces())
         labels = meta.get("labels") or {}
         selector = ",".join(f"{k}={v}" if v is not None else f"!{k}" for k, v in labels.items())
-        found = get_json(
-            self.cluster, resource.arg, *where, *(["-l", selector] if selector else [])
-        )
-        return list((found or {}).get("items") or [])
+        items: list[dict[str, Any]] = []
+        for space in spaces:
+            where = ["-n", space] if space else []
+            if meta.get("name"):
+                found = get_json(self.cluster, resource.arg, meta["name"], *where)
+                if found:
+                    return [found]
+                continue
+            found = get_json(
+                self.cluster, resource.arg, *where, *(["-l", selector] if selector else [])
+            )
+            items += (found or {}).get("items") or []
+        return items
 
     def delete(self, obj: dict[str, Any], timeout: float) -> None:
         """Delete and wait until it and its dependents are gone (foreground cascade)."""
         resource = self.ctx.api.resource(obj)
         meta = obj.get("metadata") or {}
-        where = ["-n", meta.get("namespace", self.namespace)] if resource.namespaced else []
+        named = meta.get("namespace") or self.located(resource.arg, str(meta.get("name")))
+        where = ["-n", named or self.namespace] if resource.namespaced else []
         done = kubectl(
             self.cluster, "delete", resource.arg, str(meta.get("name")), *where,
             "--cascade=foreground", "--wait=true", f"--timeout={max(1, int(timeout))}s",

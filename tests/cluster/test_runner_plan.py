@@ -174,7 +174,9 @@ def test_a_default_check_is_skipped_only_with_its_inputs_recorded(project) -> No
     check = units[-1]
     record(store, project, CLUSTER, check, outcome(check, "passed"), users)
     entry = store.lookup(sha256(check.source))
-    assert entry is not None and entry.checks == ("server-side apply", "rollout", "delete")
+    assert entry is not None and entry.checks == (
+        "server-side apply", "default check of each kind", "delete",
+    )  # fmt: skip
     assert unchanged(check, store, "kwok") is entry
     record(store, project, CLUSTER, check, outcome(check, "failed", "bad"), users)
     assert unchanged(check, store, "kwok") is None
