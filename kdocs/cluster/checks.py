@@ -296,6 +296,7 @@ class Session:
             if (doc.get("kind"), doc.get("apiVersion")) == ("Namespace", "v1") and meta.get("name"):
                 self.enter(str(meta["name"]))  # made (and deleted) only when the cluster lacks it
             elif found is not None and meta.get("name") and not dry_run:
+                self._track_claims(doc)  # deleted after the StatefulSet, before their volumes
                 self.track(found.arg, meta["name"], meta.get("namespace"))
             prepared.append(doc)
         elsewhere = any((d["metadata"].get("namespace") or self.namespace) != self.namespace
@@ -310,6 +311,16 @@ class Session:
             self._track_applied(done.stdout)
         return reason(done.stderr) if done.returncode else None
 
+    def _track_claims(self, doc: dict[str, Any]) -> None:
+        """The claims a StatefulSet makes: they outlive it and hold their volumes."""
+        if doc.get("kind") != "StatefulSet":
+            return
+        spec, meta = doc.get("spec") or {}, doc["metadata"]
+        for template in spec.get("volumeClaimTemplates") or []:
+            for index in range(int(spec.get("replicas") or 1)):
+                name = f"{(template.get('metadata') or {}).get('name')}-{meta['name']}-{index}"
+                self.track("persistentvolumeclaims", name, meta.get("namespace"))
+
     def _track_applied(self, stdout: str) -> None:
         """Objects the API server made (generateName, kinds unknown before this apply)."""
         try:
@@ -320,8 +331,11 @@ class Session:
         for item in items:
             meta = item.get("metadata") or {}
             found = self.ctx.api.lookup(str(item.get("apiVersion")), str(item.get("kind")))
-            if found is not None and meta.get("name"):
-                self.track(found.arg, meta["name"], meta.get("namespace"))
+            if found is None or not meta.get("name") or item.get("kind") == "Namespace":
+                continue  # a namespace is deleted only when `enter` made it
+            entry = (found.arg, meta["name"], meta.get("namespace"))
+            if entry not in self.created:  # tracked before sending: keep that order
+                self.track(*entry)
 
     def select(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         """The live objects `obj` designates: by name, else by labels (else all of its kind)."""

@@ -48,6 +48,7 @@ BUILTIN_GROUPS = frozenset(
 )  # fmt: skip
 CONTROLLER_GRACE = 2.0  # seconds a custom resource's controller gets to report a status
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+EVENTS_AFTER = 2.0  # seconds of waiting before events are read for a controller stuck failing
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,8 @@ def default_check(session: Session, source: Path, snippets_dir: Path | None) -> 
     checks = [check_for(doc)(session, doc, docs) for doc in docs if _name(doc)]
     for check in checks:
         check.start()
-    deadline = time.monotonic() + session.ctx.rollout_timeout
+    begun = time.monotonic()
+    deadline = begun + session.ctx.rollout_timeout
     while True:
         session.seen = []
         verdicts = [(check, check.verdict()) for check in checks]
@@ -347,7 +349,9 @@ def default_check(session: Session, source: Path, snippets_dir: Path | None) -> 
         pending = [(check, v) for check, v in verdicts if v.state == "waiting"]
         if not pending:
             return [v.line for _, v in verdicts]
-        _stuck(session, pending, where, time.monotonic() >= deadline)
+        now = time.monotonic()
+        if now - begun > EVENTS_AFTER or now >= deadline:  # most objects are done by then
+            _stuck(session, pending, where, now >= deadline)
         session.pause(session.ctx.poll)
 
 
