@@ -287,7 +287,8 @@ class Session:
         prepared = []
         for doc in ordered(self.substitute(docs)):
             meta = doc.setdefault("metadata", {})
-            meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
+            if doc.get("kind") != "Namespace":  # `enter` labels the namespaces it makes
+                meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
             found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
             if found is not None and found.namespaced:
                 meta["namespace"] = self.where(doc)

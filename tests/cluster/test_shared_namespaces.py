@@ -112,3 +112,18 @@ def test_a_namespace_the_cluster_lacks_is_made_for_the_unit_and_removed_after(
         assert session.close() == []
     gone = cluster.kubectl("get", "namespace", "kdocs-made-for-a-test")
     assert "NotFound" in gone.stderr
+
+
+def test_a_namespace_a_snippet_declares_that_the_cluster_had_is_kept(cluster: Cluster) -> None:
+    declared = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-public"}}
+    session = Session(RunContext(cluster, ROOT), "declared")
+    try:
+        session.open()
+        assert session.apply([declared, daemonset("kube-public")]) is None
+        assert owner(cluster, "kube-public") == session.namespace
+    finally:
+        assert session.close() == []
+    assert cluster.kubectl("get", "namespace", "kube-public").returncode == 0
+    assert owner(cluster, "kube-public") is None
+    done = cluster.kubectl("get", "namespace", "kube-public", "-o", "json", check=True)
+    assert OWNER_LABEL not in (json.loads(done.stdout)["metadata"].get("labels") or {})
