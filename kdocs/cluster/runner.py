@@ -195,8 +195,19 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         if problems and outcome.status == "passed":
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
         outcome.seconds = time.monotonic() - started
+    _unless_components_died(ctx, outcome)
     progress.finished(outcome)
     return outcome
+
+
+def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
+    """A verdict reached while a cluster component (a provisioner, Karpenter) was dead says
+    nothing about the guide: it becomes an error (exit 2, nothing recorded)."""
+    dead = ctx.cluster.dead_components()
+    if dead and outcome.status in ("passed", "failed"):
+        names = ", ".join(f"{c.name} (log: {c.log})" for c in dead)
+        outcome.status = "error"
+        outcome.message = f"cluster component {names} stopped during the run; rerun to recreate"
 
 
 def _diagnostics(session: Session) -> str:
