@@ -120,14 +120,17 @@ class RolledOut(Accepted):
 class StatefulSetReady(Accepted):
     """Every replica ready and of the latest spec, and every claim of its templates bound."""
 
+    classes_exist = False  # once found, the StorageClasses of its claims are not looked up again
+
     def judge(self, obj: dict[str, Any]) -> Verdict:
         spec = obj.get("spec") or {}
         templates = spec.get("volumeClaimTemplates") or []
-        for template in templates:
+        for template in templates if not self.classes_exist else []:
             problem = storage_problem(self.session, template.get("spec") or {})
             if problem:
                 claim = (template.get("metadata") or {}).get("name")
                 return failed(f"{self.title}: claim template {claim}: {problem}")
+        self.classes_exist = True
         if stale := _stale(obj):
             return waiting(f"{self.title}: {stale}")
         rolled = _replicas(self.title, obj)
@@ -340,15 +343,18 @@ def default_check(session: Session, source: Path, snippets_dir: Path | None) -> 
         check.start()
     begun = time.monotonic()
     deadline = begun + session.ctx.rollout_timeout
+    reached: dict[int, Verdict] = {}  # an object that got there is not asked again
     while True:
         session.seen = []
-        verdicts = [(check, check.verdict()) for check in checks]
-        for _, verdict in verdicts:
+        verdicts = [reached.get(i) or check.verdict() for i, check in enumerate(checks)]
+        for index, verdict in enumerate(verdicts):
             if verdict.state == "failed":
                 raise StepFailed(f"{where}: {verdict.line}")
-        pending = [(check, v) for check, v in verdicts if v.state == "waiting"]
+            if verdict.state == "done":
+                reached[index] = verdict
+        pending = [(c, v) for c, v in zip(checks, verdicts, strict=True) if v.state == "waiting"]
         if not pending:
-            return [v.line for _, v in verdicts]
+            return [v.line for v in verdicts]
         now = time.monotonic()
         if now - begun > EVENTS_AFTER or now >= deadline:  # most objects are done by then
             _stuck(session, pending, where, now >= deadline)

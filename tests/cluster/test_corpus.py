@@ -42,9 +42,6 @@ EXAMPLES = ROOT / "snippets" / "contributing" / "default-checks"
 NAMED = ("monitoring", "kdocs-corpus-shop", "kube-system", "default")
 # The snippets whose default-check time benchmarks/README.md reports.
 TIMED = ("deployment-web", "job-simple", "statefulset-static-volumes", "statefulset-default-class")
-# What needs/ needs of the cluster: kind has both; kwok gets them from its cluster environment
-# (the KWOK Stage below, a default StorageClass with a provisioner).
-RESTART_POLICY_STAGE = ROOT / "clusters" / "kwok" / "stages" / "pod-complete-restart-policy.yaml"
 
 
 def expected_reason(path: Path) -> str:
@@ -159,6 +156,11 @@ def test_every_check_says_what_it_waited_for(valid_run: dict) -> None:
         "DaemonSet spot-handler: ready on 2 of 2 eligible nodes"
     )
     assert "Job nightly-report: accepted, suspended" in lines["job-suspended"]
+    # What the cluster environment gives, as kind does: a default StorageClass with a real
+    # provisioner, and one-shot pods that end Succeeded.
+    assert "StatefulSet postgres: 1 of 1 replicas ready, 1 claims bound" in lines[
+        "statefulset-default-class"]  # fmt: skip
+    assert lines["pod-run-once"] == "Pod print-env: Succeeded (restartPolicy Never)"
     assert lines["networkpolicy-default-deny"] == (
         "NetworkPolicy default-deny-all: accepted by the API server"
     )
@@ -209,34 +211,3 @@ def test_the_contributor_pages_table_shows_tested_examples(
     assert code == 0, failures(report)
     assert len(report["outcomes"]) == len(examples)
     assert all(o["status"] == "passed" and o["message"] for o in report["outcomes"])
-
-
-def test_what_needs_the_cluster_environment_passes_where_the_cluster_has_it(
-    cluster: Cluster, project: Settings
-) -> None:
-    """A one-shot Pod must end Succeeded and default-class claims must bind; on a cluster
-    without what that takes, each fails, and says why in one line."""
-    classes = cluster.kubectl("get", "storageclasses", "-o", "json", check=True)
-    default_class = any(
-        (c["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class")
-        == "true"
-        for c in json.loads(classes.stdout)["items"]
-    )
-    pods_complete = cluster.provider != "kwok" or RESTART_POLICY_STAGE.is_file()
-    timeout = "60" if pods_complete else "5"
-    code, report = run(cluster, project, "corpus/needs-env", "--timeout", timeout)
-    _timings(report)
-    got = {Path(o["source"]).stem: o for o in report["outcomes"]}
-    claims, once = got["statefulset-default-class"], got["pod-run-once"]
-    if default_class:
-        assert claims["status"] == "passed", claims["message"]
-    else:
-        assert claims["status"] == "failed"
-        assert "the cluster has no default StorageClass" in claims["message"]
-    if pods_complete:
-        assert once["status"] == "passed", once["message"]
-        assert once["message"] == "Pod print-env: Succeeded (restartPolicy Never)"
-    else:
-        assert once["status"] == "failed"
-        assert "Pod print-env: Running, not Succeeded (restartPolicy Never)" in once["message"]
-    assert code == (0 if default_class and pods_complete else 1)
