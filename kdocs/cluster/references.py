@@ -162,15 +162,21 @@ def _named(kind: str, ref: Any) -> Iterator[tuple[str, str]]:
         yield kind, str(ref["name"])
 
 
-def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
+def pod_template(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The pods `doc` makes, as a template (metadata, spec); a Pod is its own; None if none."""
     kind, spec = doc.get("kind"), doc.get("spec") or {}
     if kind == "Pod":
-        return spec
+        return doc
     if kind == "CronJob":
         spec = (spec.get("jobTemplate") or {}).get("spec") or {}
     elif kind not in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"):
         return None
-    return (spec.get("template") or {}).get("spec") or {}
+    return spec.get("template") or {}
+
+
+def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
+    template = pod_template(doc)
+    return None if template is None else template.get("spec") or {}
 
 
 def _scope(session: Session, doc: dict[str, Any]) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kdocs.cluster.defaults import (
+from kdocs.cluster.kind_checks import (
     Accepted,
     ClaimBound,
     DaemonSetReady,
