@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,3 +194,39 @@ def test_a_component_that_never_gets_ready_is_one_line_exit_2(project, edit, wor
     assert status.returncode == 1
     settings = load_settings(project.root)
     assert not settings.results_file.exists()
+
+
+def _default_sigint() -> None:
+    """Popen preexec: a suite started in the background inherits SIGINT ignored; Ctrl-C
+    must reach the kdocs under test as it would from a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_ctrl_c_while_a_component_starts_leaves_no_process(project: Project) -> None:
+    definition = project.clusters / "components" / COMPONENT / "component.yaml"
+    text = definition.read_text(encoding="utf-8")
+    definition.write_text(text.replace("log: Started provisioner controller", "log: never"))
+    state = project.cluster_dir / "components" / COMPONENT / "process.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kdocs.cli", "cluster", "up"], cwd=project.root, env=project.env,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not state.exists():  # the component runs, and is not ready (it never will be)
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the component never started"
+            time.sleep(0.1)
+        pid = project.component_pid()
+        assert alive(pid)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0, stderr
+    assert "Traceback" not in stderr
+    assert not alive(pid), "the component outlived the interrupted cluster up"
+    assert project.processes() == []
+    assert not project.cluster_dir.exists()
