@@ -108,7 +108,10 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         cluster = provider.up(_topology(args, settings))
         meta["kubernetes_version"] = cluster.kubernetes_version
         progress.note(f"{cluster.provider} cluster, Kubernetes {cluster.kubernetes_version}")
-        ctx = RunContext(cluster, settings.root, rollout_timeout=float(args.timeout))
+        ctx = RunContext(
+            cluster, settings.root, rollout_timeout=float(args.timeout),
+            snippets_dir=settings.snippets_dir,
+        )  # fmt: skip
 
         def on_done(unit: Unit, outcome: Outcome) -> None:
             if unit.snippets:  # only the site's snippets have results
