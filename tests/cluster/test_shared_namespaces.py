@@ -16,6 +16,7 @@ import pytest
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.checks import OWNER_LABEL, RunContext, Session
 from kdocs.cluster.namespaces import LOCK_NAMESPACE, lease_name
+from kdocs.cluster.payload import Payload
 
 pytestmark = pytest.mark.cluster
 
@@ -52,11 +53,11 @@ def test_two_runs_writing_one_name_into_kube_system_take_turns(cluster: Cluster)
     try:
         first.open()
         second.open()
-        assert first.apply([daemonset("kube-system")]) is None
+        assert first.apply([Payload((daemonset("kube-system"),))]) is None
         assert owner(cluster, "kube-system") == first.namespace
         refused: list[str | None] = []
         waiting = threading.Thread(
-            target=lambda: refused.append(second.apply([daemonset("kube-system")]))
+            target=lambda: refused.append(second.apply([Payload((daemonset("kube-system"),))]))
         )
         waiting.start()
         time.sleep(3)
@@ -89,7 +90,7 @@ def test_a_turn_left_by_a_killed_run_is_taken_over(cluster: Cluster) -> None:
     try:
         session.open()
         started = time.monotonic()
-        assert session.apply([daemonset("default")]) is None
+        assert session.apply([Payload((daemonset("default"),))]) is None
         assert time.monotonic() - started < 10
         assert owner(cluster, "default") == session.namespace
     finally:
@@ -104,7 +105,7 @@ def test_a_namespace_the_cluster_lacks_is_made_for_the_unit_and_removed_after(
     session = Session(RunContext(cluster, ROOT), "made")
     try:
         session.open()
-        assert session.apply([daemonset("kdocs-made-for-a-test")]) is None
+        assert session.apply([Payload((daemonset("kdocs-made-for-a-test"),))]) is None
         found = session.select({"apiVersion": "apps/v1", "kind": "DaemonSet",
                                 "metadata": {"name": "kdocs-shared-probe"}})  # fmt: skip
         assert [o["metadata"]["namespace"] for o in found] == ["kdocs-made-for-a-test"]
@@ -119,7 +120,7 @@ def test_a_namespace_a_snippet_declares_that_the_cluster_had_is_kept(cluster: Cl
     session = Session(RunContext(cluster, ROOT), "declared")
     try:
         session.open()
-        assert session.apply([declared, daemonset("kube-public")]) is None
+        assert session.apply([Payload((declared,)), Payload((daemonset("kube-public"),))]) is None
         assert owner(cluster, "kube-public") == session.namespace
     finally:
         assert session.close() == []
