@@ -117,15 +117,15 @@ def kubeconform_cmd(
             target]  # fmt: skip
 
 
-_DEFS_REF = "/api/_definitions.json#/$defs/"
-
-
 def bundle_schemas(out: Path, versions: list[str], files: set[str]) -> Path:
     """kubeconform's preferred layout, made from the same schemas: each kind's file holds
     the definitions it reaches under its own ``$defs`` (refs made local), so compiling
     a kind reads ~0.1-0.3 MB instead of the shared 1.4 MB _definitions.json every time.
-    Same content, same verdicts (checked like every run); only `files` (kind files the
-    corpus uses) are written."""
+    The same bundling kdocs caches for itself (`kdocs.schema.bundle`); same content,
+    same verdicts (checked like every run); only `files` (kind files the corpus uses)
+    are written."""
+    from kdocs.schema.bundle import bundle_kind
+
     for version in versions:
         source = schema_root() / f"v{version}.0-local-strict"
         target = out / f"v{version}.0-local-strict"
@@ -135,35 +135,11 @@ def bundle_schemas(out: Path, versions: list[str], files: set[str]) -> Path:
             path = source / name
             if not path.is_file():
                 continue
-            schema = json.loads(path.read_text())
-            wanted: set[str] = set()
-            pending = _refs(schema)
-            while pending:
-                ref = pending.pop()
-                if ref not in wanted and ref in definitions:
-                    wanted.add(ref)
-                    pending |= _refs(definitions[ref])
-            schema["$defs"] = {ref: definitions[ref] for ref in sorted(wanted)}
-            text = json.dumps(schema).replace(f'"{_DEFS_REF}', '"#/$defs/')
-            (target / name).write_text(text)
+            schema = bundle_kind(path, definitions)
+            if schema is None:
+                raise SystemExit(f"{path}: cannot be bundled (a reference outside the definitions)")
+            (target / name).write_text(json.dumps(schema))
     return out
-
-
-def _refs(node: object) -> set[str]:
-    found: set[str] = set()
-    pending = [node]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str):  # kind files say /api/_definitions.json#, definitions #
-                for prefix in (_DEFS_REF, "#/$defs/"):
-                    if ref.startswith(prefix):
-                        found.add(ref[len(prefix) :].replace("~1", "/").replace("~0", "~"))
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
 
 
 def schema_file(api_version: str, kind: str) -> str:

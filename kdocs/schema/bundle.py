@@ -81,34 +81,43 @@ class BundleCache:
 
     def _bundle(self, path: Path, definitions_path: Path) -> dict[str, Any] | None:
         try:
-            schema = json.loads(path.read_bytes())
             definitions = self._definitions.get(definitions_path)
             if definitions is None:
                 definitions = json.loads(definitions_path.read_bytes())["$defs"]
                 self._definitions[definitions_path] = definitions
         except (OSError, ValueError, KeyError, TypeError):
             return None  # the registry reads the files itself and says what is wrong
-        if not isinstance(schema, dict) or not isinstance(definitions, dict):
+        return bundle_kind(path, definitions)
+
+
+def bundle_kind(path: Path, definitions: Any) -> dict[str, Any] | None:
+    """The kind file `path` with the `definitions` (a version's ``$defs``) it reaches
+    under its own ``$defs``, references made local; None if it cannot be bundled."""
+    try:
+        schema = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(schema, dict) or not isinstance(definitions, dict):
+        return None
+    if "$defs" in schema:
+        return None  # a layout this was not made for: keep the shared definitions
+    wanted: set[str] = set()
+    pending = _localize(schema)
+    if pending is None:
+        return None
+    while pending:
+        name = pending.pop()
+        if name in wanted:
+            continue
+        if name not in definitions:
             return None
-        if "$defs" in schema:
-            return None  # a layout this was not made for: keep the shared definitions
-        wanted: set[str] = set()
-        pending = _localize(schema)
-        if pending is None:
+        wanted.add(name)
+        more = _localize(definitions[name])
+        if more is None:
             return None
-        while pending:
-            name = pending.pop()
-            if name in wanted:
-                continue
-            if name not in definitions:
-                return None
-            wanted.add(name)
-            more = _localize(definitions[name])
-            if more is None:
-                return None
-            pending |= more
-        schema["$defs"] = {name: definitions[name] for name in sorted(wanted)}
-        return schema
+        pending |= more
+    schema["$defs"] = {name: definitions[name] for name in sorted(wanted)}
+    return schema
 
 
 def _localize(node: Any) -> set[str] | None:
