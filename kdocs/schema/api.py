@@ -148,14 +148,14 @@ def validate_file(
 
 def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[KdocsError]]:
     """Files as given, folders as their YAML files; missing paths are errors."""
-    from kdocs.catalog import is_embed_spec, is_scenario
-
     files: list[Path] = []
     errors: list[KdocsError] = []
     for path in paths:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
+            from kdocs.catalog import is_embed_spec, is_scenario  # not needed for files
+
             found = sorted(
                 p
                 for p in path.rglob("*")

@@ -17,7 +17,6 @@ document pays for collecting and locating its errors.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -183,6 +182,8 @@ class Validator:
 
 
 def _suggest(key: str, allowed: list[str]) -> str:
+    import difflib  # only an unknown field needs it: a valid file does not pay its import
+
     allowed = [a for a in allowed if a != key]
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
     if not close:
