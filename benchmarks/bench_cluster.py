@@ -9,6 +9,7 @@ link to the real cache's: the binaries are built once per machine.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,12 @@ BUILD = REPO / "clusters" / "build" / "build-binaries.sh"
 PROJECT_PARTS = ("docs", "snippets", "schemas", "clusters", "macros", "pyproject.toml",
                  "mkdocs.yml")  # fmt: skip
 ONE_SCENARIO = "snippets/contributing/web-deployment.scenario.yaml"
+# The default check of one snippet per kind family (goal: under 5 s each, the unit alone).
+DEFAULT_CHECKS = {
+    "Deployment": "snippets/contributing/default-checks/deployment.yaml",
+    "Job": "snippets/contributing/default-checks/job.yaml",
+    "StatefulSet with claims": "snippets/contributing/default-checks/statefulset.yaml",
+}
 
 
 @dataclass
@@ -119,6 +126,10 @@ def measure(work: Path, with_cold_build: bool) -> tuple[list[Step], list[str]]:
     try:
         steps.append(step("warm `cluster up` to ready", ["cluster", "up"]))
         steps.append(step("one scenario", ["test", "--force", ONE_SCENARIO]))
+        for kind, snippet in DEFAULT_CHECKS.items():
+            done = step(f"default check: {kind}", ["test", "--force", "--output", "json", snippet])
+            done.note = (done.note + " " + _unit_seconds(done)).strip()
+            steps.append(done)
         steps.append(step("all scenarios and snippets", ["test", "--force"]))
     finally:
         steps.append(step("`cluster down`", ["cluster", "down"]))
@@ -148,6 +159,15 @@ def _kwok_pids(cache: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def _unit_seconds(step: Step) -> str:
+    """The unit's own time from the JSON report (the wall time adds start-up and cluster reuse)."""
+    try:
+        outcome = json.loads(step.run.stdout)["outcomes"][0] if step.run else {}
+    except (ValueError, KeyError, IndexError):
+        return ""
+    return f"the check itself: {outcome['seconds']:.2f} s ({outcome['status']})"
 
 
 def _last(text: str) -> str:

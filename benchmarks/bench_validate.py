@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus import TEMPLATES, Corpus
-from measure import Series, repeat
+from measure import Series, repeat, run
 
 HERE = Path(__file__).resolve().parent
 WRAPPER = HERE / "kubeconform"
@@ -117,15 +117,15 @@ def kubeconform_cmd(
             target]  # fmt: skip
 
 
-_DEFS_REF = "/api/_definitions.json#/$defs/"
-
-
 def bundle_schemas(out: Path, versions: list[str], files: set[str]) -> Path:
     """kubeconform's preferred layout, made from the same schemas: each kind's file holds
     the definitions it reaches under its own ``$defs`` (refs made local), so compiling
     a kind reads ~0.1-0.3 MB instead of the shared 1.4 MB _definitions.json every time.
-    Same content, same verdicts (checked like every run); only `files` (kind files the
-    corpus uses) are written."""
+    The same bundling kdocs caches for itself (`kdocs.schema.bundle`); same content,
+    same verdicts (checked like every run); only `files` (kind files the corpus uses)
+    are written."""
+    from kdocs.schema.bundle import bundle_kind
+
     for version in versions:
         source = schema_root() / f"v{version}.0-local-strict"
         target = out / f"v{version}.0-local-strict"
@@ -135,35 +135,11 @@ def bundle_schemas(out: Path, versions: list[str], files: set[str]) -> Path:
             path = source / name
             if not path.is_file():
                 continue
-            schema = json.loads(path.read_text())
-            wanted: set[str] = set()
-            pending = _refs(schema)
-            while pending:
-                ref = pending.pop()
-                if ref not in wanted and ref in definitions:
-                    wanted.add(ref)
-                    pending |= _refs(definitions[ref])
-            schema["$defs"] = {ref: definitions[ref] for ref in sorted(wanted)}
-            text = json.dumps(schema).replace(f'"{_DEFS_REF}', '"#/$defs/')
-            (target / name).write_text(text)
+            schema = bundle_kind(path, definitions)
+            if schema is None:
+                raise SystemExit(f"{path}: cannot be bundled (a reference outside the definitions)")
+            (target / name).write_text(json.dumps(schema))
     return out
-
-
-def _refs(node: object) -> set[str]:
-    found: set[str] = set()
-    pending = [node]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str):  # kind files say /api/_definitions.json#, definitions #
-                for prefix in (_DEFS_REF, "#/$defs/"):
-                    if ref.startswith(prefix):
-                        found.add(ref[len(prefix) :].replace("~1", "/").replace("~0", "~"))
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
 
 
 def schema_file(api_version: str, kind: str) -> str:
@@ -256,28 +232,56 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
     count = len(corpus.documents)
     kdocs = str(Path(sys.executable).parent / "kdocs")
     rows: list[Row] = []
+    kdocs_env = {**python_env(), "KDOCS_CACHE": str(work / "kdocs-cache")}
 
-    one = repeat([kdocs, "validate", "-k", ONE_VERSION, target], repeats, cwd=work)
-    names, note = kdocs_invalid(one.last.stdout, corpus, target)
-    rows.append(Row(count, "kdocs validate", ONE_VERSION, one, agreement(names, corpus), note))
+    # A first run with an empty schema cache (what a new machine or a new
+    # kubernetes-validate pays once), then every warm run below.
+    cold = Series([])
+    for attempt in range(repeats):
+        cache = work / f"kdocs-cache-cold-{count}-{attempt}"
+        shutil.rmtree(cache, ignore_errors=True)
+        cold.runs.append(run([kdocs, "validate", "-k", ONE_VERSION, target], cwd=work,
+                             env={**python_env(), "KDOCS_CACHE": str(cache)}))  # fmt: skip
+        shutil.rmtree(cache, ignore_errors=True)
+    names, note = kdocs_invalid(cold.last.stdout, corpus, target)
+    cold_row = Row(count, "kdocs validate, schema cache cold", ONE_VERSION, cold,
+                   agreement(names, corpus), note)  # fmt: skip
+    run([kdocs, "validate", "-k", ONE_VERSION, target], cwd=work, env=kdocs_env)  # fill it
 
+    # The one-version commands run interleaved (a, b, c, a, b, c, ...) so that a
+    # burst of load from others hits all of them alike; ratios are taken pair by pair.
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "kdocs validate": ([kdocs, "validate", "-k", ONE_VERSION, target], kdocs_env),
+    }
     if count >= SINGLE_PROCESS_FROM:  # what the worker processes bring
-        single = repeat(
-            [kdocs, "validate", "-k", ONE_VERSION, "-j", "1", target], repeats, cwd=work
-        )
-        names, note = kdocs_invalid(single.last.stdout, corpus, target)
-        rows.append(Row(count, "kdocs validate -j 1 (one process)", ONE_VERSION, single,
-                        agreement(names, corpus), note))  # fmt: skip
-
+        commands["kdocs validate -j 1 (one process)"] = (
+            [kdocs, "validate", "-k", ONE_VERSION, "-j", "1", target], kdocs_env)  # fmt: skip
     bundled = work / "kubeconform-bundled"
     if kubeconform is not None:
         files = {schema_file(*pair) for pair in corpus_kinds(corpus)}
         bundle_schemas(bundled, _matrix(), files)
         for label, root in (("kubeconform", None), ("kubeconform, bundled schemas", bundled)):
             cmd = kubeconform_cmd(kubeconform.path, work, ONE_VERSION, target, root)
-            series = repeat(cmd, repeats, cwd=work, env={**os.environ, **NO_NETWORK})
+            commands[label] = (cmd, {**os.environ, **NO_NETWORK})
+    if count <= FLOOR_UP_TO:  # how much of a small run is Python starting at all
+        python = str(Path(sys.executable))
+        commands["python -c pass (floor)"] = ([python, "-c", "pass"], python_env())
+        commands["python -S -c pass (floor)"] = ([python, "-S", "-c", "pass"], python_env())
+        commands["python: import kdocs.schema.api"] = (
+            [python, "-c", "import kdocs.schema.api"], python_env())  # fmt: skip
+    pairs = repeats * PAIRED_FACTOR if count <= FLOOR_UP_TO else repeats
+    measured = interleaved(commands, pairs, cwd=work)
+    for label, series in measured.items():
+        if label.startswith("python"):
+            rows.append(Row(count, label, "", series, ""))
+            continue
+        if label.startswith("kdocs"):
+            names, note = kdocs_invalid(series.last.stdout, corpus, target)
+        else:
             names, note = kubeconform_invalid([series.last.stdout], corpus)
-            rows.append(Row(count, label, ONE_VERSION, series, agreement(names, corpus), note))
+        rows.append(Row(count, label, ONE_VERSION, series, agreement(names, corpus), note))
+        if label == "kdocs validate":
+            rows.append(cold_row)
 
     if with_kubernetes_validate:
         files = sorted(str(p.relative_to(work)) for p in corpus.files)
@@ -291,7 +295,7 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
 
     versions = _matrix()
     span = f"{versions[0]}-{versions[-1]} ({len(versions)})"
-    full = repeat([kdocs, "validate", target], repeats, cwd=work)
+    full = repeat([kdocs, "validate", target], repeats, cwd=work, env=kdocs_env)
     names, note = kdocs_invalid(full.last.stdout, corpus, target)
     rows.append(Row(count, "kdocs validate", span, full, agreement(names, corpus), note))
 
@@ -310,6 +314,44 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
             rows.append(Row(count, f"{label} x{len(versions)} runs", span, series,
                             agreement(names, corpus), note))  # fmt: skip
     return rows
+
+
+def python_env() -> dict[str, str]:
+    """The environment kdocs runs in, as on a user's machine: bytecode is read from
+    ``__pycache__`` (`precompile`), even if this shell says PYTHONDONTWRITEBYTECODE
+    (which would make every run compile kdocs' ~20 modules from source, ~25 ms)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def precompile() -> None:
+    """Write kdocs' bytecode once, before anything is timed (a first run would do it)."""
+    import compileall
+
+    import kdocs
+
+    compileall.compile_dir(Path(kdocs.__file__).parent, quiet=1)
+
+
+FLOOR_UP_TO = 10  # corpus sizes for which Python's own start-up is measured alongside
+PAIRED_FACTOR = 5  # small runs are cheap and noisy: this many times --repeat pairs
+
+
+def interleaved(
+    commands: dict[str, tuple[list[str], dict[str, str]]], times: int, cwd: Path
+) -> dict[str, Series]:
+    """Each command `times` times, in turns (a, b, c, a, b, c, ...)."""
+    out = {label: Series([]) for label in commands}
+    for _ in range(max(1, times)):
+        for label, (cmd, env) in commands.items():
+            out[label].runs.append(run(cmd, cwd=cwd, env=env))
+    return out
+
+
+def paired_ratios(mine: Series, theirs: Series) -> list[float]:
+    """mine ÷ theirs, run i against run i (the two ran next to each other)."""
+    return [a.seconds / b.seconds for a, b in zip(mine.runs, theirs.runs, strict=True)]
 
 
 def corpus_kinds(corpus: Corpus) -> set[tuple[str, str]]:

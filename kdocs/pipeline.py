@@ -17,8 +17,8 @@ from pathlib import Path
 from kdocs import snippets
 from kdocs.catalog import is_scenario
 from kdocs.config import Settings
-from kdocs.embed import spec_path
-from kdocs.errors import InvalidInputError, KdocsError, Location
+from kdocs.errors import ExitCode, InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
@@ -104,8 +104,11 @@ class SitePipeline:
                 from kdocs.schema.snippet import check_snippet
 
                 outcome = check_snippet(self.settings, snippet.path, display=display)
-                if not outcome.valid:
-                    raise InvalidInputError(None, outcome.first_error)
+                if not outcome.valid:  # a limit crossed or a binary file is unusable (exit 2)
+                    unusable = any(e.exit_code == ExitCode.UNUSABLE for e in outcome.report.errors)
+                    raise (UnusableInputError if unusable else InvalidInputError)(
+                        None, outcome.first_error
+                    )
                 badge = schema_badge(outcome.versions_passed)
                 self.checks.put(stored, badge)
         _STATIC_CHECKS[key] = badge

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kdocs.errors import InvalidInputError, Location, UnusableInputError
+from kdocs.resource.manifest import check_text, read_bytes
 
 MARKER = re.compile(r"^[ \t]*#[ \t]*--8<--[ \t]*\[(start|end):([A-Za-z0-9_.-]+)\][ \t]*$")
 # A bracketed marker that does not parse is refused; any other `--8<--` line is
@@ -150,14 +151,10 @@ def _nearest(base: Path, rel: str) -> str:
 
 
 def load(snippets_dir: Path, rel: str) -> Snippet:
-    """Read a snippet file after checking its path; it must be UTF-8 text."""
+    """Read a snippet file after checking its path; it must be UTF-8 text within the limits."""
     path = resolve(snippets_dir, rel)
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UnusableInputError(Location(rel, line), "not UTF-8 text") from None
+    data = read_bytes(path, name=rel)  # the one reader's limits: over-size, binary, not UTF-8
+    check_text(data, rel)
     return Snippet(rel=str(PurePosixPath(rel)), path=path, data=data)
 
 

@@ -5,7 +5,8 @@ server and how to turn its answers into one line a reader can act on
 ("FailedCreate: ... no PriorityClass with name x was found"), because a
 failed check is only useful when it carries the reason the API server or a
 controller gave. A `Session` is one unit's namespace plus everything the unit
-applied, so that cleanup can delete exactly that, newest first.
+applied, so that cleanup can delete exactly that, newest first. (Over 400
+lines until the cluster package is split by job, issue 13: session, kube access.)
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kdocs.cluster import namespaces
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.order import ordered
+from kdocs.cluster.payload import (
+    OWNER_FIELD_MANAGER,
+    Payload,
+    as_json,
+    owner_labels,
+    payload_stream,
+)
 
 RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kdocs")
 _VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
-# Kinds whose objects make pods, and so must roll out in the default check.
-WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "Pod")
-DEFAULT_CHECKS = ("server-side apply", "rollout", "delete")
+# What a default check is made of (the per-kind check: kdocs.cluster.defaults).
+DEFAULT_CHECKS = ("server-side apply", "default check of each kind", "delete")
 _SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
 # kubectl could not talk to the API server at all (or was not let in): no verdict on a snippet.
 _UNREACHABLE = re.compile(
@@ -145,39 +154,6 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
         raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
 
 
-def rollout_problem(obj: dict[str, Any]) -> str | None:
-    """Why a workload has not rolled out yet, or None when every desired pod is ready."""
-    kind = obj.get("kind")
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    generation = (obj.get("metadata") or {}).get("generation", 0)
-    if kind != "Pod" and status.get("observedGeneration", 0) < generation:
-        return "the controller has not observed the latest spec yet"
-    if kind == "DaemonSet":
-        desired = status.get("desiredNumberScheduled")
-        if desired is None:
-            return "no status yet"
-        ready, updated = status.get("numberReady", 0), status.get("updatedNumberScheduled", 0)
-        if ready < desired or updated < desired:
-            return f"{ready} of {desired} desired pods ready ({updated} updated)"
-        return None
-    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        wanted = spec.get("replicas", 1)
-        ready = status.get("readyReplicas", 0)
-        updated = status.get("updatedReplicas", ready) if kind != "ReplicaSet" else ready
-        if ready < wanted or updated < wanted:
-            return f"{ready} of {wanted} replicas ready ({updated} updated)"
-        return None
-    if kind == "Job":
-        if status.get("ready", 0) or status.get("succeeded", 0):
-            return None
-        return "no pod of the job is ready or has succeeded"
-    if kind == "Pod":
-        if condition(obj, "Ready") == "True":
-            return None
-        return f"pod is {status.get('phase', 'Pending')}, not Ready"
-    return None
-
-
 def condition(obj: dict[str, Any], kind: str) -> str | None:
     for item in (obj.get("status") or {}).get("conditions") or []:
         if isinstance(item, dict) and item.get("type") == kind:
@@ -218,6 +194,7 @@ class RunContext:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     rollout_timeout: float = 60.0
     poll: float = 0.5
+    snippets_dir: Path | None = None  # where the default check looks for files a snippet needs
 
     def __post_init__(self) -> None:
         self.api = ApiCatalog(self.cluster)
@@ -246,6 +223,7 @@ class Session:
         self.namespace = f"kdocs-{slug}-{secrets.token_hex(3)}"
         self.created: list[tuple[str, str, str | None]] = []  # (resource, name, namespace)
         self.seen: list[dict[str, Any]] = []  # objects the last assertion looked at
+        self.named: list[str] = []  # namespaces the unit's files name themselves
         self.opened = False
 
     def open(self) -> None:
@@ -283,65 +261,168 @@ class Session:
             )
         return value
 
-    def _track(self, resource: str, name: str, namespace: str | None) -> None:
+    def where(self, doc: dict[str, Any]) -> str:
+        """The namespace `doc` goes to: the one it names, else the unit's own."""
+        return str(self.substitute((doc.get("metadata") or {}).get("namespace") or self.namespace))
+
+    def namespaces(self) -> list[str]:
+        return [self.namespace, *self.named]
+
+    def enter(self, namespace: str) -> None:
+        """Take this unit's turn on a namespace a file names (see kdocs.cluster.namespaces)."""
+        if namespace in self.named:
+            return
+        self.named.append(namespace)
+        labels = {RUN_LABEL: self.ctx.run_id, OWNER_LABEL: self.namespace}
+        run = lambda *args, **options: kubectl(self.cluster, *args, **options)  # noqa: E731
+        problem = namespaces.enter(self, namespace, run, labels)
+        if problem:
+            raise StepFailed(problem)
+
+    def located(self, resource: str, name: str) -> str | None:
+        """The namespace this unit applied resource/name into, if it did."""
+        return next((ns for r, n, ns in reversed(self.created) if (r, n) == (resource, name)), None)
+
+    def track(self, resource: str, name: str, namespace: str | None) -> None:
         entry = (resource, name, namespace)
         if entry in self.created:
             self.created.remove(entry)
         self.created.append(entry)
 
-    def apply(self, docs: list[dict[str, Any]]) -> str | None:
-        """Server-side apply into this namespace; the API server's reason when it refuses."""
-        prepared = []
-        for doc in self.substitute(docs):
-            meta = doc.setdefault("metadata", {})
-            meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
-            found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
-            if found is not None and found.namespaced:
-                meta["namespace"] = self.namespace  # snippets never leave the unit's namespace
-            if found is not None and meta.get("name"):
-                self._track(found.arg, meta["name"], meta.get("namespace"))
-            prepared.append(doc)
-        done = kubectl(
-            self.cluster, "apply", "--server-side", "--field-manager=kdocs", "-n", self.namespace,
-            "-o", "json", "-f", "-",
-            input="\n---\n".join(json.dumps(doc) for doc in prepared), timeout=120,
-        )  # fmt: skip
-        self._track_applied(done.stdout)
-        return reason(done.stderr) if done.returncode else None
+    def apply(self, payloads: list[Payload], dry_run: bool = False) -> str | None:
+        """Server-side apply in install order, each object into the namespace it names (else
+        the unit's); the API server's reason when it refuses.
 
-    def _track_applied(self, stdout: str) -> None:
+        A document's own bytes are sent as they are when nothing in them must change
+        (no `${...}`); the owner label is then added by a second apply under a field
+        manager of its own, which never touches the snippet's fields. Anything else is
+        sent as the one reader's JSON, labelled. kubectl refuses a document naming a
+        namespace other than `-n`, so consecutive documents bound for one namespace go
+        in one call, and the calls follow the install order.
+        """
+        batches: list[tuple[str, list[str]]] = []  # (namespace for -n, documents)
+        for payload in ordered(payloads, lambda p: p.objects[0].get("kind") if p.objects else None):
+            if payload.text is not None and not _VARIABLE.search(payload.text):
+                target, text = self._prepare(list(payload.objects), dry_run), payload.text
+                texts = [text]
+            else:
+                docs = self.substitute(list(payload.objects))
+                target = self._prepare(docs, dry_run, label=True)
+                texts = [as_json(doc) for doc in docs]
+            if batches and batches[-1][0] == target:
+                batches[-1][1].extend(texts)
+            else:
+                batches.append((target, texts))
+        for target, texts in batches:
+            done = kubectl(
+                self.cluster, "apply", "--server-side", "--field-manager=kdocs", "-n", target,
+                *(["--dry-run=server"] if dry_run else []), "-o", "json", "-f", "-",
+                input=payload_stream(texts), timeout=120,
+            )  # fmt: skip
+            if not dry_run:
+                applied = self._track_applied(done.stdout)
+                unlabelled = [i for i in applied if not _owned(i) and i.get("kind") != "Namespace"]
+                if unlabelled:
+                    self._label(unlabelled)
+            if done.returncode:
+                return reason(done.stderr)
+        return None
+
+    def _prepare(self, docs: list[dict[str, Any]], dry_run: bool, label: bool = False) -> str:
+        """Track (and, for JSON, label and place) the objects of one document; its namespace.
+
+        Namespaces it names are entered (made for the run when the cluster lacks them).
+        """
+        target = self.namespace
+        for doc in docs:
+            meta = doc.setdefault("metadata", {}) if label else (doc.get("metadata") or {})
+            if not isinstance(meta, dict):
+                continue
+            if label and doc.get("kind") != "Namespace":  # `enter` labels the namespaces it makes
+                meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
+            found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
+            namespace = None
+            if found is not None and found.namespaced:
+                namespace = target = self.where(doc)
+                if label:
+                    meta["namespace"] = namespace
+                if namespace != self.namespace:
+                    self.enter(namespace)
+            if (doc.get("kind"), doc.get("apiVersion")) == ("Namespace", "v1") and meta.get("name"):
+                self.enter(str(meta["name"]))  # made (and deleted) only when the cluster lacks it
+            elif found is not None and meta.get("name") and not dry_run:
+                self._track_claims(doc, namespace)  # deleted after the StatefulSet, before volumes
+                self.track(found.arg, str(meta["name"]), namespace)
+        return target
+
+    def _track_claims(self, doc: dict[str, Any], namespace: str | None) -> None:
+        """The claims a StatefulSet makes: they outlive it and hold their volumes."""
+        if doc.get("kind") != "StatefulSet":
+            return
+        spec, meta = doc.get("spec") or {}, doc["metadata"]
+        for template in spec.get("volumeClaimTemplates") or []:
+            for index in range(int(spec.get("replicas") or 1)):
+                name = f"{(template.get('metadata') or {}).get('name')}-{meta['name']}-{index}"
+                self.track("persistentvolumeclaims", name, namespace)
+
+    def _label(self, items: list[dict[str, Any]]) -> None:
+        """Put the owner label on objects applied from their own bytes (cleanup finds them)."""
+        done = kubectl(
+            self.cluster, "apply", "--server-side", f"--field-manager={OWNER_FIELD_MANAGER}",
+            "-o", "name", "-f", "-", input=owner_labels(items, OWNER_LABEL, self.namespace),
+            timeout=120,
+        )  # fmt: skip
+        if done.returncode:
+            raise StepFailed(f"labelling what was applied: {reason(done.stderr)}")
+
+    def _track_applied(self, stdout: str) -> list[dict[str, Any]]:
         """Objects the API server made (generateName, kinds unknown before this apply)."""
         try:
             answer = json.loads(stdout) if stdout.strip() else {}
         except ValueError:
-            return
+            return []
         items = answer.get("items", [answer]) if answer.get("kind") == "List" else [answer]
+        items = [item for item in items if isinstance(item, dict) and item.get("kind")]
         for item in items:
             meta = item.get("metadata") or {}
             found = self.ctx.api.lookup(str(item.get("apiVersion")), str(item.get("kind")))
-            if found is not None and meta.get("name"):
-                self._track(found.arg, meta["name"], meta.get("namespace"))
+            if found is None or not meta.get("name") or item.get("kind") == "Namespace":
+                continue  # a namespace is deleted only when `enter` made it
+            entry = (found.arg, meta["name"], meta.get("namespace"))
+            if entry not in self.created:  # tracked before sending: keep that order
+                self.track(*entry)
+        return items
 
     def select(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         """The live objects `obj` designates: by name, else by labels (else all of its kind)."""
         resource = self.ctx.api.resource(obj)
         meta = obj.get("metadata") or {}
-        where = ["-n", meta.get("namespace", self.namespace)] if resource.namespaced else []
-        if meta.get("name"):
-            found = get_json(self.cluster, resource.arg, meta["name"], *where)
-            return [found] if found else []
+        spaces: list[str | None] = [None]
+        if resource.namespaced:  # where the objects really are: named, applied, else anywhere ours
+            named = meta.get("namespace") or self.located(resource.arg, str(meta.get("name")))
+            spaces = [named] if named else list(self.namespaces())
         labels = meta.get("labels") or {}
         selector = ",".join(f"{k}={v}" if v is not None else f"!{k}" for k, v in labels.items())
-        found = get_json(
-            self.cluster, resource.arg, *where, *(["-l", selector] if selector else [])
-        )
-        return list((found or {}).get("items") or [])
+        items: list[dict[str, Any]] = []
+        for space in spaces:
+            where = ["-n", space] if space else []
+            if meta.get("name"):
+                found = get_json(self.cluster, resource.arg, meta["name"], *where)
+                if found:
+                    return [found]
+                continue
+            found = get_json(
+                self.cluster, resource.arg, *where, *(["-l", selector] if selector else [])
+            )
+            items += (found or {}).get("items") or []
+        return items
 
     def delete(self, obj: dict[str, Any], timeout: float) -> None:
         """Delete and wait until it and its dependents are gone (foreground cascade)."""
         resource = self.ctx.api.resource(obj)
         meta = obj.get("metadata") or {}
-        where = ["-n", meta.get("namespace", self.namespace)] if resource.namespaced else []
+        named = meta.get("namespace") or self.located(resource.arg, str(meta.get("name")))
+        where = ["-n", named or self.namespace] if resource.namespaced else []
         done = kubectl(
             self.cluster, "delete", resource.arg, str(meta.get("name")), *where,
             "--cascade=foreground", "--wait=true", f"--timeout={max(1, int(timeout))}s",
@@ -376,6 +457,11 @@ class Session:
         except Cancelled:
             return [f"{' '.join(args[:3])}: kubectl was interrupted"]
         return [f"{' '.join(args[:3])}: {reason(done.stderr)}"] if done.returncode else []
+
+
+def _owned(item: dict[str, Any]) -> bool:
+    labels = (item.get("metadata") or {}).get("labels") or {}
+    return OWNER_LABEL in labels
 
 
 def await_namespaces(cluster: Cluster, run_id: str, timeout: float = 120) -> str | None:

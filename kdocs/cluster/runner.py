@@ -21,17 +21,19 @@ from typing import Any
 from kdocs.cluster.base import ClusterUnavailableError
 from kdocs.cluster.checks import (
     DEFAULT_CHECKS,
-    WORKLOAD_KINDS,
     Cancelled,
     RunContext,
     Session,
     StepFailed,
     await_namespaces,
-    event_line,
-    events,
-    rollout_problem,
 )
+from kdocs.cluster.defaults import default_check
 from kdocs.cluster.match import first_mismatch
+from kdocs.cluster.payload import (
+    documents,
+    load_manifest,
+    payloads,
+)
 from kdocs.cluster.report import (
     Outcome,
     Progress,
@@ -40,15 +42,7 @@ from kdocs.cluster.report import (
     diagnostics,
     state_line,
 )
-from kdocs.cluster.scenario import (
-    Apply,
-    Delete,
-    Expect,
-    Scenario,
-    display,
-    documents,
-    load_manifest,
-)
+from kdocs.cluster.scenario import Apply, Delete, Expect, Scenario, display
 from kdocs.errors import KdocsError
 
 
@@ -108,7 +102,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
 
 def _apply(session: Session, step: Apply, root: Path) -> None:
     source = _display(step.file, root) if step.file else "inline object"
-    refused = session.apply(documents(step, root))
+    refused = session.apply(payloads(step, root))
     if step.rejected is None:
         if refused:
             raise StepFailed(f"{source}: {refused}")
@@ -165,54 +159,6 @@ def _delete(session: Session, step: Delete, root: Path) -> None:
         session.delete(obj, step.timeout)
 
 
-def default_check(session: Session, unit: Unit) -> None:
-    """Apply the snippet as is; every workload it makes must roll out (or say why not)."""
-    where = display(unit.source, session.ctx.root)
-    docs = load_manifest(unit.source, session.ctx.root)
-    refused = session.apply(docs)
-    if refused:
-        raise StepFailed(f"{where}: {refused}")
-    workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS and _name(d)]
-    deadline = time.monotonic() + session.ctx.rollout_timeout
-    while True:
-        waiting = []
-        session.seen = []
-        for doc in workloads:
-            live = session.select(doc)
-            session.seen += live
-            problem = rollout_problem(live[0]) if live else "not found"
-            if problem:
-                waiting.append((doc, problem))
-        if not waiting:
-            return
-        found = events(session.cluster, session.namespace)
-        timed_out = time.monotonic() >= deadline
-        for doc, problem in waiting:
-            name = _name(doc)
-            warnings = [e for e in found if e.get("type") == "Warning" and _about(e, name)]
-            stuck = [
-                e
-                for e in warnings
-                if e.get("reason") == "FailedCreate" and (e.get("count") or 1) >= 3
-            ]
-            if stuck or (timed_out and warnings):
-                cause = event_line((stuck or warnings)[-1])
-                raise StepFailed(
-                    f"{where}: {doc['kind']} {name} did not roll out ({problem}): {cause}"
-                )
-            if timed_out:
-                raise StepFailed(
-                    f"{where}: {doc['kind']} {name} did not roll out within "
-                    f"{session.ctx.rollout_timeout:g}s: {problem}"
-                )
-        session.pause(session.ctx.poll)
-
-
-def _about(event: dict[str, Any], name: str) -> bool:
-    involved = str((event.get("involvedObject") or {}).get("name", ""))
-    return involved == name or involved.startswith(f"{name}-")
-
-
 def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> Outcome:
     """Run one unit in a fresh namespace and clean up, whatever happens."""
     progress = progress or QuietProgress()
@@ -229,8 +175,8 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
             run_scenario(session, unit, progress, outcome.steps)
             outcome.checks = ("server-side apply", "scenario")
         else:
-            default_check(session, unit)
-            outcome.checks = DEFAULT_CHECKS
+            waited = default_check(session, unit.source, ctx.snippets_dir)
+            outcome.checks, outcome.message = DEFAULT_CHECKS, "; ".join(waited)
         outcome.status = "passed"
     except StepFailed as error:
         outcome.message = str(error)
@@ -246,8 +192,19 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         if problems and outcome.status == "passed":
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
         outcome.seconds = time.monotonic() - started
+    _unless_components_died(ctx, outcome)
     progress.finished(outcome)
     return outcome
+
+
+def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
+    """A verdict reached while a cluster component (a provisioner, Karpenter) was dead says
+    nothing about the guide: it becomes an error (exit 2, nothing recorded)."""
+    dead = ctx.cluster.dead_components()
+    if dead and outcome.status in ("passed", "failed"):
+        names = ", ".join(f"{c.name} (log: {c.log})" for c in dead)
+        outcome.status = "error"
+        outcome.message = f"cluster component {names} stopped during the run; rerun to recreate"
 
 
 def _diagnostics(session: Session) -> str:
@@ -279,8 +236,11 @@ def conflict_keys(ctx: RunContext, unit: Unit) -> set[str]:
     keys = set()
     for doc in docs:
         found = ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
+        meta = doc.get("metadata") or {}
         if found is None or not found.namespaced:
-            keys.add(f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}")
+            keys.add(f"{doc.get('kind')}/{meta.get('name')}")
+        elif meta.get("namespace") and "${" not in str(meta["namespace"]):
+            keys.add(f"Namespace/{meta['namespace']}")  # shared: units write into it in turns
     return keys
 
 

@@ -17,7 +17,6 @@ document pays for collecting and locating its errors.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -27,7 +26,9 @@ from typing import Any
 import jsonschema_rs
 
 from kdocs.errors import Location
-from kdocs.manifest import Document, JsonPath
+from kdocs.resource.manifest import Document
+from kdocs.resource.positions import JsonPath
+from kdocs.schema.formats import format_reason
 from kdocs.schema.registry import GVK, SchemaRegistry
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -181,6 +182,8 @@ class Validator:
 
 
 def _suggest(key: str, allowed: list[str]) -> str:
+    import difflib  # only an unknown field needs it: a valid file does not pay its import
+
     allowed = [a for a in allowed if a != key]
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
     if not close:
@@ -230,7 +233,12 @@ def _types(error: jsonschema_rs.ValidationError) -> list[str] | None:
 def _reason(error: jsonschema_rs.ValidationError) -> str:
     types = _types(error)
     if types is not None:
-        return f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+        reason = f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+        if "string" in types and isinstance(error.instance, bool | int | float):
+            reason += " (as kubectl reads it unquoted: quote it to keep the text)"
+        return reason
+    if error.kind.name == "format":
+        return format_reason(error.kind.format, _shown(error.instance))
     if error.kind.name == "enum":
         options = ", ".join(repr(o) for o in error.kind.options[:8])
         return f"must be one of {options}; got {_shown(error.instance)}"

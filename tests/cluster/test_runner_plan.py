@@ -174,7 +174,9 @@ def test_a_default_check_is_skipped_only_with_its_inputs_recorded(project) -> No
     check = units[-1]
     record(store, project, CLUSTER, check, outcome(check, "passed"), users)
     entry = store.lookup(sha256(check.source))
-    assert entry is not None and entry.checks == ("server-side apply", "rollout", "delete")
+    assert entry is not None and entry.checks == (
+        "server-side apply", "default check of each kind", "delete",
+    )  # fmt: skip
     assert unchanged(check, store, "kwok") is entry
     record(store, project, CLUSTER, check, outcome(check, "failed", "bad"), users)
     assert unchanged(check, store, "kwok") is None
@@ -202,3 +204,34 @@ def test_units_start_in_order_unless_they_share_a_cluster_scoped_name_or_one_is_
 ) -> None:
     waiting = [i for i in range(len(units)) if i not in running]
     assert _startable(units, keys, waiting, running, jobs) == expected
+
+
+def test_units_writing_into_one_named_namespace_share_a_conflict_key(tmp_path: Path) -> None:
+    """They take turns within a run (across runs, a Lease does it: test_shared_namespaces)."""
+    from types import SimpleNamespace
+
+    from kdocs.cluster.checks import Resource
+    from kdocs.cluster.runner import conflict_keys
+
+    cluster_scoped = {"PriorityClass", "Namespace"}
+    api = SimpleNamespace(
+        lookup=lambda version, kind: Resource(kind.lower() + "s", kind not in cluster_scoped)
+    )
+    ctx = SimpleNamespace(api=api, root=tmp_path)
+    files = {
+        "a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: kube-system}\n",
+        "b.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: b, namespace: kube-system}\n",
+        "c.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        "d.yaml": "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: p}\n"
+        "value: 1\n",
+    }
+    keys = {}
+    for name, text in files.items():
+        path = write(tmp_path / name, text)
+        keys[name] = conflict_keys(ctx, Unit(name, "check", path, (), {}))  # type: ignore[arg-type]
+    assert keys == {
+        "a.yaml": {"Namespace/kube-system"},
+        "b.yaml": {"Namespace/kube-system"},
+        "c.yaml": set(),
+        "d.yaml": {"PriorityClass/p"},
+    }

@@ -42,9 +42,15 @@ def test_site_builds_and_every_block_is_byte_identical(tmp_path: Path) -> None:
     assert len(guide) == 6
     assert {b.section for b in guide} == {None, "priority", "scheduling"}
     contributing = [b for b in blocks if b.page.startswith("contributing/")]
+    default_checks = {
+        f"contributing/default-checks/{p.name}"
+        for p in (REPO / "snippets" / "contributing" / "default-checks").glob("*.yaml")
+    }
+    assert len(default_checks) >= 10  # the table of default checks, one example a row
     assert {b.snippet for b in contributing} == {
         "contributing/web-deployment.yaml",
         "contributing/web-deployment.scenario.yaml",
+        *default_checks,
     }
 
 

@@ -1,0 +1,185 @@
+"""Per-kind bundled schemas, cached on disk: each machine prepares a kind once, not every run.
+
+kubernetes-validate ships each kind's schema apart from one shared
+``_definitions.json`` per version (1.4 MB).  Compiling a kind against it means
+reading and compiling that whole file first (~25 ms), which is most of what a
+one-file ``kdocs validate`` waits for.  A bundled schema is the kind's schema with
+only the definitions it reaches under its own ``$defs`` (references made local,
+kubeconform's preferred layout): ~0.1-0.3 MB, compiled in a few milliseconds,
+the same verdicts (tests/schema/test_bundle_cache.py checks cold, warm and
+disabled give the same output).
+
+Where: ``<cache root>/schemas/kubernetes-validate-<version>-b<FORMAT>/v1.NN/<kind file>``,
+the cache root being ``$KDOCS_CACHE`` or ``~/.cache/kdocs``.  Each entry is one
+header line (CRC-32 and length of the body, size and mtime of the two source files) and
+the JSON body; written to a temporary file and renamed, so a reader sees a whole
+entry or none.  An entry whose digest or sources do not match is rebuilt, never
+used.  ``KDOCS_SCHEMA_CACHE=off`` disables the cache (schemas are then compiled
+against the shared definitions, as before); an unwritable cache only costs time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import zlib
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1  # bump when the bundled layout changes: old entries are then never read
+DEFINITIONS_REF = "/api/_definitions.json#/$defs/"
+LOCAL_REF = "#/$defs/"
+_VERSION = re.compile(r"""__version__\s*=\s*['"]([^'"]+)['"]""")
+
+
+def enabled() -> bool:
+    return os.environ.get("KDOCS_SCHEMA_CACHE", "").lower() not in ("0", "off", "no", "false")
+
+
+def cache_root() -> Path:
+    """The machine-wide kdocs cache (the same root the cluster stage uses)."""
+    configured = os.environ.get("KDOCS_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kdocs"
+
+
+class BundleCache:
+    """Bundled schemas of one schema folder tree (kubernetes-validate's), per process."""
+
+    def __init__(self, schema_root: Path, root: Path | None = None) -> None:
+        self.schema_root = schema_root
+        self._folder: Path | None = None
+        self._root = root
+        self._definitions: dict[Path, dict[str, Any]] = {}  # only while building entries
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            version = _package_version(self.schema_root.parent)
+            self._folder = (self._root or cache_root()) / "schemas" / (
+                f"kubernetes-validate-{version}-b{FORMAT}"
+            )
+        return self._folder
+
+    def schema(self, path: Path) -> dict[str, Any] | None:
+        """The bundled schema of the kind file `path`, from the cache or made now;
+        None when it cannot be bundled (a reference outside the shared definitions)."""
+        definitions = path.parent / "_definitions.json"
+        try:
+            signature = _signature(path, definitions)
+        except OSError:
+            return None
+        entry = self.folder / path.parent.name / path.name
+        cached = _read_entry(entry, signature)
+        if cached is not None:
+            return cached
+        schema = self._bundle(path, definitions)
+        if schema is not None:
+            _write_entry(entry, signature, schema)
+        return schema
+
+    def _bundle(self, path: Path, definitions_path: Path) -> dict[str, Any] | None:
+        try:
+            definitions = self._definitions.get(definitions_path)
+            if definitions is None:
+                definitions = json.loads(definitions_path.read_bytes())["$defs"]
+                self._definitions[definitions_path] = definitions
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # the registry reads the files itself and says what is wrong
+        return bundle_kind(path, definitions)
+
+
+def bundle_kind(path: Path, definitions: Any) -> dict[str, Any] | None:
+    """The kind file `path` with the `definitions` (a version's ``$defs``) it reaches
+    under its own ``$defs``, references made local; None if it cannot be bundled."""
+    try:
+        schema = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(schema, dict) or not isinstance(definitions, dict):
+        return None
+    if "$defs" in schema:
+        return None  # a layout this was not made for: keep the shared definitions
+    wanted: set[str] = set()
+    pending = _localize(schema)
+    if pending is None:
+        return None
+    while pending:
+        name = pending.pop()
+        if name in wanted:
+            continue
+        if name not in definitions:
+            return None
+        wanted.add(name)
+        more = _localize(definitions[name])
+        if more is None:
+            return None
+        pending |= more
+    schema["$defs"] = {name: definitions[name] for name in sorted(wanted)}
+    return schema
+
+
+def _localize(node: Any) -> set[str] | None:
+    """Rewrite every ``$ref`` into the shared definitions to a local one (in place) and
+    return the definition names reached; None if any other reference is found."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                if ref.startswith(DEFINITIONS_REF):
+                    item["$ref"] = ref = LOCAL_REF + ref[len(DEFINITIONS_REF) :]
+                if not ref.startswith(LOCAL_REF) or "/" in ref[len(LOCAL_REF) :]:
+                    return None
+                found.add(ref[len(LOCAL_REF) :].replace("~1", "/").replace("~0", "~"))
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def _signature(*paths: Path) -> list[list[int]]:
+    return [[s.st_size, s.st_mtime_ns] for s in (os.stat(p) for p in paths)]
+
+
+def _read_entry(entry: Path, signature: list[list[int]]) -> dict[str, Any] | None:
+    try:
+        data = entry.read_bytes()
+        header, _, body = data.partition(b"\n")
+        meta = json.loads(header)
+        if meta.get("sources") != signature:
+            return None
+        if [len(body), zlib.crc32(body)] != meta.get("body"):
+            return None
+        schema = json.loads(body)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def _write_entry(entry: Path, signature: list[list[int]], schema: dict[str, Any]) -> None:
+    body = json.dumps(schema, separators=(",", ":")).encode()
+    # CRC-32, not sha256: it catches a damaged entry as well, and hashlib's import
+    # (OpenSSL) alone costs more than reading the entry
+    header = json.dumps({"body": [len(body), zlib.crc32(body)], "sources": signature})
+    staged = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(header.encode() + b"\n" + body)
+        os.replace(staged, entry)
+    except OSError:  # read-only or full: validation goes on, only slower next time
+        with contextlib.suppress(OSError):
+            staged.unlink()
+
+
+def _package_version(package_dir: Path) -> str:
+    """kubernetes-validate's version, read from its version.py (importing the package
+    costs ~60 ms of jsonschema we do not use); 'unknown' keeps the cache apart."""
+    try:
+        match = _VERSION.search((package_dir / "version.py").read_text())
+    except OSError:
+        match = None
+    return re.sub(r"[^A-Za-z0-9._-]", "_", match[1]) if match else "unknown"

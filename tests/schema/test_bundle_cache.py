@@ -1,0 +1,125 @@
+"""The on-disk cache of bundled schemas saves time and never changes a verdict.
+
+Whole `kdocs validate` processes on the benchmark corpus (valid and invalid documents,
+did-you-mean suggestions) plus a custom resource: the cache disabled, cold, warm,
+damaged and unwritable must print byte for byte the same report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kdocs.schema import bundle
+from kdocs.schema.registry import SCHEMA_ROOT
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate  # noqa: E402
+
+VERSIONS = ("1.30", "1.37")
+
+
+def _validate(work: Path, cache: Path, *, enabled: bool = True) -> tuple[int, str, str]:
+    switch = "on" if enabled else "off"
+    env = {**os.environ, "KDOCS_CACHE": str(cache), "KDOCS_SCHEMA_CACHE": switch}
+    args = [sys.executable, "-m", "kdocs.cli", "validate", "-j", "1", "-o", "json"]
+    for version in VERSIONS:
+        args += ["-k", version]
+    args += ["--crd-dir", str(REPO / "schemas" / "crds"), "corpus", "nodepool.yaml"]
+    done = subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(p for p in (cache / "schemas").rglob("*.json") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bundle")
+    generate(root / "corpus", 250)
+    (root / "nodepool.yaml").write_bytes(
+        (REPO / "tests" / "fixtures" / "schema" / "nodepool-stable.yaml").read_bytes()
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def disabled(work: Path) -> tuple[int, str, str]:
+    result = _validate(work, work / "unused-cache", enabled=False)
+    assert not (work / "unused-cache").exists(), "a disabled cache wrote entries"
+    return result
+
+
+def test_cold_and_warm_cache_give_the_report_of_no_cache(work: Path, disabled) -> None:
+    code, out, err = disabled
+    assert code == 1 and err == ""
+    report = json.loads(out)
+    assert any("did you mean" in json.dumps(f) for f in report["files"]), "no suggestion tested"
+
+    cache = work / "cache"
+    assert _validate(work, cache) == disabled  # cold: entries made during the run
+    entries = _entries(cache)
+    assert {e.parent.name for e in entries} == {f"v{v}.0-local-strict" for v in VERSIONS}
+    made = {e: e.read_bytes() for e in entries}
+    assert _validate(work, cache) == disabled  # warm: entries read, none rewritten
+    assert {e: e.read_bytes() for e in _entries(cache)} == made
+
+
+def test_damaged_entries_are_rebuilt_never_used(work: Path, disabled) -> None:
+    cache = work / "damaged"
+    _validate(work, cache)
+    entries = _entries(cache)
+    good = {e: e.read_bytes() for e in entries}
+    damage = [
+        lambda b: b[: len(b) // 2],  # cut short
+        lambda b: b.replace(b'"type":"string"', b'"type":"integer"', 1),  # one value changed
+        lambda b: b"not json at all",
+        lambda b: b"",
+    ]
+    for index, entry in enumerate(entries):
+        entry.write_bytes(damage[index % len(damage)](good[entry]))
+    assert _validate(work, cache) == disabled
+    assert {e: e.read_bytes() for e in _entries(cache)} == good
+
+
+def test_an_unwritable_cache_only_costs_time(work: Path, disabled) -> None:
+    blocker = work / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be\n")
+    assert _validate(work, blocker) == disabled
+
+
+def test_a_stored_entry_is_what_is_used(tmp_path: Path) -> None:
+    """The warm path really reads the entry (so the tests above compare two paths)."""
+    source = SCHEMA_ROOT / "v1.33.0-local-strict" / "configmap-v1.json"
+    cache = bundle.BundleCache(SCHEMA_ROOT, root=tmp_path)
+    built = cache.schema(source)
+    assert built is not None and "$defs" in built
+    assert all(
+        not r.startswith("/api/") for r in _refs(built)
+    ), "a reference still points at the shared definitions"
+    (entry,) = [p for p in tmp_path.rglob("configmap-v1.json")]
+
+    signature = bundle._signature(source, source.parent / "_definitions.json")
+    bundle._write_entry(entry, signature, {"description": "stored"})
+    assert bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source) == {
+        "description": "stored"
+    }
+    stale = [[size + 1, mtime] for size, mtime in signature]  # the source changed since
+    bundle._write_entry(entry, stale, {"description": "stored"})
+    assert bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source) == built
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [r for value in node.values() for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _refs(value)]
+    return []
