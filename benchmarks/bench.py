@@ -176,22 +176,36 @@ def goals(rows: list, floors: list) -> list[str]:
 def site(args: argparse.Namespace, work: Path, log) -> list[str]:
     out = ["## 2. Site build", ""]
     out += [
-        "| pages | snippets | `mkdocs build`, median | `kdocs build`, median | kdocs over MkDocs | "
-        "kdocs per page | first run: mkdocs / kdocs | peak memory: mkdocs / kdocs |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| pages | snippets | `mkdocs build`, plain pages, median | `kdocs build` (unchanged"
+        " rebuild), median | kdocs over MkDocs | plain `mkdocs build` with the kdocs plugin |"
+        " `kdocs build`, no kept schema verdicts | first run: mkdocs / kdocs |"
+        " peak memory: mkdocs / kdocs / plugin / no kept verdicts |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for pages in args.pages:
         log(f"site: {pages} pages")
         row = bench_site.measure_build(work / "sites", pages, args.repeat)
-        per_page = (row.kdocs.median - row.mkdocs.median) / pages * 1000
+        base = row.mkdocs.median
+
+        def ratio(series, base=base) -> str:
+            return f"{spread(series)}, {series.median / base:.2f}x"
+
         out.append(
-            f"| {pages} | {pages * 3} | {row.mkdocs.times()} | {row.kdocs.times()} | "
-            f"{row.overhead * 100:+.0f} % ({row.kdocs.median - row.mkdocs.median:+.2f} s) | "
-            f"{per_page:+.1f} ms | {row.first_mkdocs:.2f} s / {row.first_kdocs:.2f} s | "
-            f"{row.mkdocs.peak_mib:.0f} / {row.kdocs.peak_mib:.0f} MiB |"
+            f"| {pages} | {pages * 3} | {spread(row.mkdocs)} | {spread(row.kdocs)} | "
+            f"{row.overhead * 100:+.0f} % ({row.kdocs.median - base:+.2f} s) | "
+            f"{ratio(row.plugin)} | {ratio(row.uncached)} | "
+            f"{row.first_mkdocs:.2f} s / {row.first_kdocs:.2f} s | "
+            f"{row.mkdocs.peak_mib:.0f} / {row.kdocs.peak_mib:.0f} / {row.plugin.peak_mib:.0f}"
+            f" / {row.uncached.peak_mib:.0f} MiB |"
         )
         log(f"site: {pages} done (load {load()})")
     return out + [""]
+
+
+def spread(series) -> str:
+    """Median with min-max: on a shared machine the spread says how far to trust it."""
+    times = [r.seconds for r in series.runs]
+    return f"{series.median:.2f} s ({min(times):.2f}-{max(times):.2f}, n={len(times)})"
 
 
 def cluster(args: argparse.Namespace, work: Path, log) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,12 @@ from kdocs.config import Settings
 from kdocs.errors import ExitCode, InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
-from kdocs.schema.snippet import check_snippet
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
+from kdocs.site.check_cache import CheckCache, fingerprint
 from kdocs.site.render import Badge, render_block
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
+CHECK_CACHE = "schema-checks.json"  # next to the results file
 # Static checks by content, for the life of the process: `kdocs serve` rebuilds
 # every page on each save, but re-validates only the files whose bytes changed.
 _STATIC_CHECKS: dict[tuple, Badge] = {}
@@ -45,13 +47,25 @@ class SitePipeline:
         self.settings = settings
         self.results = ResultStore(settings.results_file)
         self._verified: dict[str, VerifiedSnippet] = {}
-        self.used: set[str] = set()  # snippet paths to publish as downloads
+        # Files do not change within one build: each is read, resolved and checked once.
+        self._by_rel: dict[str, VerifiedSnippet] = {}
+        self._shown: dict[tuple[str, str | None], str] = {}
+        self.checks = CheckCache(
+            settings.results_file.parent / CHECK_CACHE,
+            fingerprint(settings.kubernetes_versions, settings.crd_dirs),
+        )
+        self.used: dict[str, bytes] = {}  # snippet path -> the bytes to publish as download
+        self.rendered: Counter[str] = Counter()  # page URL -> blocks injected into it
 
     def verify(self, rel: str) -> VerifiedSnippet:
         """Load, check renderability, validate the whole file; refuse a recorded cluster failure."""
+        known = self._by_rel.get(rel)
+        if known is not None:
+            return known
         snippet = snippets.load(self.settings.snippets_dir, rel)
         cached = self._verified.get(snippet.sha256)
         if cached is not None and cached.snippet.rel == snippet.rel:
+            self._by_rel[rel] = cached
             return cached
         snippets.check_renderable(snippet)
         snippet.sections()  # malformed markers fail even if no section is shown
@@ -65,33 +79,38 @@ class SitePipeline:
             )
         verified = VerifiedSnippet(snippet, static, cluster)
         self._verified[snippet.sha256] = verified
+        self._by_rel[rel] = verified
         return verified
 
     def _static_check(self, snippet: snippets.Snippet) -> Badge:
         """Schema validation for manifests; the scenario parser for scenario files."""
         sidecar = spec_path(snippet.path)
-        key = (
-            snippet.rel,
-            snippet.sha256,
-            hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else "",
-            self.settings.kubernetes_versions,
-        )
+        spec_sha = hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else ""
+        key = (snippet.rel, snippet.sha256, spec_sha, self.settings.kubernetes_versions)
         if key in _STATIC_CHECKS:
             return _STATIC_CHECKS[key]
         display = f"snippets/{snippet.rel}"
         if is_scenario(snippet.path):
+            # Not kept on disk: a scenario's validity also depends on the files it names.
             from kdocs.cluster.scenario import load_scenario
 
             scenario = load_scenario(snippet.path, self.settings.root, self.settings.snippets_dir)
             badge = scenario_badge(scenario.name, len(scenario.steps))
         else:
-            outcome = check_snippet(self.settings, snippet.path, display=display)
-            if not outcome.valid:  # a limit crossed or a binary file is unusable input (exit 2)
-                unusable = any(e.exit_code == ExitCode.UNUSABLE for e in outcome.report.errors)
-                raise (UnusableInputError if unusable else InvalidInputError)(
-                    None, outcome.first_error
-                )
-            badge = schema_badge(outcome.versions_passed)
+            stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
+            badge = self.checks.get(stored)
+            if badge is None:
+                # Imported here: an unchanged rebuild never loads the schema engine.
+                from kdocs.schema.snippet import check_snippet
+
+                outcome = check_snippet(self.settings, snippet.path, display=display)
+                if not outcome.valid:  # a limit crossed or a binary file is unusable (exit 2)
+                    unusable = any(e.exit_code == ExitCode.UNUSABLE for e in outcome.report.errors)
+                    raise (UnusableInputError if unusable else InvalidInputError)(
+                        None, outcome.first_error
+                    )
+                badge = schema_badge(outcome.versions_passed)
+                self.checks.put(stored, badge)
         _STATIC_CHECKS[key] = badge
         return badge
 
@@ -106,8 +125,9 @@ class SitePipeline:
     ) -> str:
         """Markdown for a snippet on the page at `page_url` (a site-relative URL)."""
         verified = self.verify(rel)
-        shown = verified.snippet.shown_text(section)
-        self.used.add(verified.snippet.rel)
+        shown = self._shown_text(verified.snippet, section)
+        self.used[verified.snippet.rel] = verified.snippet.data
+        self.rendered[page_url] += 1
         return render_block(
             shown,
             title=title or posixpath.basename(verified.snippet.rel),
@@ -120,6 +140,31 @@ class SitePipeline:
                 "sha256": verified.snippet.sha256,
             },
         )
+
+    def shown_text(self, rel: str, section: str | None, sha256: str) -> str:
+        """What a block of `rel` must show: from the bytes this build validated (the badge
+        names their hash), else from the file as it is now."""
+        verified = self._verified.get(sha256)
+        if verified is not None and verified.snippet.rel == rel:
+            return self._shown_text(verified.snippet, section)
+        return snippets.load(self.settings.snippets_dir, rel).shown_text(section)
+
+    def _shown_text(self, snippet: snippets.Snippet, section: str | None) -> str:
+        key = (snippet.sha256, section)
+        if key not in self._shown:
+            self._shown[key] = snippet.shown_text(section)
+        return self._shown[key]
+
+    def publish(self, site_dir: Path) -> None:
+        """Copy the raw files the pages link to into the built site, byte for byte (the bytes
+        this build validated)."""
+        made: set[Path] = set()
+        for rel, data in sorted(self.used.items()):
+            target = site_dir / SNIPPETS_URL / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(data)
 
     def stale(self) -> list[str]:
         """Snippets verified so far whose cluster result no longer applies: an earlier
@@ -135,7 +180,7 @@ class SitePipeline:
         problems: list[KdocsError] = []
         for ref in page_references(self.settings):
             try:
-                self.verify(ref.path).snippet.shown_text(ref.section)
+                self._shown_text(self.verify(ref.path).snippet, ref.section)
             except KdocsError as error:
                 problems.append(
                     type(error)(Location(ref.page, ref.line), f"snippet {ref.path!r}: {error}")
@@ -148,12 +193,3 @@ def download_url(page_url: str, rel: str) -> str:
     page_dir = page_url if page_url.endswith("/") else posixpath.dirname(page_url) + "/"
     target = posixpath.join(SNIPPETS_URL, rel)
     return posixpath.relpath(target, page_dir.rstrip("/") or ".")
-
-
-def publish(settings: Settings, used: set[str], site_dir: Path) -> None:
-    """Copy the raw files the pages link to into the built site, byte for byte."""
-    for rel in sorted(used):
-        source = snippets.resolve(settings.snippets_dir, rel)
-        target = site_dir / SNIPPETS_URL / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())

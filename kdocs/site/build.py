@@ -1,25 +1,18 @@
-"""`kdocs build` and `kdocs serve`: check every page's snippets, then run MkDocs.
+"""`kdocs build` and `kdocs serve`: MkDocs' own build and serve, with kdocs' exit codes.
 
-Checking references before MkDocs starts gives one clean line per problem,
-naming page and line; the macros check again while rendering (a call with
-computed arguments is only known then).
+Every check lives in the kdocs MkDocs plugin (kdocs/mkdocs/), so these
+commands only run MkDocs strictly, print each problem the plugin raised as one
+`kdocs: page:line: reason` line, and end with the problem's exit code.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from pathlib import Path
 
 from kdocs.config import Settings
-from kdocs.errors import ExitCode, KdocsError
-from kdocs.output.github import report_problem
-from kdocs.pipeline import SitePipeline
-from kdocs.site.verify import verify_site
-
-PREVIEW_ENV = "KDOCS_PREVIEW"  # set by `kdocs serve`: failing snippets show an error box
+from kdocs.errors import ExitCode
 
 
 def add_build_parser(commands: argparse._SubParsersAction) -> None:
@@ -35,76 +28,53 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
-    from kdocs.site.guides import SiteIndex
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
 
-    pipeline = SitePipeline(settings)
-    docs = settings.docs_dir.relative_to(settings.root).as_posix()
-    problems = SiteIndex(settings.docs_dir, docs).problems() + pipeline.check_references()
-    for problem in problems:
-        report_problem(problem)
-    if problems:
-        return int(max(p.exit_code for p in problems))
-    code = _mkdocs_build(settings, args.site_dir)
-    stale = pipeline.stale()
-    if code == ExitCode.OK and stale:
-        print(
-            f"kdocs: {len(stale)} snippet{'s' if len(stale) > 1 else ''} changed since"
-            f" {'they were' if len(stale) > 1 else 'it was'} proven on a cluster, badge now"
-            f" 'not run' (run `kdocs test`): {', '.join(stale)}",
-            file=sys.stderr,
-        )
-    return code
+    from kdocs.mkdocs.errors import SiteProblems
+    from kdocs.mkdocs.plugin import kdocs_plugin
+    from kdocs.output.github import report_problem
+
+    _quiet_mkdocs_logging(verbose=False)
+    options: dict[str, object] = {"strict": True}
+    if args.site_dir:
+        options["site_dir"] = args.site_dir
+    try:
+        config = load_config(str(settings.root / "mkdocs.yml"), **options)
+        build(config)
+    except exceptions.MkDocsException as error:
+        # MkDocs turns a plugin's BuildError into Abort("Aborted with a BuildError!"); the
+        # cause is what to report, and kdocs' own problems keep their exit codes.
+        cause = error.__context__ if isinstance(error, exceptions.Abort) else error
+        if isinstance(cause, SiteProblems):
+            for problem in cause.errors:
+                report_problem(problem)
+            return cause.exit_code
+        reason = " ".join(str(cause or error).split())
+        print(f"kdocs: mkdocs build failed: {reason}", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    plugin = kdocs_plugin(config)
+    checked = f"; {plugin.blocks_checked} injected blocks match their files"
+    print(
+        f"kdocs: site built into {config['site_dir']}{checked if plugin.config.verify else ''}",
+        file=sys.stderr,
+    )
+    if line := plugin.stale_line():  # last, where it is seen
+        print(line, file=sys.stderr)
+    return int(ExitCode.OK)
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from mkdocs.commands.serve import serve
 
-    os.environ[PREVIEW_ENV] = "1"
     _quiet_mkdocs_logging(verbose=True)
+    # The plugin knows it previews (MkDocs tells it the command) and watches the snippets.
     serve(
         config_file=str(settings.root / "mkdocs.yml"),
         strict=False,  # a broken link is a warning in the preview, never the end of the server
         dev_addr=args.dev_addr,
         livereload=True,
-        watch=[str(settings.snippets_dir), *(str(d) for d in settings.crd_dirs if d.is_dir())],
-    )
-    return int(ExitCode.OK)
-
-
-def _mkdocs_build(settings: Settings, site_dir: str | None) -> int:
-    from mkdocs import exceptions
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
-    _quiet_mkdocs_logging(verbose=False)
-    options = {"strict": True}
-    if site_dir:
-        options["site_dir"] = site_dir
-    try:
-        config = load_config(str(settings.root / "mkdocs.yml"), **options)
-        build(config)
-    except KdocsError:
-        raise
-    except exceptions.MkDocsException as error:
-        # MkDocs turns a plugin's BuildError into Abort("Aborted with a BuildError!"); the
-        # cause is what to report, and a page's own error (PageError) keeps its exit code.
-        cause = error.__context__ if isinstance(error, exceptions.Abort) else None
-        if isinstance(getattr(cause, "error", None), KdocsError):
-            raise cause.error from None  # type: ignore[union-attr]
-        reason = " ".join(str(cause or error).split())
-        print(f"kdocs: mkdocs build failed: {reason}", file=sys.stderr)
-        return int(ExitCode.FAILED)
-    except SystemExit as stop:  # mkdocs-macros exits on a macro error (message already logged)
-        print("kdocs: mkdocs build failed (see the error above)", file=sys.stderr)
-        return int(ExitCode.FAILED) if stop.code else int(ExitCode.OK)
-    checked, problems = verify_site(settings.snippets_dir, Path(config["site_dir"]))
-    for problem in problems:
-        report_problem(problem)
-    if problems:
-        return int(ExitCode.FAILED)
-    print(
-        f"kdocs: site built into {config['site_dir']}; {checked} injected blocks match their files",
-        file=sys.stderr,
     )
     return int(ExitCode.OK)
 
@@ -113,9 +83,14 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
     """MkDocs logs through `logging`; show warnings and errors as single lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    if not verbose:  # MkDocs logs a failed build's cause; `_mkdocs_build` reports it as one line
+    if not verbose:  # a failed build's cause is reported once, by `run_build`, as one line
         handler.addFilter(
-            lambda r: not (r.name == "mkdocs.commands.build" and r.levelno >= logging.ERROR)
+            lambda r: (
+                not (
+                    r.name in ("mkdocs.commands.build", "mkdocs.plugins.kdocs")
+                    and r.levelno >= logging.ERROR
+                )
+            )
         )
     for name in ("mkdocs", "mkdocs_macros"):
         log = logging.getLogger(name)

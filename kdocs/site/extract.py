@@ -5,11 +5,18 @@ section and content hash, so each block can be paired with the file it came
 from and compared byte for byte. This catches what only the final HTML shows:
 indentation broken inside containers, escaping, Jinja eating `{{ }}`, markers
 of line numbers or annotations leaking into the copied text.
+
+Only each block's `<pre>` to the end of its badges is looked at: every page
+carries the navigation of the whole site, so reading pages in full would grow
+with the square of the site. When no `<pre>` precedes a badge (the block did
+not render as one), the fragment reaches back to the previous badge, so the
+last `<code>` before it is still found and compared.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,38 +107,74 @@ BADGES = '<span class="kdocs-badges"'
 BADGES_END = "</a></span>"  # the download link closes the badges span
 
 
-def _block_fragments(text: str) -> str:
-    """Only the HTML from each block's `<pre>` to the end of its badges.
+CODE_OPEN = re.compile(r"<code\b[^>]*>")
+TAG = re.compile(r"<[^>]*>")
+ATTRIBUTE = re.compile(r'\s([\w-]+)="([^"]*)"')
+BADGE = re.compile(
+    r'<span class="kdocs-badge kdocs-badge--([\w-]+)"[^>]*>'
+    r'<span class="kdocs-badge__label">([^<]*)</span>'
+    r'<span class="kdocs-badge__value">([^<]*)</span></span>'
+)
+# Where copied text is not the element's text, the full parser decides.
+NEEDS_PARSER = ("linenos", "md-annotation")
 
-    Every page carries the whole navigation, so parsing pages in full grows
-    with the size of the site; the blocks alone keep the check linear. When
-    no `<pre>` precedes a badge (the block did not render as one), the
-    fragment reaches back to the previous badge, so the last `<code>` before
-    it is still found and compared.
-    """
-    parts: list[str] = []
+Block = tuple[str, dict[str, str], dict[str, tuple[str, str]]]  # text, badges span attrs, badges
+
+
+def page_blocks(page_html: str, parser_only: bool = False) -> list[Block]:
+    """Every injected block of one page: the copied text, the badges span's attributes and
+    its badges. A scan with regular expressions (the markup is kdocs' and Pygments' own);
+    fragments with line numbers or annotations, whose copied text skips elements, go through
+    `_BlockParser` (all of them with `parser_only`, the reference the scan is tested against)."""
+    if BADGES not in page_html:
+        return []
+    found: list[Block] = []
     done = 0
-    start_search = text.find(BADGES)
-    while start_search >= 0:
-        pre = text.rfind("<pre", done, start_search)
-        end = text.find(BADGES_END, start_search)
-        end = len(text) if end < 0 else end + len(BADGES_END)
-        parts.append(text[pre if pre >= 0 else done : end])
+    badges_at = page_html.find(BADGES)
+    while badges_at >= 0:
+        pre = page_html.rfind("<pre", done, badges_at)
+        end = page_html.find(BADGES_END, badges_at)
+        end = len(page_html) if end < 0 else end + len(BADGES_END)
+        fragment = page_html[pre if pre >= 0 else done : end]
+        found.extend(_scan(fragment, badges_at - (pre if pre >= 0 else done), parser_only))
         done = end
-        start_search = text.find(BADGES, done)
-    return "".join(parts)
+        badges_at = page_html.find(BADGES, done)
+    return found
+
+
+def _scan(fragment: str, badges_at: int, parser_only: bool) -> list[Block]:
+    code_at = fragment.rfind("<code", 0, badges_at)
+    opened = CODE_OPEN.match(fragment, code_at) if code_at >= 0 else None
+    closed = fragment.find("</code>", opened.end()) if opened else -1
+    if (
+        parser_only
+        or opened is None
+        or closed < 0
+        or closed > badges_at
+        or any(marker in fragment for marker in NEEDS_PARSER)
+        or "<code" in fragment[opened.end() : closed]
+    ):
+        parser = _BlockParser()
+        parser.feed(fragment)
+        return [(t, a, b) for (t, a), b in zip(parser.blocks, parser.badges, strict=True)]
+    text = html.unescape(TAG.sub("", fragment[opened.end() : closed]))
+    head_end = fragment.find(">", badges_at)
+    attributes = {
+        name: html.unescape(value)
+        for name, value in ATTRIBUTE.findall(fragment, badges_at, head_end + 1)
+    }
+    badges = {
+        html.unescape(label): (state, html.unescape(value))
+        for state, label, value in BADGE.findall(fragment, head_end)
+    }
+    return [(text, attributes, badges)]
 
 
 def rendered_blocks(site_dir: Path) -> list[RenderedBlock]:
     """Every injected block of every page of a built site."""
     found: list[RenderedBlock] = []
     for page in sorted(site_dir.rglob("*.html")):
-        text = page.read_text(encoding="utf-8")
-        if BADGES not in text:
-            continue
-        parser = _BlockParser()
-        parser.feed(_block_fragments(text))
-        for (text, attributes), badges in zip(parser.blocks, parser.badges, strict=True):
+        for text, attributes, badges in page_blocks(page.read_text(encoding="utf-8")):
             found.append(
                 RenderedBlock(
                     page=str(page.relative_to(site_dir)),

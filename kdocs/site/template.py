@@ -16,19 +16,8 @@ import traceback
 from collections.abc import Iterable
 
 from jinja2 import TemplateSyntaxError, UndefinedError
-from mkdocs.exceptions import PluginError
 
 from kdocs.errors import InvalidInputError, KdocsError, Location
-
-
-class PageError(PluginError):
-    """A content error stopping a build: MkDocs prints it as one line, `kdocs build` re-raises
-    the KdocsError it carries (its exit code included)."""
-
-    def __init__(self, error: KdocsError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
 
 UNDEFINED_NAME = re.compile(r"^'([A-Za-z_][A-Za-z0-9_]*)' is undefined$")
 

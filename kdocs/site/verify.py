@@ -1,42 +1,56 @@
-"""After MkDocs: every injected block of the built HTML must equal its snippet's bytes.
+"""The read-back: every injected block of a finished page must equal its snippet's bytes.
 
 This is the last line of defence for the reader who copies a block: whatever
 a Markdown extension, a theme or a template did to the text, the build fails
-if the copied text is not exactly what was validated and tested.
+if the copied text is not exactly what was validated and tested. The plugin
+calls it on each page's HTML as MkDocs writes it (kdocs/mkdocs/plugin.py).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
-from kdocs import snippets
 from kdocs.errors import InvalidInputError, KdocsError, Location
-from kdocs.site.extract import rendered_blocks
+from kdocs.site.extract import page_blocks
+
+# (snippet path, section, sha256 on the badge) -> the text the block must show
+ExpectedText = Callable[[str, str | None, str], str]
 
 
-def verify_site(snippets_dir: Path, site_dir: Path) -> tuple[int, list[KdocsError]]:
-    """Compare each rendered block with its source; return (blocks checked, problems)."""
+def verify_page(
+    where: str, page_html: str, expected: ExpectedText, wanted: int
+) -> tuple[int, list[KdocsError]]:
+    """Compare each block of a page with its source; `wanted` is how many blocks the page's
+    macros injected (a block rendered into something else is not found, and must be missed).
+    Returns (blocks checked, problems)."""
     problems: list[KdocsError] = []
-    blocks = rendered_blocks(site_dir)
-    for block in blocks:
-        where = Location(f"{site_dir.name}/{block.page}")
+    blocks = page_blocks(page_html)
+    for text, attributes, _badges in blocks:
+        rel = attributes.get("data-snippet", "")
+        section = attributes.get("data-section") or None
         try:
-            snippet = snippets.load(snippets_dir, block.snippet)
-            expected = snippet.shown_text(block.section)
+            want = expected(rel, section, attributes.get("data-sha256", ""))
         except KdocsError as error:
-            problems.append(InvalidInputError(where, f"snippet {block.snippet!r}: {error}"))
+            problems.append(InvalidInputError(Location(where), f"snippet {rel!r}: {error}"))
             continue
-        if block.text != expected:
-            line = first_difference(expected, block.text)
+        if text != want:
             problems.append(
                 InvalidInputError(
-                    where,
-                    f"snippet {block.snippet!r}"
-                    + (f" section {block.section!r}" if block.section else "")
+                    Location(where),
+                    f"snippet {rel!r}"
+                    + (f" section {section!r}" if section else "")
                     + f": the page shows other text than the file (first difference at shown"
-                    f" line {line})",
+                    f" line {first_difference(want, text)})",
                 )
             )
+    if len(blocks) < wanted:
+        problems.append(
+            InvalidInputError(
+                Location(where),
+                f"{wanted} snippet blocks were injected, {len(blocks)} are on the page with their"
+                " badges: a Markdown extension or template turned the others into something else",
+            )
+        )
     return len(blocks), problems
 
 

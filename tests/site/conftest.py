@@ -33,8 +33,15 @@ class Project:
         return path
 
     def build(self) -> subprocess.CompletedProcess[str]:
+        return self._run("kdocs.cli", "build")
+
+    def mkdocs_build(self) -> subprocess.CompletedProcess[str]:
+        """A plain `mkdocs build --strict`: the kdocs plugin alone, no kdocs command."""
+        return self._run("mkdocs", "build", "--strict")
+
+    def _run(self, module: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "kdocs.cli", "build"],
+            [sys.executable, "-m", module, *args],
             cwd=self.root,
             capture_output=True,
             text=True,

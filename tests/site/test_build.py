@@ -166,14 +166,8 @@ def test_a_template_error_names_the_real_page_line(project: Project, body, expec
 def test_a_plain_mkdocs_build_reports_a_template_error_without_a_traceback(
     project: Project,
 ) -> None:
-    import subprocess
-    import sys
-
     project.page("p.md", "---\ntitle: P\n---\n# P\n\n{{ snipet('x') }}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict"],
-        cwd=project.root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = project.mkdocs_build()
     assert done.returncode == 1
     assert "docs/p.md:6: template error: 'snipet' is undefined" in done.stderr
     assert "Traceback" not in done.stderr
@@ -261,8 +255,8 @@ def test_download_link_serves_the_raw_file(project: Project) -> None:
     assert target.read_bytes() == CONFIGMAP.encode()
 
 
-def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> None:
-    """Force a bad rendering: pymdownx.snippets follows `--8<--` lines inside the block."""
+def force_a_bad_rendering(project: Project) -> None:
+    """pymdownx.snippets follows `--8<--` lines inside the block: the page shows other text."""
     config = project.root / "mkdocs.yml"
     config.write_text(
         config.read_text().replace(
@@ -277,10 +271,48 @@ def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> N
         '    --8<-- "other.txt"\n',
     )
     project.page("forced.md", '# F\n\n{{ snippet("cm.yaml") }}\n')
+
+
+def test_a_rendering_that_alters_the_text_fails_the_build(project: Project) -> None:
+    force_a_bad_rendering(project)
     done = project.build()
     assert done.returncode == 1
-    assert "forced/index.html" in done.stderr
-    assert "snippet 'cm.yaml'" in done.stderr and "first difference at shown line 7" in done.stderr
+    assert done.stderr.splitlines() == [
+        "kdocs: site/forced/index.html: snippet 'cm.yaml': the page shows other text than the"
+        " file (first difference at shown line 7)"
+    ]
+
+
+def test_a_plain_mkdocs_build_reads_the_blocks_back_too(project: Project) -> None:
+    """The guarantee is MkDocs' own, through the plugin: no kdocs command involved."""
+    project.snippet("ok.yaml", CONFIGMAP)
+    project.page("p.md", '# P\n\n{{ snippet("ok.yaml") }}\n')
+    done = project.mkdocs_build()
+    assert done.returncode == 0, done.stderr
+    assert "kdocs: 1 injected blocks match their files" in done.stderr
+    published = project.root / "site" / "snippets" / "ok.yaml"
+    assert published.read_text() == CONFIGMAP
+
+    force_a_bad_rendering(project)
+    done = project.mkdocs_build()
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors == [
+        "ERROR   -  site/forced/index.html: snippet 'cm.yaml': the page shows other text than"
+        " the file (first difference at shown line 7)"
+    ], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_plugin_options_are_checked_by_mkdocs(project: Project) -> None:
+    config = project.root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace("  - kdocs\n", "  - kdocs:\n      verify: maybe\n")
+    )
+    done = project.mkdocs_build()
+    assert done.returncode == 1
+    assert "Plugin 'kdocs' option 'verify': Expected type: <class 'bool'>" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_one_snippet_on_several_pages_and_several_snippets_on_one(project: Project) -> None:
@@ -297,3 +329,104 @@ def test_one_snippet_on_several_pages_and_several_snippets_on_one(project: Proje
         ("a/index.html", "other.yaml"),
         ("deep/b/index.html", "cm.yaml"),
     }
+
+
+def test_the_fast_scan_reads_what_the_html_parser_reads(project: Project) -> None:
+    """The read-back scans each block with regular expressions; on every page of a site with
+    hostile content, containers and highlighted lines it must agree with the HTML parser."""
+    from kdocs.site.extract import page_blocks
+
+    hostile = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hostile\ndata:\n"
+        "  html: \"</code></pre><script>alert('x')</script> &amp; &lt;b&gt; &#39;\"\n"
+        '  jinja: "{{ 7 * 7 }}"\n'
+    )
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.snippet("hostile.yaml", hostile)
+    project.page("containers.md", CONTAINERS)
+    project.page(
+        "h.md",
+        '# H\n\n{{ snippet("hostile.yaml", title="<b> & \\"q\\"", hl_lines="2 6") }}\n\n'
+        '{{ snippet("cm.yaml", section="data") }}\n',
+    )
+    assert project.build().returncode == 0
+    pages = sorted((project.root / "site").rglob("*.html"))
+    seen = 0
+    for page in pages:
+        text = page.read_text()
+        fast = page_blocks(text)
+        assert fast == page_blocks(text, parser_only=True), page
+        seen += len(fast)
+    assert seen == 7
+    (hostile_block, _) = page_blocks((project.root / "site" / "h" / "index.html").read_text())
+    assert hostile_block[0] == hostile
+
+
+def test_line_numbers_are_not_copied_and_still_match(project: Project) -> None:
+    """With line numbers on, the copied text skips them (the parser's path of the scan)."""
+    config = project.root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "anchor_linenums: true", "anchor_linenums: true\n      linenums: true"
+        )
+    )
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n')
+    done = project.build()
+    assert done.returncode == 0, done.stderr
+    assert 'class="linenos"' in (project.root / "site" / "p" / "index.html").read_text()
+    (block,) = blocks_match_files(project.root, project.root / "site")
+    assert block.text.startswith("apiVersion: v1\n")  # no line number copied
+
+
+WIDGET_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: SIZE_TYPE}
+"""
+
+
+def test_kept_schema_verdicts_are_void_when_a_crd_or_the_versions_change(
+    project: Project,
+) -> None:
+    """Unchanged rebuilds reuse the schema verdicts of the last build; anything else the
+    verdict depends on must void them, or a stale badge would claim a check that fails."""
+    crd = project.root / "schemas" / "crds" / "widgets.yaml"
+    crd.parent.mkdir(parents=True, exist_ok=True)
+    crd.write_text(WIDGET_CRD.replace("SIZE_TYPE", "integer"))
+    project.snippet(
+        "w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+        "spec:\n  size: 3\n"
+    )  # fmt: skip
+    project.page("p.md", '# P\n\n{{ snippet("w.yaml") }}\n')
+    assert project.build().returncode == 0
+    assert (project.root / ".kdocs" / "schema-checks.json").is_file()
+    page = project.root / "site" / "p" / "index.html"
+    assert "Kubernetes 1.30, 1.33" in page.read_text()
+
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"1.30", "1.33"', '"1.31"'))
+    assert project.build().returncode == 0
+    assert "Kubernetes 1.31" in page.read_text()
+
+    crd.write_text(WIDGET_CRD.replace("SIZE_TYPE", "string"))
+    done = project.build()
+    assert done.returncode == 1
+    assert "w.yaml:6" in done.stderr and "size" in done.stderr, done.stderr

@@ -1,0 +1,195 @@
+"""The kdocs MkDocs plugin: snippets checked, injected, read back and published by MkDocs itself.
+
+Enabled in mkdocs.yml (`plugins: [search, macros, kdocs]`; the entry point
+`kdocs` in pyproject.toml), so `mkdocs build --strict`, `mkdocs serve`,
+`kdocs build` and `kdocs serve` give the same guarantees. Events, in the order
+MkDocs calls them:
+
+- on_config: the project's settings, one SitePipeline and front matter index
+  per build (the macros module reaches them through `kdocs_plugin`);
+- on_pre_build: every page's front matter and literal snippet() call checked
+  before MkDocs writes anything (one line per problem); the macros plugin gets
+  a page render that reports instead of calling exit();
+- on_page_markdown, after the macros' pass: page header, block indentation;
+- on_post_page, last: the read-back. The finished HTML of a page with
+  injected blocks is scanned (only each block's `<pre>` to its badges) and
+  every block compared with the bytes that were validated, and counted
+  against the blocks the page asked for. Nothing is kept per page;
+- on_post_build: the snippet files published, then SiteProblems if any
+  block differs.
+
+Under `mkdocs serve` (the preview) a content error shows in the page and as
+one line in the terminal, and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+
+from kdocs.config import Settings, load_settings
+from kdocs.errors import KdocsError, Location
+from kdocs.mkdocs.config import KdocsPluginConfig
+from kdocs.mkdocs.errors import SiteProblems
+from kdocs.mkdocs.render import finish_markdown, front_matter_lines, reporting_render
+from kdocs.output.github import report_problem
+from kdocs.pipeline import SitePipeline
+from kdocs.site import guides
+from kdocs.site.render import error_box
+from kdocs.site.template import calling_line
+from kdocs.site.verify import verify_page
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.plugins.kdocs")
+
+
+class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
+    def __init__(self) -> None:
+        self.preview = False
+        self._settings: Settings | None = None
+        self._pipeline: SitePipeline | None = None
+        self._index: guides.SiteIndex | None = None
+        self.blocks_checked = 0
+        self.problems: list[KdocsError] = []
+
+    # Defining on_startup also keeps one instance across the preview's rebuilds.
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.preview = command == "serve"
+
+    @event_priority(50)  # before the macros plugin's on_config, which runs define_env
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).parent if config.config_file_path else None
+        self._settings = load_settings(root)
+        self._pipeline = SitePipeline(self._settings)
+        docs = self._settings.docs_dir.relative_to(self._settings.root).as_posix()
+        self._index = guides.SiteIndex(self._settings.docs_dir, docs)
+        self.blocks_checked, self.problems = 0, []
+        if self.preview:  # a saved snippet or CRD rebuilds the pages that show it
+            folders = [self._settings.snippets_dir, *self._settings.crd_dirs]
+            watched = [str(d) for d in folders if d.is_dir()]
+            config.watch.extend(w for w in watched if w not in config.watch)
+        return config
+
+    @property
+    def settings(self) -> Settings:
+        return self._ready(self._settings)
+
+    @property
+    def pipeline(self) -> SitePipeline:
+        return self._ready(self._pipeline)
+
+    @property
+    def index(self) -> guides.SiteIndex:
+        return self._ready(self._index)
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        macros = _macros_plugin(config)
+        macros.render = reporting_render(macros, self.index, self.report)
+        if not self.preview:
+            problems = self.index.problems() + self.pipeline.check_references()
+            if problems:
+                raise _problems(problems)
+
+    def snippet(
+        self,
+        page: Page,
+        path: str,
+        section: str | None = None,
+        title: str | None = None,
+        hl_lines: str | None = None,
+    ) -> str:
+        """The `snippet()` macro: the block and its badges, or the error at the call's line."""
+        try:
+            return self.pipeline.render(
+                path, page_url=page.url, section=section, title=title, hl_lines=hl_lines
+            )
+        except KdocsError as error:
+            line = calling_line()
+            display = self.index.display(page.file.src_uri)
+            where = Location(display, line + front_matter_lines(page) if line else None)
+            return self.report(type(error)(where, f"snippet {path!r}: {error}"))
+
+    def report(self, error: KdocsError) -> str:
+        """Preview: one line in the terminal and a box in the page. Build: stop."""
+        if self.preview:
+            report_problem(error)
+            return error_box(str(error))
+        raise SiteProblems([error])
+
+    @event_priority(-50)  # after the macros plugin's Jinja pass
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        return finish_markdown(markdown, page.file.src_uri, self.index, self.report)
+
+    @event_priority(-100)  # last: what the file will hold, after every other plugin
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        if self.config.verify:
+            where = f"{Path(config.site_dir).name}/{page.file.dest_uri}"
+            wanted = self.pipeline.rendered.get(page.url, 0)
+            checked, problems = verify_page(where, output, self.pipeline.shown_text, wanted)
+            self.blocks_checked += checked
+            for problem in problems:
+                if self.preview:
+                    report_problem(problem)
+                self.problems.append(problem)
+        return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.publish_snippets:
+            self.pipeline.publish(Path(config.site_dir))
+        self.pipeline.checks.save()
+        if self.problems and not self.preview:
+            raise _problems(self.problems)
+        if self.config.verify:
+            log.info(f"kdocs: {self.blocks_checked} injected blocks match their files")
+        if line := self.stale_line():
+            log.info(line)
+
+    def stale_line(self) -> str | None:
+        stale = self.pipeline.stale()
+        if not stale:
+            return None
+        many = len(stale) > 1
+        return (
+            f"kdocs: {len(stale)} snippet{'s' if many else ''} changed since"
+            f" {'they were' if many else 'it was'} proven on a cluster, badge now"
+            f" 'not run' (run `kdocs test`): {', '.join(stale)}"
+        )
+
+    def _ready(self, value: Any) -> Any:
+        if value is None:
+            raise PluginError("kdocs: the kdocs plugin was used before MkDocs configured it")
+        return value
+
+
+def _problems(problems: list[KdocsError]) -> SiteProblems:
+    if len(problems) > 1:
+        for problem in problems:
+            log.error(str(problem))
+    return SiteProblems(problems)
+
+
+def _macros_plugin(config: MkDocsConfig) -> Any:
+    from mkdocs_macros.plugin import MacrosPlugin
+
+    for plugin in config.plugins.values():
+        if isinstance(plugin, MacrosPlugin):
+            return plugin
+    raise PluginError("kdocs: the kdocs plugin needs the macros plugin enabled in mkdocs.yml")
+
+
+def kdocs_plugin(config: MkDocsConfig) -> KdocsPlugin:
+    """The project's kdocs plugin, for the macros module; one clear line when it is missing."""
+    for plugin in config.plugins.values():
+        if isinstance(plugin, KdocsPlugin):
+            return plugin
+    raise PluginError("kdocs: add `- kdocs` to the plugins of mkdocs.yml (after `- macros`)")
