@@ -32,6 +32,19 @@ class Cluster:
     kubectl_binary: Path
     topology: str  # name of the topology it was built from ("" when unknown)
     node_names: tuple[str, ...] = field(default=())
+    # What runs next to the control plane and scenarios may need, e.g. ("Karpenter v1.14.1",).
+    components: tuple[str, ...] = field(default=())
+    # Where the provider keeps the components' pids and logs (kwok: the cluster folder).
+    state_dir: Path | None = None
+
+    def has_component(self, name: str) -> bool:
+        """Whether component `name` (case-insensitive, e.g. "karpenter") runs with this cluster."""
+        return any(c.lower().split()[0] == name.lower() for c in self.components)
+
+    @property
+    def label(self) -> str:
+        """The provider and its components, as a badge says it: "kwok + Karpenter v1.14.1"."""
+        return " + ".join((self.provider, *self.components))
 
     def kubectl(
         self, *args: str, input: str | None = None, timeout: float = 60.0, check: bool = False

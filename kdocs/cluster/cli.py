@@ -104,9 +104,11 @@ def _describe(cluster: Cluster) -> None:
     topology = f"topology {cluster.topology}, " if cluster.topology else ""
     nodes = ", ".join(cluster.node_names)
     print(
-        f"{cluster.provider} cluster running: {topology}Kubernetes {cluster.kubernetes_version}"
+        f"{cluster.label} cluster running: {topology}Kubernetes {cluster.kubernetes_version}"
         + (f", nodes {nodes}" if nodes else "")
     )
     print(f"  kubeconfig: {cluster.kubeconfig}")
     print(f"  context:    {cluster.context}")
     print(f"  kubectl:    {cluster.kubectl_binary}")
+    if cluster.has_component("karpenter") and cluster.state_dir is not None:
+        print(f"  Karpenter:  log {cluster.state_dir / 'logs' / 'karpenter.log'}")

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from kdocs.cluster import karpenter
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.providers import (
     Log,
@@ -39,6 +40,7 @@ from kdocs.cluster.providers import (
     install_crds,
     last_lines,
     node_mismatch,
+    pid_file_alive,
     quiet,
     run,
     server_version,
@@ -97,6 +99,7 @@ class KwokProvider:
         self.log = log
         self.show_build_progress = show_build_progress
         self._bin_dir: Path | None = None
+        self._karpenter_binary: Path | None = None
 
     # -- the Provider protocol ---------------------------------------------
 
@@ -104,6 +107,10 @@ class KwokProvider:
         """Reuse the running cluster if it is healthy and of this topology, else build it anew."""
         topology = find_topology(self.settings.clusters_dir, topology_name)
         bin_dir = self.binaries()
+        if topology.karpenter is not None:
+            self._karpenter_binary = karpenter.build(
+                self.settings.root, topology.karpenter.version, self.show_build_progress
+            )
         with self._lock():
             cluster, reason = self._inspect(topology)
             if cluster is not None:
@@ -190,11 +197,14 @@ class KwokProvider:
             env["KWOK_ETCD_VERSION"] = versions["etcd"].removeprefix("v")
         return env
 
-    def _cluster(self, topology: str, node_names: tuple[str, ...]) -> Cluster:
+    def _cluster(
+        self, topology: str, node_names: tuple[str, ...], components: tuple[str, ...] = ()
+    ) -> Cluster:
         draft = Cluster(
             provider=self.name, kubeconfig=self.kubeconfig, context=self.context,
             kubernetes_version="", kubectl_binary=self.binaries() / "kubectl",
-            topology=topology, node_names=node_names,
+            topology=topology, node_names=node_names, components=components,
+            state_dir=self.cluster_dir,
         )  # fmt: skip
         return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
 
@@ -233,6 +243,15 @@ class KwokProvider:
             "topology": topology.name, "digest": topology.digest,
             "binaries": bin_dir.name, "recipe": RECIPE,
         }  # fmt: skip
+        if topology.karpenter is not None:
+            assert self._karpenter_binary is not None  # built by up() before the lock
+            karpenter.start(
+                cluster, self.cluster_dir, topology.karpenter, self._karpenter_binary, self.log
+            )
+            record["karpenter"] = topology.karpenter.version
+            cluster = Cluster(
+                **{**cluster.__dict__, "components": (f"Karpenter {topology.karpenter.version}",)}
+            )
         state = {
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": STATE_CONFIGMAP, "namespace": "kube-system"}, "data": record,
@@ -279,6 +298,11 @@ class KwokProvider:
             record = json.loads(found.stdout).get("data") or {}
         except (ClusterUnavailableError, ValueError) as error:
             return None, f"its API server does not answer ({error})"
+        components: tuple[str, ...] = ()
+        if record.get("karpenter"):
+            if not self._component_alive(karpenter.NAME):
+                return None, "Karpenter is not running"
+            components = (f"Karpenter {record['karpenter']}",)
         names = tuple(n.name for n in topology.nodes) if topology else ()
         if topology is not None:
             if record.get("digest") != topology.digest or record.get("topology") != topology.name:
@@ -304,17 +328,11 @@ class KwokProvider:
                 sorted(fake, key=lambda n: (order.index(n) if n in order else len(order), n))
             )
         cluster = Cluster(**{**probe.__dict__, "topology": record.get("topology", ""),
-                             "node_names": names})  # fmt: skip
+                             "node_names": names, "components": components})  # fmt: skip
         return cluster, "healthy"
 
     def _component_alive(self, component: str) -> bool:
-        try:
-            pid = int((self.cluster_dir / "pids" / f"{component}.pid").read_text().strip())
-            exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
-        except (OSError, ValueError):
-            return False
-        # A recycled pid would run something else: the executable must be the component's.
-        return _alive(pid) and exe == os.path.realpath(self.cluster_dir / "bin" / component)
+        return pid_file_alive(self.cluster_dir, component)
 
     def _destroy(self) -> None:
         """kwokctl delete, then kill whatever still runs from the cluster folder, then remove it."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from kdocs.cluster.karpenter_spec import KarpenterSpec, read_karpenter
 from kdocs.errors import Location, UnusableInputError
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -70,6 +71,8 @@ class Topology:
     description: str
     nodes: tuple[NodeSpec, ...]
     source: Path = field(compare=False)
+    # Karpenter provisions the other nodes (kwok provider only); None: static nodes only.
+    karpenter: KarpenterSpec | None = None
 
     @property
     def digest(self) -> str:
@@ -87,6 +90,8 @@ class Topology:
                 for n in self.nodes
             ],
         }
+        if self.karpenter is not None:
+            canonical["karpenter"] = self.karpenter.canonical()
         data = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(data).hexdigest()[:16]
 
@@ -233,7 +238,9 @@ class _Reader:
     def topology(self, root: yaml.Node | None) -> Topology:
         if root is None:
             raise self.fail(None, "empty topology file")
-        top = self.mapping(root, "the topology", ("name", "description", "defaults", "nodes"))
+        top = self.mapping(
+            root, "the topology", ("name", "description", "defaults", "nodes", "karpenter")
+        )
         if "name" not in top:
             raise self.fail(root, "missing key 'name'")
         name_node = top["name"][1]
@@ -266,7 +273,11 @@ class _Reader:
             if any(n.name == node.name for n in nodes):
                 raise self.fail(item, f"node {node.name!r} is listed twice")
             nodes.append(node)
-        return Topology(name=name, description=description, nodes=tuple(nodes), source=self.path)
+        karpenter = read_karpenter(self, top["karpenter"][1]) if "karpenter" in top else None
+        return Topology(
+            name=name, description=description, nodes=tuple(nodes), source=self.path,
+            karpenter=karpenter,
+        )  # fmt: skip
 
     def node(
         self,
