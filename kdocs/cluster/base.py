@@ -21,6 +21,35 @@ class ClusterUnavailableError(UnusableInputError):
     """The cluster could not be created, reached or used (exit code 2)."""
 
 
+# Components a scenario may require (`requires:`), as a cluster's label names them.
+LABELLED = {"karpenter": "Karpenter"}
+
+
+@dataclass(frozen=True)
+class ComponentProcess:
+    """A cluster component running next to the control plane (kdocs/cluster/components.py).
+
+    `pid` 0 marks a component that is only objects (nothing to keep alive).
+    """
+
+    name: str
+    version: str
+    pid: int
+    executable: str  # the real path /proc/<pid>/exe must show: a recycled pid is not it
+    log: Path
+
+    def alive(self) -> bool:
+        """Whether it still runs (always true for a component without a process)."""
+        if self.pid == 0:
+            return True
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            exe = os.readlink(f"/proc/{self.pid}/exe").removesuffix(" (deleted)")
+        except (OSError, IndexError):
+            return False
+        return state != "Z" and exe == self.executable
+
+
 @dataclass(frozen=True)
 class Cluster:
     """A running cluster: how to reach it and what it is."""
@@ -32,19 +61,27 @@ class Cluster:
     kubectl_binary: Path
     topology: str  # name of the topology it was built from ("" when unknown)
     node_names: tuple[str, ...] = field(default=())
-    # What runs next to the control plane and scenarios may need, e.g. ("Karpenter v1.14.1",).
-    components: tuple[str, ...] = field(default=())
-    # Where the provider keeps the components' pids and logs (kwok: the cluster folder).
-    state_dir: Path | None = None
+    components: tuple[ComponentProcess, ...] = field(default=())
+
+    def dead_components(self) -> list[ComponentProcess]:
+        """The components that stopped: the cluster is no longer the one the run was promised."""
+        return [component for component in self.components if not component.alive()]
+
+    def component(self, name: str) -> ComponentProcess | None:
+        """The running component called `name` (e.g. "karpenter"), if this cluster has it."""
+        return next((c for c in self.components if c.name == name), None)
 
     def has_component(self, name: str) -> bool:
-        """Whether component `name` (case-insensitive, e.g. "karpenter") runs with this cluster."""
-        return any(c.lower().split()[0] == name.lower() for c in self.components)
+        return self.component(name) is not None
 
     @property
     def label(self) -> str:
-        """The provider and its components, as a badge says it: "kwok + Karpenter v1.14.1"."""
-        return " + ".join((self.provider, *self.components))
+        """The provider and what a claim may depend on, as a badge says it:
+        "kwok + Karpenter v1.14.1" (the always-on components kind also has are left out)."""
+        shown = [
+            f"{LABELLED[c.name]} {c.version}".strip() for c in self.components if c.name in LABELLED
+        ]
+        return " + ".join((self.provider, *shown))
 
     def kubectl(
         self, *args: str, input: str | None = None, timeout: float = 60.0, check: bool = False

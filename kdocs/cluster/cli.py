@@ -110,5 +110,6 @@ def _describe(cluster: Cluster) -> None:
     print(f"  kubeconfig: {cluster.kubeconfig}")
     print(f"  context:    {cluster.context}")
     print(f"  kubectl:    {cluster.kubectl_binary}")
-    if cluster.has_component("karpenter") and cluster.state_dir is not None:
-        print(f"  Karpenter:  log {cluster.state_dir / 'logs' / 'karpenter.log'}")
+    for component in cluster.components:
+        where = f"pid {component.pid}, log {component.log}"
+        print(f"  component:  {component.name} {component.version} ({where})")

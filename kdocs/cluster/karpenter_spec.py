@@ -33,14 +33,15 @@ import yaml
 
 VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$")
-# Karpenter's operator flags a topology may set, with how their values are checked.
-SETTINGS: dict[str, tuple[str, str]] = {
-    "batchMaxDuration": ("--batch-max-duration", "duration"),
-    "batchIdleDuration": ("--batch-idle-duration", "duration"),
-    "logLevel": ("--log-level", "debug|info|error"),
-    "preferencePolicy": ("--preference-policy", "Respect|Ignore"),
-    "minValuesPolicy": ("--min-values-policy", "Strict|BestEffort"),
-    "featureGates": ("--feature-gates", "text"),
+# Karpenter's operator settings a topology may set (the settings of
+# clusters/components/karpenter/component.yaml, which maps each to a flag), and what
+# their values must look like.
+SETTINGS: dict[str, str] = {
+    "batchMaxDuration": "duration",
+    "batchIdleDuration": "duration",
+    "logLevel": "debug|info|error",
+    "preferencePolicy": "Respect|Ignore",
+    "minValuesPolicy": "Strict|BestEffort",
 }
 CAPACITY_TYPES = ("on-demand", "spot", "reserved")
 _INSTANCE_KEYS = (
@@ -48,7 +49,7 @@ _INSTANCE_KEYS = (
 )  # fmt: skip
 
 
-class NodeReader(Protocol):
+class TopologyReader(Protocol):
     """What the topology reader offers: typed values, each error naming file:line:col."""
 
     def fail(self, node: yaml.Node | None, reason: str) -> Exception: ...
@@ -105,10 +106,6 @@ class KarpenterSpec:
     instance_types: tuple[InstanceType, ...]
     settings: tuple[tuple[str, str], ...]  # (name, value) in file order
 
-    def flags(self) -> list[str]:
-        """Karpenter's command-line flags for the settings."""
-        return [f"{SETTINGS[name][0]}={value}" for name, value in self.settings]
-
     def canonical(self) -> dict[str, Any]:
         """What the topology digest hashes: any change makes a new cluster."""
         return {
@@ -119,7 +116,7 @@ class KarpenterSpec:
         }
 
 
-def read_karpenter(reader: NodeReader, node: yaml.Node) -> KarpenterSpec:
+def read_karpenter(reader: TopologyReader, node: yaml.Node) -> KarpenterSpec:
     """Parse and check the `karpenter:` mapping; the first problem raises (exit code 2)."""
     allowed = ("version", "nodeClass", "instanceTypes", "settings")
     fields = reader.mapping(node, "karpenter", allowed)
@@ -156,17 +153,17 @@ def read_karpenter(reader: NodeReader, node: yaml.Node) -> KarpenterSpec:
     return KarpenterSpec(version, node_class, tuple(types), tuple(settings))
 
 
-def _setting(reader: NodeReader, name: str, node: yaml.Node) -> str:
+def _setting(reader: TopologyReader, name: str, node: yaml.Node) -> str:
     value = reader.string(node, f"karpenter.settings.{name}")
-    kind = SETTINGS[name][1]
+    kind = SETTINGS[name]
     if kind == "duration" and not _DURATION.match(value):
         raise reader.fail(node, f"{name} {value!r} is not a duration such as 1s or 500ms")
-    if kind not in ("duration", "text") and value not in kind.split("|"):
+    if kind != "duration" and value not in kind.split("|"):
         raise reader.fail(node, f"{name} must be one of {kind.replace('|', ', ')}, not {value!r}")
     return value
 
 
-def _instance_type(reader: NodeReader, item: yaml.Node) -> InstanceType:
+def _instance_type(reader: TopologyReader, item: yaml.Node) -> InstanceType:
     fields = reader.mapping(item, "an instance type", _INSTANCE_KEYS)
     for key in ("name", "cpu", "memory", "zones", "capacityTypes"):
         if key not in fields:
@@ -207,7 +204,7 @@ def _instance_type(reader: NodeReader, item: yaml.Node) -> InstanceType:
     )
 
 
-def _strings(reader: NodeReader, node: yaml.Node, what: str) -> tuple[str, ...]:
+def _strings(reader: TopologyReader, node: yaml.Node, what: str) -> tuple[str, ...]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         raise reader.fail(node, f"{what} must be a non-empty list")
     values = tuple(reader.string(item, what) for item in node.value)

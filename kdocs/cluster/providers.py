@@ -152,18 +152,6 @@ def run(
     return done
 
 
-def pid_file_alive(cluster_dir: Path, component: str) -> bool:
-    """Whether `<cluster_dir>/pids/<component>.pid` names a live `<cluster_dir>/bin/<component>`."""
-    try:
-        pid = int((cluster_dir / "pids" / f"{component}.pid").read_text().strip())
-        exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, ValueError, IndexError):
-        return False
-    # A recycled pid would run something else: the executable must be the component's.
-    return state != "Z" and exe == os.path.realpath(cluster_dir / "bin" / component)
-
-
 def last_lines(text: str, count: int = 3) -> str:
     """The end of a tool's output, on one line: where the reason usually is."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

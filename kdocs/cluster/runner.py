@@ -274,10 +274,8 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         problems = session.close()
         if problems and outcome.status == "passed":
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
-        dead = karpenter.stopped(ctx.cluster) if outcome.status in ("passed", "failed") else None
-        if dead:  # whatever the verdict, it was reached on a broken cluster: record nothing
-            outcome.status, outcome.message = "error", f"{outcome.source}: {dead}"
         outcome.seconds = time.monotonic() - started
+    _unless_components_died(ctx, outcome)
     progress.finished(outcome)
     return outcome
 
@@ -292,6 +290,16 @@ def _missing_components(ctx: RunContext, unit: Unit) -> str | None:
         f"not provable on {ctx.cluster.label}: the scenario requires {', '.join(lacking)},"
         " which only the kwok provider runs (its topology's `karpenter:` section)"
     )
+
+
+def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
+    """A verdict reached while a cluster component (a provisioner, Karpenter) was dead says
+    nothing about the guide: it becomes an error (exit 2, nothing recorded)."""
+    dead = ctx.cluster.dead_components()
+    if dead and outcome.status in ("passed", "failed"):
+        names = ", ".join(f"{c.name} (log: {c.log})" for c in dead)
+        outcome.status = "error"
+        outcome.message = f"cluster component {names} stopped during the run; rerun to recreate"
 
 
 def _diagnostics(session: Session, unit: Unit | None = None) -> str:

@@ -510,14 +510,20 @@ class TestKwokLifecycle:
         cold = lifecycle.up("karpenter")
         timing("kwok cold up (binaries cached)", time.monotonic() - started)
         pids = lifecycle.processes()
-        assert len(pids) == 6  # etcd, apiserver, controller manager, scheduler, kwok, Karpenter
-        assert cold.components == ("Karpenter v1.14.1",)
+        # etcd, apiserver, controller manager, scheduler, kwok; the local-path provisioner;
+        # Karpenter (the topology declares it)
+        assert len(pids) == 7
+        assert [(c.name, c.version) for c in cold.components] == [
+            ("local-path-provisioner", "v0.0.30"), ("karpenter", "v1.14.1"),
+        ]  # fmt: skip
+        assert cold.label == "kwok + Karpenter v1.14.1"
         listening = listening_addresses(pids)
         assert listening and listening <= LOOPBACK_HEX  # nothing reachable from the network
         bin_dir = lifecycle.binaries()
+        cache = bin_dir.resolve().parent.parent
         for link in (lifecycle.cluster_dir / "bin").iterdir():  # nothing was downloaded
-            # the control plane's tuple folder, or Karpenter's beside it
-            assert link.resolve().parent.parent == bin_dir.resolve().parent, link
+            # the control plane's tuple folder, or a component's build folder
+            assert link.resolve().parent.parent in (cache / "bin", cache / "components"), link
         assert not [p for p in (lifecycle.workdir / "cache").rglob("*") if p.is_file()]
         started = time.monotonic()
         warm = lifecycle.up("karpenter")

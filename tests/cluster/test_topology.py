@@ -67,11 +67,19 @@ class TestKarpenterTopology:
         assert (instance.name, instance.cpu, instance.architecture) == ("m6i.large", "2", "amd64")
         assert set(instance.capacity_types) == {"spot", "on-demand"}  # stable asks on-demand
         assert dict(spec.settings)["batchIdleDuration"] == "1s"
-        assert "--batch-idle-duration=1s" in spec.flags()
+
+    def test_its_settings_are_the_components(self, topology):
+        from kdocs.cluster.components import find_component
+        from kdocs.cluster.karpenter_spec import SETTINGS
+
+        component = find_component(CLUSTERS, "karpenter")
+        assert set(SETTINGS) == set(component.settings)
+        for name in SETTINGS:  # each reaches Karpenter as a flag
+            assert any(f"{{setting:{name}}}" in arg for arg in component.args), name
 
     def test_the_build_pins_the_same_karpenter(self, topology):
-        script = (ROOT / "clusters/build/build-binaries.sh").read_text(encoding="utf-8")
-        assert f"KARPENTER_VERSION=${{KARPENTER_VERSION:-{topology.karpenter.version}}}" in script
+        conf = (ROOT / "clusters/build/karpenter/component.conf").read_text(encoding="utf-8")
+        assert f"\nVERSION={topology.karpenter.version}\n" in conf
         crds = (ROOT / "schemas/fetch-crds.sh").read_text(encoding="utf-8")
         assert f"sigs.k8s.io/karpenter {topology.karpenter.version} " in crds
 
