@@ -131,8 +131,9 @@ def pending_to_node(project: Path, env: dict[str, str], kdocs: str) -> Step:
     if not (kubeconfig and kubectl):
         return Step("Pending pod to Ready Karpenter node", "-", None, "no cluster")
     base = [kubectl[1], f"--kubeconfig={kubeconfig[1]}"]
+    name = f"bench-{os.getpid()}-{int(time.time())}"  # a node of an earlier run never counts
     pool = {
-        "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "bench"},
+        "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": name},
         "spec": {"template": {"spec": {
             "nodeClassRef": {
                 "group": "karpenter.kwok.sh", "kind": "KWOKNodeClass", "name": "default",
@@ -141,9 +142,10 @@ def pending_to_node(project: Path, env: dict[str, str], kdocs: str) -> Step:
         }}},
     }  # fmt: skip
     pod = {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench", "namespace": "default"},
-        "spec": {"containers": [{"name": "c", "image": "x", "resources": {
-            "requests": {"cpu": "500m"}}}]},
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+        "spec": {"nodeSelector": {"karpenter.sh/nodepool": name},
+                 "containers": [{"name": "c", "image": "x", "resources": {
+                     "requests": {"cpu": "500m"}}}]},
     }  # fmt: skip
     subprocess.run([*base, "apply", "-f", "-"], input=json.dumps(pool), text=True,
                    capture_output=True, check=True)  # fmt: skip
@@ -153,7 +155,7 @@ def pending_to_node(project: Path, env: dict[str, str], kdocs: str) -> Step:
     seconds, note = None, ""
     while time.monotonic() - started < 120:
         nodes = subprocess.run(
-            [*base, "get", "nodes", "-l", "karpenter.sh/nodepool=bench", "-o",
+            [*base, "get", "nodes", "-l", f"karpenter.sh/nodepool={name}", "-o",
              "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}"],
             capture_output=True, text=True,
         )  # fmt: skip
@@ -163,10 +165,23 @@ def pending_to_node(project: Path, env: dict[str, str], kdocs: str) -> Step:
         time.sleep(0.1)
     else:
         note = "no Ready node within 120 s"
-    subprocess.run([*base, "delete", "pod/bench", "-n", "default", "--wait=true"],
+    # Karpenter registers the node (lifts its karpenter.sh/unregistered taint) a moment later;
+    # a NodeClaim deleted before its node exists would leave that node behind.
+    until = time.monotonic() + 60
+    while time.monotonic() < until:
+        taints = subprocess.run(
+            [*base, "get", "nodes", "-l", f"karpenter.sh/nodepool={name}", "-o",
+             "jsonpath={.items[*].spec.taints[*].key}"], capture_output=True, text=True,
+        )  # fmt: skip
+        if taints.returncode == 0 and "karpenter.sh/unregistered" not in taints.stdout:
+            break
+        time.sleep(0.2)
+    subprocess.run([*base, "delete", f"pod/{name}", "-n", "default", "--wait=true"],
                    capture_output=True)  # fmt: skip
-    subprocess.run([*base, "delete", "nodepool/bench", "--wait=true", "--timeout=120s"],
+    subprocess.run([*base, "delete", f"nodepool/{name}", "--wait=true", "--timeout=120s"],
                    capture_output=True)  # fmt: skip
+    subprocess.run([*base, "wait", "--for=delete", "nodes", "-l", f"karpenter.sh/nodepool={name}",
+                    "--timeout=120s"], capture_output=True)  # fmt: skip
     return Step("Pending pod to Ready Karpenter node", "kubectl apply (NodePool, Pod); poll nodes",
                 Run(seconds, 0, 0, "", "") if seconds is not None else None, note)  # fmt: skip
 

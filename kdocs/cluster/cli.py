@@ -63,9 +63,9 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
     except KdocsError as error:
         print(f"kdocs: {error}", file=sys.stderr)
         return int(error.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the provider removed what it was making (exit 130, as documented)
         print("kdocs: interrupted", file=sys.stderr)
-        return int(ExitCode.FAILED)
+        return 130
     except OSError as error:
         print(f"kdocs: {error}", file=sys.stderr)
         return int(ExitCode.UNUSABLE)

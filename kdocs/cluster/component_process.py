@@ -300,7 +300,8 @@ def build_component(
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
-        reason = last_lines(done.stderr) if done.stderr else f"exit {done.returncode}"
+        # With its progress shown, the build's own output (and reason) is just above.
+        reason = last_lines(done.stderr) if done.stderr else f"exit {done.returncode} (see above)"
         which = f" {version}" if version else ""
         raise ClusterUnavailableError(
             str(script), f"building component {spec.name}{which} failed: {reason}"

@@ -148,3 +148,33 @@ def log_lines_about(log: Path, words: list[str], count: int = 8) -> list[str]:
         return []
     found = [line for line in lines if any(w in line for w in wanted)]
     return [line[:400] for line in found[-count:]]
+
+
+def sweep_orphans(cluster: Cluster) -> list[str]:
+    """Delete the nodes Karpenter launched whose NodeClaim is gone; their names.
+
+    The KWOK provider creates a NodeClaim's Node in the background; when the
+    NodeClaim is deleted before that (a NodePool removed right after a launch, as a
+    failed or interrupted scenario does), the Node is left behind, never
+    registered. A later scenario would see it: a DaemonSet runs a pod there too.
+    """
+    nodes = cluster.kubectl("get", "nodes", "-l", NODEPOOL_LABEL, "-o", "json", timeout=30)
+    claims = cluster.kubectl("get", "nodeclaims.karpenter.sh", "-o", "json", timeout=30)
+    if nodes.returncode or claims.returncode:
+        return []
+    try:
+        claimed = {
+            (item.get("status") or {}).get("providerID")
+            for item in json.loads(claims.stdout).get("items") or []
+        }
+        orphans = [
+            item["metadata"]["name"]
+            for item in json.loads(nodes.stdout).get("items") or []
+            if str((item.get("spec") or {}).get("providerID", "")).startswith("kwok://")
+            and item["spec"]["providerID"] not in claimed
+        ]
+    except (ValueError, KeyError, TypeError):
+        return []
+    if orphans:
+        cluster.kubectl("delete", "node", *orphans, "--ignore-not-found", "--wait=false")
+    return orphans

@@ -252,6 +252,8 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         if missing:  # shown, never recorded: only "passed" and "failed" are
             outcome.status, outcome.message = "skipped", missing
         else:
+            if _needs_karpenter(unit):  # never inherit the nodes of an earlier unit
+                karpenter.sweep_orphans(ctx.cluster)
             progress.started(unit, session.namespace)
             session.open()
             if unit.scenario is not None:
@@ -280,6 +282,10 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
     return outcome
 
 
+def _needs_karpenter(unit: Unit) -> bool:
+    return unit.scenario is not None and karpenter.NAME in unit.scenario.requires
+
+
 def _missing_components(ctx: RunContext, unit: Unit) -> str | None:
     """Why this provider cannot prove the scenario (it lacks a component it requires)."""
     needed = unit.scenario.requires if unit.scenario is not None else ()
@@ -306,7 +312,7 @@ def _diagnostics(session: Session, unit: Unit | None = None) -> str:
     try:
         states = [state_line(obj) for obj in session.seen[:20]]
         text = diagnostics(session.cluster, session.namespace, states)
-        if unit is not None and unit.scenario and karpenter.NAME in unit.scenario.requires:
+        if unit is not None and _needs_karpenter(unit):
             pods = [_name(o) for o in session.seen if o.get("kind") == "Pod"]
             text += "\n" + karpenter.diagnostics(session.cluster, session.namespace, pods)
         return text
