@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -148,6 +149,35 @@ class Project:
             [sys.executable, "-m", "kdocs.cli", *args], cwd=self.root, env=self.env,
             capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
+
+    def kill_during(self, scenario: str, marker: str, victim: int) -> tuple[int, dict, str]:
+        """`kdocs test SCENARIO`, SIGKILL `victim` once a progress line contains `marker`;
+        the run's exit code, its one outcome and everything it printed on stderr."""
+        command = [sys.executable, "-m", "kdocs.cli", "test", "--jobs", "1", "--output", "json",
+                   "--force", scenario]  # fmt: skip
+        proc = subprocess.Popen(
+            command, cwd=self.root, env=self.env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        seen: list[str] = []
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                seen.append(line)
+                if marker in line:
+                    break
+            else:
+                pytest.fail(f"the run ended before {marker!r}:\n" + "".join(seen))
+            os.kill(victim, signal.SIGKILL)
+            stdout, stderr = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        output = "".join(seen) + stderr
+        outcomes = json.loads(stdout)["outcomes"] if stdout.strip() else [{}]
+        assert len(outcomes) == 1, output
+        return proc.returncode, outcomes[0], output
 
     def component_pid(self) -> int:
         state = self.cluster_dir / "components" / COMPONENT / "process.json"

@@ -9,11 +9,7 @@ so the cluster these tests break is a `kdocs` cluster nobody else uses.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 
 import pytest
 
@@ -50,31 +46,9 @@ def test_a_component_killed_mid_run_ends_it_with_exit_2_recording_nothing(
     up = project.kdocs("cluster", "up")
     assert up.returncode == 0, up.stderr
     victim = project.component_pid()
-    command = [sys.executable, "-m", "kdocs.cli", "test", "--jobs", "1", "--output", "json",
-               "--force", SCENARIO]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=project.root, env=project.env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    seen: list[str] = []
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            seen.append(line)
-            if "daemonset-placement [2/" in line:
-                break
-        else:
-            pytest.fail("the run ended before its second step:\n" + "".join(seen))
-        os.kill(victim, signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    output = "".join(seen) + stderr
-    assert proc.returncode == 2, output
+    code, outcome, output = project.kill_during(SCENARIO, "daemonset-placement [2/", victim)
+    assert code == 2, output
     assert "Traceback" not in output
-    (outcome,) = json.loads(stdout)["outcomes"]
     assert outcome["status"] == "error", outcome
     assert f"cluster component {COMPONENT}" in outcome["message"]
     assert "\n" not in outcome["message"]

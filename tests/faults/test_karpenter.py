@@ -9,7 +9,6 @@ to the real builds), a copy of clusters/ the test may edit.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -51,31 +50,10 @@ def test_karpenter_killed_mid_scenario_is_exit_2_and_the_next_up_starts_a_fresh_
     assert up.returncode == 0, up.stderr
     assert "component:  karpenter v1.14.1 (pid" in up.stdout
     victim = karpenter_pid(project)
-    command = [sys.executable, "-m", "kdocs.cli", "test", "--jobs", "1", "--output", "json",
-               "--force", PREEMPTION]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=project.root, env=project.env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    seen: list[str] = []
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:  # killed while the workload waits for Karpenter's nodes
-            seen.append(line)
-            if "daemonset-preemption [3/" in line:
-                break
-        else:
-            pytest.fail("the run ended before its third step:\n" + "".join(seen))
-        os.kill(victim, signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    output = "".join(seen) + stderr
-    assert proc.returncode == 2, output
+    # Killed while the workload waits for the nodes Karpenter launches.
+    code, outcome, output = project.kill_during(PREEMPTION, "daemonset-preemption [3/", victim)
+    assert code == 2, output
     assert "Traceback" not in output
-    (outcome,) = json.loads(stdout)["outcomes"]
     assert outcome["status"] == "error", outcome
     assert "cluster component karpenter" in outcome["message"] and "\n" not in outcome["message"]
     assert not (project.root / "results.json").exists(), "a broken cluster proves nothing"
