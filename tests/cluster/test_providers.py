@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -22,7 +23,12 @@ import yaml
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kind import HostCapacity, kind_config, kubelet_label_problem, parse_quantity
 from kdocs.cluster.kubeconfig import KubeconfigProvider, context_decision, match_nodes
-from kdocs.cluster.providers import crd_documents, default_provider_name, get_provider
+from kdocs.cluster.providers import (
+    cache_root,
+    crd_documents,
+    default_provider_name,
+    get_provider,
+)
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
 from kdocs.config import load_settings
 from kdocs.errors import UnusableInputError
@@ -90,9 +96,7 @@ class TestKindConfig:
         host = HostCapacity(cpu_millis=2000, memory_bytes=2 * GiB)
         worker = kind_config(STATIC, host=host)["nodes"][1]
         assert patch_of(worker)["nodeRegistration"]["kubeletExtraArgs"] == {"max-pods": "110"}
-        assert (
-            "kubeletExtraArgs" in patch_of(kind_config(STATIC)["nodes"][1])["nodeRegistration"]
-        )
+        assert "kubeletExtraArgs" in patch_of(kind_config(STATIC)["nodes"][1])["nodeRegistration"]
 
     def test_the_config_round_trips_as_yaml(self):
         config = kind_config(STATIC, host=HostCapacity(4000, 8 * GiB))
@@ -520,10 +524,11 @@ class TestKwokLifecycle:
         listening = listening_addresses(pids)
         assert listening and listening <= LOOPBACK_HEX  # nothing reachable from the network
         bin_dir = lifecycle.binaries()
-        cache = bin_dir.resolve().parent.parent
+        components = (cache_root() / "components").resolve()
         for link in (lifecycle.cluster_dir / "bin").iterdir():  # nothing was downloaded
             # the control plane's tuple folder, or a component's build folder
-            assert link.resolve().parent.parent in (cache / "bin", cache / "components"), link
+            target = link.resolve().parent
+            assert target == bin_dir.resolve() or target.parent == components, link
         assert not [p for p in (lifecycle.workdir / "cache").rglob("*") if p.is_file()]
         started = time.monotonic()
         warm = lifecycle.up("karpenter")
@@ -573,11 +578,13 @@ class TestKwokLifecycle:
 
         lifecycle.up("karpenter")
         old = lifecycle.processes()
-        (tmp_path / "karpenter.yaml").write_text(
+        clusters = tmp_path / "clusters"  # its components and stages too
+        shutil.copytree(SETTINGS.clusters_dir, clusters, ignore=shutil.ignore_patterns("build"))
+        (clusters / "karpenter.yaml").write_text(
             KARPENTER.source.read_text().replace('cpu: "2"', 'cpu: "3"')
         )
         changed = KwokProvider(
-            replace(SETTINGS, clusters_dir=tmp_path), cluster_name=lifecycle.cluster_name
+            replace(SETTINGS, clusters_dir=clusters), cluster_name=lifecycle.cluster_name
         )
         cluster = changed.up("karpenter")
         assert not any(alive(pid) for pid in old)
