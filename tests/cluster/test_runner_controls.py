@@ -140,6 +140,18 @@ def test_a_broken_claim_fails_its_scenario_at_the_step_that_checks_it(
     assert outcome["diagnostics"]
 
 
+def test_a_failed_karpenter_scenario_shows_what_karpenter_did(broken_run: dict) -> None:
+    """NodePools' and NodeClaims' conditions, Karpenter's log lines about the scenario's pods
+    (it logs each pod it provisions for as namespace/name), the pending pods' events."""
+    outcome = outcomes(broken_run)["priority-as-low-as-the-workload"]
+    text = outcome["diagnostics"]
+    assert "\nnodepools:\n  default: " in text and "NodeClassReady=True" in text, text
+    assert "\nnodeclaims:\n  default-" in text and "[nodepool default, node kwok-" in text, text
+    assert "Karpenter's log about this scenario" in text, text
+    assert outcome["namespace"] in text.split("Karpenter's log about this scenario")[1], text
+    assert "events:\n" in text and "FailedScheduling" in text, text
+
+
 def test_broken_copies_fail_the_run_and_leave_nothing_behind(broken_run: dict) -> None:
     assert broken_run["code"] == 1
     assert broken_run["leftovers"] == []
