@@ -238,9 +238,11 @@ class KwokProvider:
         # same ones, so creations take turns machine-wide (the lock is held ~3 s).
         with ports_lock():
             self._kwokctl_create(bin_dir, config)
+            restarted = time.monotonic()
             added = add_stages(self.cluster_dir, self.settings.clusters_dir / STAGES_DIR)
         if added:
-            self.log(f"KWOK stages added: {', '.join(added)}")
+            took = time.monotonic() - restarted
+            self.log(f"KWOK stages added in {took:.1f}s: {', '.join(added)}")
         self.log(f"control plane up in {time.monotonic() - started:.1f}s; adding nodes")
         names = tuple(node.name for node in topology.nodes)
         cluster = self._cluster(topology.name, names)

@@ -19,7 +19,10 @@ from typing import Any
 
 import pytest
 
-from kdocs.cluster.base import Cluster
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.component_process import check_provided
+from kdocs.cluster.components import always_on, load_component
+from tests.cluster.conftest import ROOT
 
 pytestmark = pytest.mark.cluster
 
@@ -237,3 +240,26 @@ def test_the_objects_guides_take_for_granted_exist(cluster: Cluster) -> None:
         == "true"
     ]
     assert defaults == ["standard"]
+
+
+def test_the_kind_parity_check_sees_what_is_there_and_names_what_is_not(
+    cluster: Cluster, tmp_path
+) -> None:
+    """What `cluster up` on kind runs (kind ships these objects itself): tried here on the
+    kwok cluster, which has them, and on a definition naming an object nobody made."""
+    check_provided(cluster, always_on(ROOT / "clusters"))  # every object found: no error
+    folder = tmp_path / "components" / "extra"
+    folder.mkdir(parents=True)
+    (folder / "component.yaml").write_text(
+        "name: extra\nalways: true\nkind: provided\nmanifests: [extra.yaml]\n", encoding="utf-8"
+    )
+    (folder / "extra.yaml").write_text(
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: premium}\n"
+        "provisioner: example.com/none\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ClusterUnavailableError) as caught:
+        check_provided(cluster, [load_component(folder / "component.yaml")], timeout=1)
+    message = str(caught.value)
+    assert "the cluster lacks StorageClass premium" in message and "component extra" in message
+    assert "\n" not in message

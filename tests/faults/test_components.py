@@ -9,7 +9,12 @@ so the cluster these tests break is a `kdocs` cluster nobody else uses.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -91,3 +96,54 @@ def test_a_component_that_never_gets_ready_is_one_line_exit_2(project, edit, wor
     assert status.returncode == 1
     settings = load_settings(project.root)
     assert not settings.results_file.exists()
+
+
+def _default_sigint() -> None:
+    """Popen preexec: a suite started in the background inherits SIGINT ignored; Ctrl-C
+    must reach the kdocs under test as it would from a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(
+    ("component", "ready", "never"),
+    [
+        (COMPONENT, "log: Started provisioner controller", "log: never"),
+        ("karpenter", "path: /readyz", "path: /never-ready"),  # it starts after the first
+    ],
+)
+def test_ctrl_c_while_a_component_starts_leaves_no_process(
+    project: Project, component: str, ready: str, never: str
+) -> None:
+    definition = project.clusters / "components" / component / "component.yaml"
+    text = definition.read_text(encoding="utf-8")
+    assert ready in text
+    definition.write_text(text.replace(ready, never))
+    state = project.cluster_dir / "components" / component / "process.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kdocs.cli", "cluster", "up"], cwd=project.root, env=project.env,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not state.exists():  # the component runs, and is not ready (it never will be)
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the component never started"
+            time.sleep(0.1)
+        pid = 0
+        while not pid:  # process.json is written right after the start
+            try:
+                pid = int(json.loads(state.read_text(encoding="utf-8"))["pid"])
+            except (ValueError, KeyError):
+                time.sleep(0.05)
+        assert alive(pid)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0, stderr
+    assert "Traceback" not in stderr
+    assert not alive(pid), "the component outlived the interrupted cluster up"
+    assert project.processes() == []
+    assert not project.cluster_dir.exists()

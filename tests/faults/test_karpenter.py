@@ -1,5 +1,7 @@
 """Karpenter's faults: each is one line, exit code 2, nothing recorded, and no process left.
 
+(Ctrl-C while Karpenter starts: tests/faults/test_components.py, for every component.)
+
 Karpenter is a cluster component of the guide's topology, so these tests use the
 component faults' `project` (tests/faults/conftest.py): the command line
 with the kwok provider, a cache of the test's own (bin/ and components/ linked
@@ -9,10 +11,7 @@ to the real builds), a copy of clusters/ the test may edit.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
@@ -102,28 +101,6 @@ def test_a_karpenter_version_that_does_not_build_is_one_line_exit_2(project: Pro
     assert "requires go >= 1.26.9 (running go 1.26.8" in done.stderr  # the build's own reason
     assert not project.cluster_dir.exists() and project.processes() == []
     assert not (project.root / "results.json").exists()
-
-
-def test_ctrl_c_while_karpenter_starts_leaves_no_process(project: Project) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kdocs.cli", "cluster", "up"], cwd=project.root, env=project.env,
-        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while not any("bin/karpenter" in line for line in project.processes()):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "Karpenter never started"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
-    assert project.processes() == [], "a process of the half-made cluster survived Ctrl-C"
-    assert not project.cluster_dir.exists()
 
 
 def test_cluster_down_stops_karpenter(project: Project) -> None:
