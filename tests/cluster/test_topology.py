@@ -49,8 +49,10 @@ class TestKarpenterTopology:
     def topology(cls):
         return find_topology(CLUSTERS, "karpenter")
 
-    def test_only_the_fargate_node_is_static(self, topology):
-        assert [n.name for n in topology.nodes] == ["fargate-1"]
+    def test_only_what_karpenter_does_not_provision_is_static(self, topology):
+        # the managed node group Karpenter runs on, and Fargate
+        assert [n.name for n in topology.nodes] == ["system-1", "fargate-1"]
+        assert topology.node("system-1").taints == ()  # other guides' workloads land here
         fargate = topology.node("fargate-1")
         assert fargate.labels["eks.amazonaws.com/compute-type"] == "fargate"
         assert fargate.taints == (Taint("eks.amazonaws.com/compute-type", "NoSchedule", "fargate"),)
