@@ -1,10 +1,14 @@
-"""Cluster stage: binaries, `kdocs cluster up`, scenarios, `cluster down`, unchanged re-run.
+"""Cluster stage: binaries, Karpenter, `kdocs cluster up`, scenarios, `cluster down`, re-run.
 
 Runs in a copy of the project (docs, snippets, schemas, clusters, pyproject) in a
 temporary folder, with its own KDOCS_CACHE, so the cluster it creates (named
 ``kdocs``, by `kdocs cluster up`) lives in that cache and never touches the
-clusters or results of anyone else on the machine.  The cache's ``bin/`` is a
-link to the real cache's: the binaries are built once per machine.
+clusters or results of anyone else on the machine.  The cache's ``bin/`` and
+``components/`` are links to the real cache's: the binaries are built once per
+machine.  The guide's topology runs a real Karpenter (its KWOK cloud provider),
+so `cluster up` includes starting it, and the Karpenter lines measure its cold
+build, the time from a Pending pod to a Ready node it launched, and the guide's
+scenarios, which run against it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,8 @@ from measure import Run, run
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "clusters" / "build" / "build-binaries.sh"
+BUILD_COMPONENT = REPO / "clusters" / "build" / "build-component.sh"
+GUIDE = "snippets/karpenter-daemonset/"
 PROJECT_PARTS = ("docs", "snippets", "schemas", "clusters", "macros", "pyproject.toml",
                  "mkdocs.yml")  # fmt: skip
 ONE_SCENARIO = "snippets/contributing/web-deployment.scenario.yaml"
@@ -96,6 +103,95 @@ def cold_build(work: Path) -> Step:
                 "measured now: empty Go build cache, Go modules already downloaded")  # fmt: skip
 
 
+def karpenter_build(work: Path, cold: bool) -> Step:
+    """Karpenter's build: measured now from an empty Go build cache, or read from its MANIFEST."""
+    command = "clusters/build/build-component.sh karpenter"
+    if cold:
+        env = {
+            **os.environ,
+            "KDOCS_CACHE": str(work / "cold-k"),
+            "GOCACHE": str(work / "gocache-k"),
+        }
+        done = run(["bash", str(BUILD_COMPONENT), "--force", "karpenter"], cwd=REPO, env=env,
+                   timeout=3 * 3600)  # fmt: skip
+        shutil.rmtree(work / "gocache-k", ignore_errors=True)
+        shutil.rmtree(work / "cold-k", ignore_errors=True)
+        note = "measured now: empty Go build cache, Go modules already downloaded"
+        return Step("cold build of Karpenter", f"GOCACHE=<empty> {command} --force", done, note)
+    done = run(["bash", str(BUILD_COMPONENT), "karpenter"], cwd=REPO, timeout=3 * 3600)
+    if done.code != 0:
+        raise SystemExit(f"building Karpenter failed:\n{done.stderr[-2000:]}")
+    manifest = (Path(done.stdout.strip().splitlines()[-1]) / "MANIFEST").read_text()
+    match = re.search(r"built (\S+) in (\d+)s", manifest)
+    recorded = Run(float(match[2]), 0, 0, "", "") if match else None
+    note = f"cached; {match[2]} s recorded in its MANIFEST ({match[1]})" if match else "cached"
+    return Step("cold build of Karpenter", command, recorded, note)
+
+
+def pending_to_node(project: Path, env: dict[str, str], kdocs: str) -> Step:
+    """From a Pending pod to a Ready node that Karpenter launched for it (the default NodePool)."""
+    status = subprocess.run([kdocs, "cluster", "status"], cwd=project, env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    kubeconfig = re.search(r"kubeconfig: (\S+)", status.stdout)
+    kubectl = re.search(r"kubectl: +(\S+)", status.stdout)
+    if not (kubeconfig and kubectl):
+        return Step("Pending pod to Ready Karpenter node", "-", None, "no cluster")
+    base = [kubectl[1], f"--kubeconfig={kubeconfig[1]}"]
+    name = f"bench-{os.getpid()}-{int(time.time())}"  # a node of an earlier run never counts
+    pool = {
+        "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": name},
+        "spec": {"template": {"spec": {
+            "nodeClassRef": {
+                "group": "karpenter.kwok.sh", "kind": "KWOKNodeClass", "name": "default",
+            },
+            "requirements": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}],
+        }}},
+    }  # fmt: skip
+    pod = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+        "spec": {"nodeSelector": {"karpenter.sh/nodepool": name},
+                 "containers": [{"name": "c", "image": "x", "resources": {
+                     "requests": {"cpu": "500m"}}}]},
+    }  # fmt: skip
+    subprocess.run([*base, "apply", "-f", "-"], input=json.dumps(pool), text=True,
+                   capture_output=True, check=True)  # fmt: skip
+    started = time.monotonic()
+    subprocess.run([*base, "apply", "-f", "-"], input=json.dumps(pod), text=True,
+                   capture_output=True, check=True)  # fmt: skip
+    seconds, note = None, ""
+    while time.monotonic() - started < 120:
+        nodes = subprocess.run(
+            [*base, "get", "nodes", "-l", f"karpenter.sh/nodepool={name}", "-o",
+             "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if "True" in nodes.stdout.split():
+            seconds = time.monotonic() - started
+            break
+        time.sleep(0.1)
+    else:
+        note = "no Ready node within 120 s"
+    # Karpenter registers the node (lifts its karpenter.sh/unregistered taint) a moment later;
+    # a NodeClaim deleted before its node exists would leave that node behind.
+    until = time.monotonic() + 60
+    while time.monotonic() < until:
+        taints = subprocess.run(
+            [*base, "get", "nodes", "-l", f"karpenter.sh/nodepool={name}", "-o",
+             "jsonpath={.items[*].spec.taints[*].key}"], capture_output=True, text=True,
+        )  # fmt: skip
+        if taints.returncode == 0 and "karpenter.sh/unregistered" not in taints.stdout:
+            break
+        time.sleep(0.2)
+    subprocess.run([*base, "delete", f"pod/{name}", "-n", "default", "--wait=true"],
+                   capture_output=True)  # fmt: skip
+    subprocess.run([*base, "delete", f"nodepool/{name}", "--wait=true", "--timeout=120s"],
+                   capture_output=True)  # fmt: skip
+    subprocess.run([*base, "wait", "--for=delete", "nodes", "-l", f"karpenter.sh/nodepool={name}",
+                    "--timeout=120s"], capture_output=True)  # fmt: skip
+    return Step("Pending pod to Ready Karpenter node", "kubectl apply (NodePool, Pod); poll nodes",
+                Run(seconds, 0, 0, "", "") if seconds is not None else None, note)  # fmt: skip
+
+
 def measure(work: Path, with_cold_build: bool) -> tuple[list[Step], list[str]]:
     project = work / "project"
     project.mkdir(parents=True)
@@ -106,9 +202,12 @@ def measure(work: Path, with_cold_build: bool) -> tuple[list[Step], list[str]]:
         elif source.is_file():
             shutil.copy2(source, project / part)
     steps = [cold_build(work) if with_cold_build else binaries()]
+    steps.append(karpenter_build(work, with_cold_build))
     cache = work / "cache"
     cache.mkdir()
     (cache / "bin").symlink_to(cache_root() / "bin")
+    (cache_root() / "components").mkdir(parents=True, exist_ok=True)
+    (cache / "components").symlink_to(cache_root() / "components")
     env = {**os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok"}
     notes = []
     others = other_clusters(cache)
@@ -124,12 +223,14 @@ def measure(work: Path, with_cold_build: bool) -> tuple[list[Step], list[str]]:
         return Step(what, "kdocs " + " ".join(args), done, note)
 
     try:
-        steps.append(step("warm `cluster up` to ready", ["cluster", "up"]))
+        steps.append(step("warm `cluster up` to ready (with Karpenter)", ["cluster", "up"]))
+        steps.append(pending_to_node(project, env, kdocs))
         steps.append(step("one scenario", ["test", "--force", ONE_SCENARIO]))
         for kind, snippet in DEFAULT_CHECKS.items():
             done = step(f"default check: {kind}", ["test", "--force", "--output", "json", snippet])
             done.note = (done.note + " " + _unit_seconds(done)).strip()
             steps.append(done)
+        steps.append(step("the Karpenter guide's scenarios", ["test", "--force", GUIDE]))
         steps.append(step("all scenarios and snippets", ["test", "--force"]))
     finally:
         steps.append(step("`cluster down`", ["cluster", "down"]))

@@ -20,6 +20,12 @@ out="$(cd "$out" && pwd)"
 # accepts (v1.14.3 and v1.15.0 require go >= 1.26.9).
 CRDS=(
   "sigs.k8s.io/karpenter v1.14.1 h1:GjqvOHLjl2+OXM0ti5VEZSQuvcitB0pETd8zdChXEtI= pkg/apis/crds/karpenter.sh_nodepools.yaml"
+  # The rest of what the Karpenter component (clusters/build/build-component.sh
+  # karpenter, same release) watches: without its CRDs it never becomes ready.
+  "sigs.k8s.io/karpenter v1.14.1 h1:GjqvOHLjl2+OXM0ti5VEZSQuvcitB0pETd8zdChXEtI= pkg/apis/crds/karpenter.sh_nodeclaims.yaml"
+  "sigs.k8s.io/karpenter v1.14.1 h1:GjqvOHLjl2+OXM0ti5VEZSQuvcitB0pETd8zdChXEtI= pkg/apis/crds/karpenter.sh_nodeoverlays.yaml"
+  "sigs.k8s.io/karpenter v1.14.1 h1:GjqvOHLjl2+OXM0ti5VEZSQuvcitB0pETd8zdChXEtI= pkg/apis/crds/autoscaling.x-k8s.io_capacitybuffers.yaml"
+  "sigs.k8s.io/karpenter v1.14.1 h1:GjqvOHLjl2+OXM0ti5VEZSQuvcitB0pETd8zdChXEtI= kwok/apis/crds/karpenter.kwok.sh_kwoknodeclasses.yaml"
 )
 
 work="$(mktemp -d)"

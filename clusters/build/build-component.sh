@@ -24,7 +24,9 @@
 #   with NAME upper-cased and - as _>  PROGRAMS=(<out>:<package> ...)
 #   LDFLAGS=<go build -ldflags, @VERSION@ stands for the version>   and may define
 #   component_data <module source dir> <stage dir>: copy data files into the
-#   stage, and set DATA=(<relative paths>) to list them.
+#   stage, and set DATA=(<relative paths>) to list them;
+#   component_build <module dir> <modflag>: build PROGRAMS into $STAGE itself
+#   (with go_build), when the default `go build` in the wrapper module is not enough.
 #
 # Environment: KDOCS_CACHE, KDOCS_BUILD_JOBS (default 2), KDOCS_VERIFY=1 as in
 # build-binaries.sh.
@@ -80,7 +82,7 @@ build_one() {
   [[ $NAME =~ ^[a-z0-9][a-z0-9-]*$ && -f $HERE/$NAME/component.conf ]] ||
     die "no component $NAME (no clusters/build/$NAME/component.conf)"
   MODULE="" VERSION="" PROGRAMS=() LDFLAGS="-s -w" DATA=()
-  unset -f component_data
+  unset -f component_data component_build
   # shellcheck source=/dev/null
   . "$HERE/$NAME/component.conf"
   local override="${NAME^^}_VERSION"; override=${override//-/_}
@@ -114,7 +116,11 @@ build_one() {
   local t_start=$SECONDS
   log "building $TUPLE into $dir (go $(go env GOVERSION), -p $JOBS)"
   module_dir "$NAME" "$MODULE" "$VERSION" gen_component_mod
-  go_build "$MODDIR" "$MODFLAG" "$LDFLAGS" "" "${PROGRAMS[@]}"
+  if declare -F component_build >/dev/null; then
+    component_build "$MODDIR" "$MODFLAG"
+  else
+    go_build "$MODDIR" "$MODFLAG" "$LDFLAGS" "" "${PROGRAMS[@]}"
+  fi
   if declare -F component_data >/dev/null; then
     local src
     src=$(cd "$MODDIR" && GOFLAGS="$GOFLAGS $MODFLAG" go list -m -f '{{.Dir}}' "$MODULE") ||

@@ -21,6 +21,10 @@ class ClusterUnavailableError(UnusableInputError):
     """The cluster could not be created, reached or used (exit code 2)."""
 
 
+# Components a scenario may require (`requires:`), as a cluster's label names them.
+LABELLED = {"karpenter": "Karpenter"}
+
+
 @dataclass(frozen=True)
 class ComponentProcess:
     """A cluster component running next to the control plane (kdocs/cluster/components.py).
@@ -62,6 +66,22 @@ class Cluster:
     def dead_components(self) -> list[ComponentProcess]:
         """The components that stopped: the cluster is no longer the one the run was promised."""
         return [component for component in self.components if not component.alive()]
+
+    def component(self, name: str) -> ComponentProcess | None:
+        """The running component called `name` (e.g. "karpenter"), if this cluster has it."""
+        return next((c for c in self.components if c.name == name), None)
+
+    def has_component(self, name: str) -> bool:
+        return self.component(name) is not None
+
+    @property
+    def label(self) -> str:
+        """The provider and what a claim may depend on, as a badge says it:
+        "kwok + Karpenter v1.14.1" (the always-on components kind also has are left out)."""
+        shown = [
+            f"{LABELLED[c.name]} {c.version}".strip() for c in self.components if c.name in LABELLED
+        ]
+        return " + ".join((self.provider, *shown))
 
     def kubectl(
         self, *args: str, input: str | None = None, timeout: float = 60.0, check: bool = False

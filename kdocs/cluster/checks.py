@@ -201,7 +201,10 @@ class RunContext:
         self._nodes: dict[str, str] | None = None
 
     def node(self, name: str) -> str:
-        """The real name of topology node `name` (label kdocs/node), for `${node:NAME}`."""
+        """The real name of topology node `name` (label kdocs/node), for `${node:NAME}`;
+        for `${node:KEY=VALUE}`, of the one node labelled so right now."""
+        if "=" in name:
+            return self._node_labelled(name)
         if self._nodes is None:
             found = get_json(self.cluster, "nodes") or {}
             self._nodes = {}
@@ -212,6 +215,17 @@ class RunContext:
         if name not in self._nodes:
             raise StepFailed(f"no node {name!r} (label kdocs/node) in this cluster")
         return self._nodes[name]
+
+    def _node_labelled(self, selector: str) -> str:
+        # Never cached: such nodes come and go during a run (Karpenter launches them).
+        found = get_json(self.cluster, "nodes", "-l", selector) or {}
+        names = sorted(item["metadata"]["name"] for item in found.get("items") or [])
+        if len(names) != 1:
+            listed = f": {', '.join(names)}" if names else ""
+            raise StepFailed(
+                f"${{node:{selector}}} needs exactly one such node, found {len(names)}{listed}"
+            )
+        return names[0]
 
 
 class Session:

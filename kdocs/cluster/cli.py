@@ -63,9 +63,9 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
     except KdocsError as error:
         print(f"kdocs: {error}", file=sys.stderr)
         return int(error.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the provider removed what it was making (exit 130, as documented)
         print("kdocs: interrupted", file=sys.stderr)
-        return int(ExitCode.FAILED)
+        return 130
     except OSError as error:
         print(f"kdocs: {error}", file=sys.stderr)
         return int(ExitCode.UNUSABLE)
@@ -104,7 +104,7 @@ def _describe(cluster: Cluster) -> None:
     topology = f"topology {cluster.topology}, " if cluster.topology else ""
     nodes = ", ".join(cluster.node_names)
     print(
-        f"{cluster.provider} cluster running: {topology}Kubernetes {cluster.kubernetes_version}"
+        f"{cluster.label} cluster running: {topology}Kubernetes {cluster.kubernetes_version}"
         + (f", nodes {nodes}" if nodes else "")
     )
     print(f"  kubeconfig: {cluster.kubeconfig}")

@@ -56,7 +56,7 @@ class ComponentRunner:
     def build(self, requests: list[ComponentRequest]) -> dict[str, Path]:
         """Each program's cache folder (built on first use), before any cluster exists."""
         return {
-            r.name: build_component(self.root, r.spec, self.show_build_progress)
+            r.name: build_component(self.root, r.spec, self.show_build_progress, r.version)
             for r in requests if r.spec.program
         }  # fmt: skip
 
@@ -283,20 +283,28 @@ def _tail(path: Path, size: int = 4096) -> str:
         return ""
 
 
-def build_component(root: Path, spec: ComponentSpec, show_progress: bool = False) -> Path:
-    """The cache folder of the component's pinned build, built on first use (exit 2 if it fails)."""
+def build_component(
+    root: Path, spec: ComponentSpec, show_progress: bool = False, version: str = ""
+) -> Path:
+    """The cache folder of the component's pinned build (or of `version`), built on first
+    use (exit 2 if it fails)."""
     script = root / BUILD_COMPONENT
     if not script.is_file():
         raise ClusterUnavailableError(str(script), "the component build script is missing")
+    env = None
+    if version:  # build-component.sh reads <NAME>_VERSION
+        env = {**os.environ, f"{spec.build.upper().replace('-', '_')}_VERSION": version}
     done = run(
         ["bash", script, spec.build], what=f"building component {spec.name}",
-        timeout=3 * 3600, check=False, stderr_to_terminal=show_progress,
+        timeout=3 * 3600, check=False, stderr_to_terminal=show_progress, env=env,
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
-        reason = last_lines(done.stderr) if done.stderr else f"exit {done.returncode}"
+        # With its progress shown, the build's own output (and reason) is just above.
+        reason = last_lines(done.stderr) if done.stderr else f"exit {done.returncode} (see above)"
+        which = f" {version}" if version else ""
         raise ClusterUnavailableError(
-            str(script), f"building component {spec.name} failed: {reason}"
+            str(script), f"building component {spec.name}{which} failed: {reason}"
         )
     folder = Path(lines[-1].strip())
     if not (folder / spec.program).is_file():

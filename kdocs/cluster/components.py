@@ -82,6 +82,7 @@ class ComponentRequest:
 
     spec: ComponentSpec
     settings: dict[str, str]
+    version: str = ""  # another release than the pin of its component.conf ("": the pin)
 
     @property
     def name(self) -> str:
@@ -89,7 +90,7 @@ class ComponentRequest:
 
     def digest(self) -> str:
         """What the cluster must run for this request: a changed setting means a new cluster."""
-        data = json.dumps([self.name, self.settings], sort_keys=True).encode()
+        data = json.dumps([self.name, self.settings, self.version], sort_keys=True).encode()
         return hashlib.sha256(data).hexdigest()[:12]
 
 

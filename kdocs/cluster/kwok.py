@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from kdocs.cluster import karpenter
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.component_process import ComponentRunner, components_signature, signature_names
 from kdocs.cluster.components import ComponentRequest, requested
@@ -121,6 +122,8 @@ class KwokProvider:
         topology = find_topology(self.settings.clusters_dir, topology_name)
         bin_dir = self.binaries()
         wanted = requested(self.settings.clusters_dir, topology.components, str(topology.source))
+        if topology.karpenter is not None:  # after the always-on ones: it runs last
+            wanted.append(karpenter.request(self.settings.clusters_dir, topology.karpenter))
         builds = self.components.build(wanted)
         signature = components_signature(wanted, builds)
         with self._lock():
@@ -256,6 +259,8 @@ class KwokProvider:
         wait_nodes_ready(cluster, names)
         wait_service_account(cluster)
         install_crds(cluster, self.settings.crd_dirs, self.log)
+        if topology.karpenter is not None:  # its instance types and node class, before it starts
+            karpenter.prepare(cluster, self.components.folder / karpenter.NAME, topology.karpenter)
         running = self.components.start(cluster, wanted, builds)
         cluster = Cluster(**{**cluster.__dict__, "components": running})
         record = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kdocs.cluster import karpenter
 from kdocs.cluster.base import ClusterUnavailableError
 from kdocs.cluster.checks import (
     DEFAULT_CHECKS,
@@ -72,7 +73,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
         steps.append(record)
         try:
             if isinstance(step, Apply):
-                _apply(session, step, root)
+                _apply(session, step, root, scenario.requires)
             elif isinstance(step, Expect):
                 _expect(session, step)
             else:
@@ -100,9 +101,17 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
             progress.step(unit, record, len(scenario.steps))
 
 
-def _apply(session: Session, step: Apply, root: Path) -> None:
+def _apply(session: Session, step: Apply, root: Path, requires: tuple[str, ...] = ()) -> None:
     source = _display(step.file, root) if step.file else "inline object"
-    refused = session.apply(payloads(step, root))
+    sent = payloads(step, root)
+    if karpenter.NAME in requires and step.rejected is None:
+        # Karpenter ignores a NodePool whose node class nobody serves: the scenario would
+        # wait for nodes that never come and blame the guide. It is a broken test instead.
+        for doc in (obj for payload in sent for obj in payload.objects):
+            problem = karpenter.nodepool_problem(doc, karpenter.node_class(session.cluster))
+            if problem:
+                raise karpenter.KarpenterSetupError(None, f"{source}: {problem}")
+    refused = session.apply(sent)
     if step.rejected is None:
         if refused:
             raise StepFailed(f"{source}: {refused}")
@@ -126,6 +135,22 @@ def _expect(session: Session, step: Expect) -> None:
         session.pause(session.ctx.poll)
     if step.must_appear and not holds:
         raise StepFailed(f"not within {step.timeout:g}s: {detail}")
+    if step.during:
+        _keeps_holding(session, step, expected)
+
+
+def _keeps_holding(session: Session, step: Expect, expected: dict[str, Any]) -> None:
+    """`assert ... during`: what holds now must still hold at every poll until the end."""
+    until = time.monotonic() + step.during
+    while time.monotonic() < until:
+        session.pause(min(session.ctx.poll, max(0.0, until - time.monotonic())))
+        session.seen = session.select(expected)
+        holds, detail = evaluate(step, expected, session.seen)
+        if not holds:
+            held = step.during - (until - time.monotonic())
+            raise StepFailed(
+                f"held, then stopped holding after {held:.1f}s of {step.during:g}s: {detail}"
+            )
 
 
 def evaluate(
@@ -169,18 +194,24 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
     try:
         if ctx.cancel.is_set():
             raise Cancelled()
-        progress.started(unit, session.namespace)
-        session.open()
-        if unit.scenario is not None:
-            run_scenario(session, unit, progress, outcome.steps)
-            outcome.checks = ("server-side apply", "scenario")
+        missing = _missing_components(ctx, unit)
+        if missing:  # shown, never recorded: only "passed" and "failed" are
+            outcome.status, outcome.message = "skipped", missing
         else:
-            waited = default_check(session, unit.source, ctx.snippets_dir)
-            outcome.checks, outcome.message = DEFAULT_CHECKS, "; ".join(waited)
-        outcome.status = "passed"
+            if _needs_karpenter(unit):  # never inherit the nodes of an earlier unit
+                karpenter.sweep_orphans(ctx.cluster)
+            progress.started(unit, session.namespace)
+            session.open()
+            if unit.scenario is not None:
+                run_scenario(session, unit, progress, outcome.steps)
+                outcome.checks = ("server-side apply", "scenario")
+            else:
+                waited = default_check(session, unit.source, ctx.snippets_dir)
+                outcome.checks, outcome.message = DEFAULT_CHECKS, "; ".join(waited)
+            outcome.status = "passed"
     except StepFailed as error:
         outcome.message = str(error)
-        outcome.diagnostics = _diagnostics(session)
+        outcome.diagnostics = _diagnostics(session, unit)
     except Cancelled:
         outcome.status, outcome.message = "cancelled", "interrupted before the unit finished"
     except ClusterUnavailableError as error:
@@ -197,6 +228,22 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
     return outcome
 
 
+def _needs_karpenter(unit: Unit) -> bool:
+    return unit.scenario is not None and karpenter.NAME in unit.scenario.requires
+
+
+def _missing_components(ctx: RunContext, unit: Unit) -> str | None:
+    """Why this provider cannot prove the scenario (it lacks a component it requires)."""
+    needed = unit.scenario.requires if unit.scenario is not None else ()
+    lacking = [name for name in needed if not ctx.cluster.has_component(name)]
+    if not lacking:
+        return None
+    return (
+        f"not provable on {ctx.cluster.label}: the scenario requires {', '.join(lacking)},"
+        " which only the kwok provider runs (its topology's `karpenter:` section)"
+    )
+
+
 def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
     """A verdict reached while a cluster component (a provisioner, Karpenter) was dead says
     nothing about the guide: it becomes an error (exit 2, nothing recorded)."""
@@ -207,10 +254,14 @@ def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
         outcome.message = f"cluster component {names} stopped during the run; rerun to recreate"
 
 
-def _diagnostics(session: Session) -> str:
+def _diagnostics(session: Session, unit: Unit | None = None) -> str:
     try:
         states = [state_line(obj) for obj in session.seen[:20]]
-        return diagnostics(session.cluster, session.namespace, states)
+        text = diagnostics(session.cluster, session.namespace, states)
+        if unit is not None and _needs_karpenter(unit):
+            pods = [_name(o) for o in session.seen if o.get("kind") == "Pod"]
+            text += "\n" + karpenter.diagnostics(session.cluster, session.namespace, pods)
+        return text
     except (KdocsError, StepFailed) as error:
         return f"(no diagnostics: {error})"
     except Cancelled:

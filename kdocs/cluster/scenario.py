@@ -5,6 +5,7 @@ A `NAME.scenario.yaml` lives next to the snippets it uses:
     name: daemonset-placement          # defaults to NAME
     description: what the guide claims
     exclusive: false                   # true: needs the nodes to itself (stages contention)
+    requires: [karpenter]              # components the claim needs (else: not provable there)
     timeout: 60s                       # default for steps that give none
     steps:
       - apply: daemonset.yaml                                   # a snippet, as is
@@ -13,15 +14,19 @@ A `NAME.scenario.yaml` lives next to the snippets it uses:
       - apply: {object: {apiVersion: v1, kind: Pod, ...}}       # an inline fixture
       - assert: {object: <partial object>, timeout: 30s}        # must match within the timeout
       - assert: {object: <partial, selected by labels>, count: 3}   # or match: any|all
+      - assert: {object: ..., count: 2, during: 20s}   # holds (within timeout), then for 20s
       - error: {object: <partial object>, for: 10s}             # must NOT appear for 10s
       - delete: {apiVersion: apps/v1, kind: DaemonSet, name: x} # or delete: FILE
 
 Objects are found by apiVersion/kind and `metadata.name`, or, without a name,
 by `metadata.labels` (none: every object of the kind), and then `count: N`
 (exactly N match), `match: any` (at least one) or `match: all` (at least one
-selected and every one matches). Strings may use `${namespace}` (the
-scenario's namespace) and `${node:NAME}` (the real name of the topology node
-NAME, for providers that name nodes themselves).
+selected and every one matches). Cluster-scoped kinds (Node, NodeClaim,
+NodePool) are selected cluster-wide. Strings may use `${namespace}` (the
+scenario's namespace), `${node:NAME}` (the real name of the topology node
+NAME, for providers that name nodes themselves) and `${node:KEY=VALUE}` (the
+name of the one node labelled KEY=VALUE now, such as a node Karpenter
+launched: `${node:karpenter.sh/nodepool=stable}`).
 
 Paths are relative to the scenario file and may not leave snippets/ (or, for
 a scenario outside snippets/, its own folder). A malformed scenario is one
@@ -54,6 +59,8 @@ _DURATION = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
 )
 _ACTIONS = ("apply", "assert", "error", "delete")
+# Components a scenario may require (kdocs.cluster.base.Cluster.components).
+COMPONENTS = ("karpenter",)
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,13 @@ class Expect:
     must_appear: bool
     count: int | None = None
     match: str | None = None  # "any" | "all"; None with count or a name
+    during: float = 0.0  # assert only: once it holds, it must keep holding this long
 
     def describe(self, root: Path) -> str:
         verb = "assert" if self.must_appear else "error"
         how = f" count={self.count}" if self.count is not None else ""
         how += f" match={self.match}" if self.match else ""
+        how += f" during={self.during:g}s" if self.during else ""
         return f"{verb} {describe_object(self.object)}{how}"
 
 
@@ -119,6 +128,7 @@ class Scenario:
     timeout: float
     steps: tuple[Step, ...]
     files: tuple[Path, ...] = field(default=())  # every file applied or deleted, in order
+    requires: tuple[str, ...] = field(default=())  # components, e.g. ("karpenter",)
 
     def inputs(self, root: Path) -> dict[str, str]:
         """Content hashes of everything this scenario depends on (itself, files, embed specs)."""
@@ -178,7 +188,7 @@ class _Parser:
         return copy.deepcopy(node.value)
 
     def scenario(self, node: _Node | None) -> Scenario:
-        keys = ("name", "description", "exclusive", "timeout", "steps")
+        keys = ("name", "description", "exclusive", "requires", "timeout", "steps")
         top = self.mapping(node, "a scenario", keys)
         name = self.path.name.split(".scenario.")[0]
         if "name" in top:
@@ -192,13 +202,27 @@ class _Parser:
         if not isinstance(exclusive, bool):
             raise self.fail(top["exclusive"], "exclusive must be true or false")
         timeout = self.duration(top["timeout"]) if "timeout" in top else DEFAULT_TIMEOUT
+        requires = self.requires(top["requires"]) if "requires" in top else ()
         steps_node = top.get("steps")
         if steps_node is None or not isinstance(steps_node.value, list) or not steps_node.value:
             raise self.fail(steps_node or node, "a scenario needs a non-empty list `steps`")
         steps = tuple(self.step(steps_node.child(i), timeout) for i in range(len(steps_node.value)))
         return Scenario(
-            self.path, name, str(description or ""), exclusive, timeout, steps, tuple(self.files)
-        )
+            self.path, name, str(description or ""), exclusive, timeout, steps, tuple(self.files),
+            requires,
+        )  # fmt: skip
+
+    def requires(self, node: _Node) -> tuple[str, ...]:
+        value = self.plain(node)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            known = ", ".join(COMPONENTS)
+            raise self.fail(node, f"requires must be a list of components ({known})")
+        for item in value:
+            if item not in COMPONENTS:
+                raise self.fail(
+                    node, f"unknown component {item!r} in requires (known: {', '.join(COMPONENTS)})"
+                )
+        return tuple(dict.fromkeys(value))
 
     def step(self, node: _Node, default_timeout: float) -> Step:
         step = self.mapping(node, "a step", _ACTIONS)
@@ -247,9 +271,11 @@ class _Parser:
 
     def expect(self, node: _Node, line: int, default: float, must_appear: bool) -> Expect:
         what = "assert" if must_appear else "error"
-        spec = self.mapping(node, what, ("object", "timeout", "for", "count", "match"))
+        keys = ("object", "timeout", "for", "count", "match") + (("during",) if must_appear else ())
+        spec = self.mapping(node, what, keys)
         if "timeout" in spec and "for" in spec:
             raise self.fail(spec["for"], "give `timeout` or `for`, not both")
+        during = self.duration(spec["during"]) if "during" in spec else 0.0
         duration = spec.get("timeout") or spec.get("for")
         timeout = self.duration(duration) if duration is not None else default
         obj = self.manifest(spec.get("object"), f"{what}.object", need_name=False)
@@ -268,7 +294,7 @@ class _Parser:
             raise self.fail(
                 node, "an object selected by labels needs `count: N` or `match: any|all`"
             )
-        return Expect(line, obj, timeout, must_appear, count, match)
+        return Expect(line, obj, timeout, must_appear, count, match, during)
 
     def delete(self, node: _Node, line: int, timeout: float) -> Delete:
         if not isinstance(node.value, dict | list):

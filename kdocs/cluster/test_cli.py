@@ -107,7 +107,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         provider = provider or _provider(args, settings, provider_name, progress.note)
         cluster = provider.up(_topology(args, settings))
         meta["kubernetes_version"] = cluster.kubernetes_version
-        progress.note(f"{cluster.provider} cluster, Kubernetes {cluster.kubernetes_version}")
+        progress.note(f"{cluster.label} cluster, Kubernetes {cluster.kubernetes_version}")
         ctx = RunContext(
             cluster, settings.root, rollout_timeout=float(args.timeout),
             snippets_dir=settings.snippets_dir,
@@ -267,7 +267,8 @@ def unchanged(unit: Unit, store: ResultStore, provider: str) -> ClusterResult | 
     found: ClusterResult | None = None
     for snippet in unit.snippets:
         entry = store.lookup(sha256(snippet))
-        if entry is None or entry.provider != provider:
+        # Recorded as the cluster's label ("kwok + Karpenter v1.14.1"): the provider comes first.
+        if entry is None or entry.provider.split(" + ")[0] != provider:
             return None
         if unit.kind == "scenario":
             if not any(
@@ -291,14 +292,14 @@ def record(
         sha, rel = sha256(snippet), _snippet_name(snippet, settings)
         if unit.kind == "check":
             store.record(sha, ClusterResult(
-                rel, outcome.status == "passed", cluster.provider, cluster.kubernetes_version,
+                rel, outcome.status == "passed", cluster.label, cluster.kubernetes_version,
                 date, DEFAULT_CHECKS if outcome.status == "passed" else (), (), outcome.message,
                 inputs=unit.inputs,
             ))  # fmt: skip
             continue
         old = store.lookup(sha)
         same = old is not None and (old.provider, old.kubernetes_version) == (
-            cluster.provider, cluster.kubernetes_version,
+            cluster.label, cluster.kubernetes_version,
         )  # fmt: skip
         wanted = users.get(snippet.resolve(), set())
         kept = (
@@ -309,7 +310,7 @@ def record(
         passed = all(o.passed for o in scenarios)
         message = outcome.message if not mine.passed else (old.message if not passed else "")
         store.record(sha, ClusterResult(
-            rel, passed, cluster.provider, cluster.kubernetes_version, date,
+            rel, passed, cluster.label, cluster.kubernetes_version, date,
             ("server-side apply",), scenarios, message,
         ))  # fmt: skip
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from kdocs.cluster.components import find_component
+from kdocs.cluster.karpenter_spec import KarpenterSpec, read_karpenter
 from kdocs.cluster.yaml_nodes import NodeReader, compose_file
 from kdocs.errors import Location, UnusableInputError
 
@@ -74,6 +75,8 @@ class Topology:
     source: Path = field(compare=False)
     # Cluster components it runs beyond the always-on ones: name -> settings (components.py).
     components: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Karpenter provisions the other nodes (kwok provider only); None: static nodes only.
+    karpenter: KarpenterSpec | None = None
 
     @property
     def digest(self) -> str:
@@ -93,6 +96,8 @@ class Topology:
         }
         if self.components:  # absent when empty: older clusters keep their digest
             canonical["components"] = self.components
+        if self.karpenter is not None:
+            canonical["karpenter"] = self.karpenter.canonical()
         data = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(data).hexdigest()[:16]
 
@@ -202,7 +207,7 @@ class _Reader(NodeReader):
     def topology(self, root: yaml.Node | None) -> Topology:
         if root is None:
             raise self.fail(None, "empty topology file")
-        allowed = ("name", "description", "defaults", "nodes", "components")
+        allowed = ("name", "description", "defaults", "nodes", "components", "karpenter")
         top = self.mapping(root, "the topology", allowed)
         if "name" not in top:
             raise self.fail(root, "missing key 'name'")
@@ -237,15 +242,18 @@ class _Reader(NodeReader):
                 raise self.fail(item, f"node {node.name!r} is listed twice")
             nodes.append(node)
         components = self.components(top["components"][1]) if "components" in top else {}
+        karpenter = read_karpenter(self, top["karpenter"][1]) if "karpenter" in top else None
         return Topology(
             name=name, description=description, nodes=tuple(nodes), source=self.path,
-            components=components,
+            components=components, karpenter=karpenter,
         )  # fmt: skip
 
     def components(self, node: yaml.Node) -> dict[str, dict[str, str]]:
         """`components: {name: {setting: value}}`: each a defined component, each setting known."""
         components: dict[str, dict[str, str]] = {}
         for name, (key_node, value_node) in self.mapping(node, "components").items():
+            if name == "karpenter":  # it needs instance types: a section of its own
+                raise self.fail(key_node, "declare Karpenter in a `karpenter:` section instead")
             where = Location(str(self.path), key_node.start_mark.line + 1,
                              key_node.start_mark.column + 1)  # fmt: skip
             spec = find_component(self.path.parent, name, where)

@@ -55,6 +55,12 @@ def cluster_badge(result: ClusterResult | None) -> Badge:
         detail += "; scenarios: " + ", ".join(
             f"{s.name} ({'passed' if s.passed else 'FAILED'})" for s in result.scenarios
         )
+    if " + Karpenter" in result.provider:  # recorded as "kwok + Karpenter v1.14.1"
+        detail += (
+            "; the nodes were launched by Karpenter's KWOK cloud provider, with the NodePools"
+            " pointed at a KWOKNodeClass instead of an EC2NodeClass (no AWS behind the test"
+            " cluster)"
+        )
     if not result.passed:
         return Badge("cluster", "failed", f"✗ {where}", detail + f"; {result.message}")
     suffix = f" · {len(proven)} scenario{'s' if len(proven) != 1 else ''}" if proven else ""

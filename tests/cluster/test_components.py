@@ -36,7 +36,11 @@ def component(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_shipped_components_and_kind_parity():
-    assert available_components(CLUSTERS) == ["kube-dns", "local-path-provisioner"]
+    assert available_components(CLUSTERS) == ["karpenter", "kube-dns", "local-path-provisioner"]
+    karpenter = find_component(CLUSTERS, "karpenter")  # only where a topology declares it
+    assert not karpenter.always and karpenter.on_kind == "absent"
+    assert karpenter.ready.http_port == "health" and karpenter.ready.http_path == "/readyz"
+    assert "--instance-types-file-path={dir}/instance-types.json" in karpenter.args
     provisioner = find_component(CLUSTERS, "local-path-provisioner")
     assert provisioner.always and provisioner.on_kind == "provided"
     assert provisioner.program == "local-path-provisioner"
@@ -139,7 +143,9 @@ def test_broken_components_fail_on_their_line(tmp_path, text, line, words):
 
 def test_an_unknown_component_lists_the_known_ones(tmp_path):
     shutil.copytree(CLUSTERS / "components", tmp_path / "components")
-    with pytest.raises(UnusableInputError, match="available: kube-dns, local-path-provisioner"):
+    with pytest.raises(
+        UnusableInputError, match="available: karpenter, kube-dns, local-path-provisioner"
+    ):
         find_component(tmp_path, "karpenterr")
 
 

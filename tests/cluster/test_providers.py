@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ import yaml
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kind import HostCapacity, kind_config, kubelet_label_problem, parse_quantity
 from kdocs.cluster.kubeconfig import KubeconfigProvider, context_decision, match_nodes
-from kdocs.cluster.providers import default_provider_name, get_provider
+from kdocs.cluster.providers import cache_root, default_provider_name, get_provider
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
 from kdocs.config import load_settings
 from kdocs.errors import UnusableInputError
@@ -31,6 +32,8 @@ from kdocs.resource.crds import find_crds
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT)
 KARPENTER = find_topology(SETTINGS.clusters_dir, "karpenter")
+# Static default/stable nodes as EKS + Karpenter leave them: the richest shape for kind's config.
+STATIC = load_topology(ROOT / "tests" / "fixtures" / "topologies" / "eks-static.yaml")
 GiB = 2**30
 
 
@@ -44,18 +47,18 @@ def patch_of(node: dict) -> dict:
 
 class TestKindConfig:
     def test_one_control_plane_then_one_worker_per_node_in_order(self):
-        config = kind_config(KARPENTER, "kdocs")
+        config = kind_config(STATIC, "kdocs")
         assert config["kind"] == "Cluster" and config["apiVersion"] == "kind.x-k8s.io/v1alpha4"
         assert config["name"] == "kdocs"
         roles = [n["role"] for n in config["nodes"]]
-        assert roles == ["control-plane"] + ["worker"] * len(KARPENTER.nodes)
+        assert roles == ["control-plane"] + ["worker"] * len(STATIC.nodes)
         assert config["nodes"][0] == {"role": "control-plane"}
         named = [n["labels"][TOPOLOGY_NODE_LABEL] for n in config["nodes"][1:]]
         assert named == ["default-1", "default-2", "stable-1", "fargate-1"]
 
     def test_labels_are_the_topologys_except_what_the_kubelet_sets(self):
-        workers = kind_config(KARPENTER)["nodes"][1:]
-        for spec, worker in zip(KARPENTER.nodes, workers, strict=True):
+        workers = kind_config(STATIC)["nodes"][1:]
+        for spec, worker in zip(STATIC.nodes, workers, strict=True):
             expected = {
                 k: v
                 for k, v in spec.labels.items()
@@ -67,7 +70,7 @@ class TestKindConfig:
         assert workers[3]["labels"]["eks.amazonaws.com/compute-type"] == "fargate"
 
     def test_taints_go_into_the_join_configuration(self):
-        workers = kind_config(KARPENTER)["nodes"][1:]
+        workers = kind_config(STATIC)["nodes"][1:]
         patches = [patch_of(w) for w in workers]
         assert all(p["kind"] == "JoinConfiguration" for p in patches)
         assert "apiVersion" not in patches[0]  # kind then converts kubeletExtraArgs for v1beta4
@@ -81,28 +84,26 @@ class TestKindConfig:
 
     def test_allocatable_is_staged_with_system_reserved(self):
         host = HostCapacity(cpu_millis=8000, memory_bytes=16 * GiB)
-        for worker in kind_config(KARPENTER, host=host)["nodes"][1:]:
+        for worker in kind_config(STATIC, host=host)["nodes"][1:]:
             args = patch_of(worker)["nodeRegistration"]["kubeletExtraArgs"]
             assert args == {"max-pods": "110", "system-reserved": "cpu=6000m,memory=12288Mi"}
 
     def test_small_hosts_reserve_nothing_they_do_not_have(self):
         host = HostCapacity(cpu_millis=2000, memory_bytes=2 * GiB)
-        worker = kind_config(KARPENTER, host=host)["nodes"][1]
+        worker = kind_config(STATIC, host=host)["nodes"][1]
         assert patch_of(worker)["nodeRegistration"]["kubeletExtraArgs"] == {"max-pods": "110"}
-        assert (
-            "kubeletExtraArgs" in patch_of(kind_config(KARPENTER)["nodes"][1])["nodeRegistration"]
-        )
+        assert "kubeletExtraArgs" in patch_of(kind_config(STATIC)["nodes"][1])["nodeRegistration"]
 
     def test_the_config_round_trips_as_yaml(self):
-        config = kind_config(KARPENTER, host=HostCapacity(4000, 8 * GiB))
+        config = kind_config(STATIC, host=HostCapacity(4000, 8 * GiB))
         assert yaml.safe_load(yaml.safe_dump(config)) == config
 
     def test_labels_a_kubelet_may_not_set_are_refused_early(self, tmp_path):
-        source = KARPENTER.source.read_text()
+        source = STATIC.source.read_text()
         bad = source.replace(
             "nodepool: stable\n", "nodepool: stable\n      kubernetes.io/role: x\n", 1
         )
-        path = tmp_path / "karpenter.yaml"
+        path = tmp_path / "eks-static.yaml"
         path.write_text(bad)
         with pytest.raises(ClusterUnavailableError, match="kubernetes.io/role"):
             kind_config(load_topology(path))
@@ -253,12 +254,12 @@ def test_match_nodes_needs_labels_and_exact_taints():
     def node(name, labels, taints=()):
         return {"metadata": {"name": name, "labels": labels}, "spec": {"taints": list(taints)}}
 
-    stable = KARPENTER.node("stable-1")
+    stable = STATIC.node("stable-1")
     labels = {k: v for k, v in stable.labels.items() if k != TOPOLOGY_NODE_LABEL}
     taint = {"key": "nodepool/stable", "effect": "NoSchedule"}
-    assert match_nodes(KARPENTER, [node("n1", labels, [taint])]) == {"stable-1": "n1"}
-    assert match_nodes(KARPENTER, [node("n1", labels)]) == {}
-    assert match_nodes(KARPENTER, [node("n1", {**labels, "nodepool": "x"}, [taint])]) == {}
+    assert match_nodes(STATIC, [node("n1", labels, [taint])]) == {"stable-1": "n1"}
+    assert match_nodes(STATIC, [node("n1", labels)]) == {}
+    assert match_nodes(STATIC, [node("n1", {**labels, "nodepool": "x"}, [taint])]) == {}
 
 
 def test_unknown_provider_and_options():
@@ -377,8 +378,9 @@ class TestSessionCluster:
         accepted = cluster.kubectl("create", "-n", namespace, "-f", "-", input=pod("b", None))
         assert accepted.returncode == 0, accepted.stderr  # the refusal was the priority class
 
-    def test_plain_pods_only_land_on_untainted_nodes(self, cluster, namespace):
-        for index in range(6):
+    def test_plain_pods_only_land_on_the_untainted_static_node(self, cluster, namespace):
+        """The system node; Fargate is tainted, the rest is Karpenter's to launch."""
+        for index in range(3):
             cluster.kubectl(
                 "run", f"p{index}", "-n", namespace, "--image=registry.invalid/x:1", check=True
             )
@@ -390,8 +392,11 @@ class TestSessionCluster:
             "get", "pods", "-n", namespace, "-o", "jsonpath={.items[*].spec.nodeName}", check=True
         ).stdout.split()
         nodes = topology_nodes(cluster)
-        allowed = {nodes["default-1"]["metadata"]["name"], nodes["default-2"]["metadata"]["name"]}
-        assert len(placed) == 6 and set(placed) <= allowed
+        # system-1, or a node Karpenter launched for a scenario running meanwhile (xdist)
+        assert len(placed) == 3 and nodes["fargate-1"]["metadata"]["name"] not in placed
+        assert nodes["system-1"]["metadata"]["name"] in placed or all(
+            p.startswith("kwok-") for p in placed
+        )
 
     def test_crds_of_schemas_crds_are_established(self, cluster):
         for crd in find_crds(d for d in SETTINGS.crd_dirs if d.is_dir()):
@@ -499,16 +504,22 @@ class TestKwokLifecycle:
         cold = lifecycle.up("karpenter")
         timing("kwok cold up (binaries cached)", time.monotonic() - started)
         pids = lifecycle.processes()
-        # etcd, apiserver, controller manager, scheduler, kwok, and the cluster components
+        # etcd, apiserver, controller manager, scheduler, kwok, and the cluster components:
+        # the local-path provisioner, and Karpenter (the topology declares it)
         components = {c.name: c.pid for c in cold.components}
-        assert list(components) == ["local-path-provisioner"]
+        assert list(components) == ["local-path-provisioner", "karpenter"]
         assert len(pids) == 5 + len(components) and set(components.values()) <= set(pids)
+        assert [c.version for c in cold.components] == ["v0.0.30", "v1.14.1"]
+        assert cold.label == "kwok + Karpenter v1.14.1"
         listening = listening_addresses(pids)
         assert listening and listening <= LOOPBACK_HEX  # nothing reachable from the network
         bin_dir = lifecycle.binaries()
+        built = (cache_root() / "components").resolve()
         for link in (lifecycle.cluster_dir / "bin").iterdir():  # nothing was downloaded
             if link.name not in components:  # those are built by build-component.sh
                 assert link.resolve().parent == bin_dir.resolve(), link
+            else:
+                assert link.resolve().parent.parent == built, link
         assert not [p for p in (lifecycle.workdir / "cache").rglob("*") if p.is_file()]
         started = time.monotonic()
         warm = lifecycle.up("karpenter")
@@ -558,15 +569,17 @@ class TestKwokLifecycle:
 
         lifecycle.up("karpenter")
         old = lifecycle.processes()
-        (tmp_path / "karpenter.yaml").write_text(
+        clusters = tmp_path / "clusters"  # its components and stages too
+        shutil.copytree(SETTINGS.clusters_dir, clusters, ignore=shutil.ignore_patterns("build"))
+        (clusters / "karpenter.yaml").write_text(
             KARPENTER.source.read_text().replace('cpu: "2"', 'cpu: "3"')
         )
         changed = KwokProvider(
-            replace(SETTINGS, clusters_dir=tmp_path), cluster_name=lifecycle.cluster_name
+            replace(SETTINGS, clusters_dir=clusters), cluster_name=lifecycle.cluster_name
         )
         cluster = changed.up("karpenter")
         assert not any(alive(pid) for pid in old)
-        assert topology_nodes(cluster)["stable-1"]["status"]["allocatable"]["cpu"] == "3"
+        assert topology_nodes(cluster)["fargate-1"]["status"]["allocatable"]["cpu"] == "3"
 
     def test_down_leaves_no_process_and_no_state(self, lifecycle, timing):
         lifecycle.up("karpenter")

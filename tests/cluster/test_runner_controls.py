@@ -35,51 +35,87 @@ CASES = {
         "daemonset-placement.scenario.yaml",
         "daemonset.yaml",
         ("        - operator: Exists\n", "        - key: other\n          operator: Exists\n"),
-        r"step 3 \(assert Pod \(app.kubernetes.io/name=node-agent\) count=1\): not within 3s: "
-        r"0 of 2 Pod match, expected 1; node-agent-\w+: spec.nodeName: expected \"stable-1\"",
+        r"step 10 \(assert Pod \(app.kubernetes.io/name=node-agent\) count=1\): not within 20s: "
+        r"0 of \d+ Pod match, expected 1; node-agent-\w+: spec.nodeName: expected \"kwok-",
     ),
     "affinity-not-excluding-fargate": (
         "daemonset-placement.scenario.yaml",
         "daemonset.yaml",
         ("                      - fargate\n", "                      - ec2\n"),
-        r"step 6 \(error Pod \(app.kubernetes.io/name=node-agent\) match=any\): "
+        r"step 12 \(error Pod \(app.kubernetes.io/name=node-agent\) match=any\): "
         r"this must not happen, but did: Pod node-agent-\w+ matches",
     ),
-    "priority-as-low-as-the-fillers": (
+    "stable-nodepool-without-its-taint": (
+        "daemonset-placement.scenario.yaml",
+        "nodepool-stable.yaml",
+        ("      taints:\n        - key: nodepool/stable\n          effect: NoSchedule\n", ""),
+        r"step 6 \(assert Node \(karpenter.sh/nodepool=stable,nodepool=stable\) count=1\): "
+        r"not within 20s: 0 of 1 Node match, expected 1; kwok-[-\w]+: spec.taints",
+    ),
+    # Negative control 3 edited to expect the opposite: a workload without the toleration
+    # does get a stable node. Karpenter launches none, so the edited scenario fails.
+    "expects-a-stable-node-without-the-toleration": (
+        "daemonset-placement.scenario.yaml",
+        "daemonset-placement.scenario.yaml",
+        ("      count: 1\n      during: 15s\n", "      count: 2\n      during: 15s\n"),
+        r"step 24 \(assert NodeClaim \(karpenter.sh/nodepool=stable\) count=2 during=15s\): "
+        r"not within 20s: 1 of 1 NodeClaim match, expected 2",
+    ),
+    "priority-as-low-as-the-workload": (
         "daemonset-preemption.scenario.yaml",
         "priorityclass.yaml",
         ("value: 1000000\n", "value: 0\n"),
-        r"step 10 \(assert Pod \(app.kubernetes.io/name=node-agent\) count=1\): not within 3s: "
-        r"0 of \d+ Pod match, expected 1",
+        r"step 12 \(assert Event \(any\) match=any\): not within 20s: none of \d+ Event matches",
     ),
     "control-that-keeps-the-priority": (
         "daemonset-preemption.scenario.yaml",
         "daemonset-preemption.scenario.yaml",
         ("              priorityClassName: null\n", "              dnsPolicy: Default\n"),
-        # The agent preempts at once; step 5 may glimpse it pending, step 6 never lets it
-        # run on default-1.
-        r"step [56] \(",
+        # The agents preempt at once: step 7 may glimpse them pending, but then Karpenter
+        # launches nodes for the evicted pods and step 8's count of NodeClaims changes.
+        r"step [78] \(",
+    ),
+    # Negative control 1 edited to expect the opposite: Karpenter launches a node for the
+    # DaemonSet's pending pods. It never does, so the edited scenario fails.
+    "expects-a-node-for-the-daemonset": (
+        "daemonset-preemption.scenario.yaml",
+        "daemonset-preemption.scenario.yaml",
+        ("      count: 2\n      during: 20s\n", "      count: 3\n      during: 20s\n"),
+        r"step 8 \(assert NodeClaim \(karpenter.sh/nodepool=default\) count=3 during=20s\): "
+        r"not within 20s: 2 of 2 NodeClaim match, expected 3",
     ),
 }
+# What the scenarios apply besides themselves.
+FILES = (
+    "daemonset.yaml", "priorityclass.yaml", "nodepool-default.yaml", "nodepool-stable.yaml",
+    "workload-stable.yaml",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def broken_run(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One run over copies of the guide, each broken in one way, with 3s step timeouts."""
+    """One run over copies of the guide, each broken in one way, with 20s step timeouts.
+
+    20s: Karpenter must be able to launch the nodes a scenario sets up before its
+    broken step (about 5-10s here); a failing step then waits that long.
+    """
+    if not cluster.has_component("karpenter"):
+        pytest.skip(f"not provable on {cluster.label}: the guide's scenarios require Karpenter")
     root = tmp_path_factory.mktemp("broken")
     make_project(root, guide=False)
     for case, (scenario, target, (old, new), _) in CASES.items():
         folder = root / "snippets" / case
         shutil.copytree(GUIDE, folder)
-        for path in folder.iterdir():  # only the scenario and the two files it applies
-            if path.name not in (scenario, "daemonset.yaml", "priorityclass.yaml"):
+        for path in folder.iterdir():  # only the scenario and the files it applies
+            if path.name not in (scenario, *FILES):
                 path.unlink()
         broken = folder / target
         text = broken.read_text(encoding="utf-8")
         assert text.count(old) == 1, (case, old)
         broken.write_text(text.replace(old, new), encoding="utf-8")
         path = folder / scenario
-        text = re.sub(r"^timeout: .*$", "timeout: 3s", path.read_text(encoding="utf-8"), flags=re.M)
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"^timeout: .*$", "timeout: 20s", text, flags=re.M)
         text = re.sub(r"^name: .*$", f"name: {case}", text, count=1, flags=re.M)
         path.write_text(text, encoding="utf-8")
     settings = load_settings(root)
@@ -104,6 +140,18 @@ def test_a_broken_claim_fails_its_scenario_at_the_step_that_checks_it(
     assert outcome["diagnostics"]
 
 
+def test_a_failed_karpenter_scenario_shows_what_karpenter_did(broken_run: dict) -> None:
+    """NodePools' and NodeClaims' conditions, Karpenter's log lines about the scenario's pods
+    (it logs each pod it provisions for as namespace/name), the pending pods' events."""
+    outcome = outcomes(broken_run)["priority-as-low-as-the-workload"]
+    text = outcome["diagnostics"]
+    assert "\nnodepools:\n  default: " in text and "NodeClassReady=True" in text, text
+    assert "\nnodeclaims:\n  default-" in text and "[nodepool default, node kwok-" in text, text
+    assert "Karpenter's log about this scenario" in text, text
+    assert outcome["namespace"] in text.split("Karpenter's log about this scenario")[1], text
+    assert "events:\n" in text and "FailedScheduling" in text, text
+
+
 def test_broken_copies_fail_the_run_and_leave_nothing_behind(broken_run: dict) -> None:
     assert broken_run["code"] == 1
     assert broken_run["leftovers"] == []
@@ -112,9 +160,9 @@ def test_broken_copies_fail_the_run_and_leave_nothing_behind(broken_run: dict) -
 def test_a_control_that_keeps_what_it_must_remove_fails_after_a_sound_setup(
     broken_run: dict,
 ) -> None:
-    """The node was filled and the control applied: the failure is the control's own."""
+    """The nodes were filled and the control applied: the failure is the control's own."""
     outcome = outcomes(broken_run)["control-that-keeps-the-priority"]
-    assert [s["status"] for s in outcome["steps"]][:4] == ["passed"] * 4
+    assert [s["status"] for s in outcome["steps"]][:6] == ["passed"] * 6
 
 
 def test_the_cases_break_files_the_guide_has() -> None:

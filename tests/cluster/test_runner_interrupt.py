@@ -4,6 +4,7 @@ Runs the real command line in a subprocess (`python -m kdocs.cli test`, the
 kubeconfig provider pointed at the session's cluster) and sends it SIGINT once
 the DaemonSet of the first scenario is applied, the moment an interrupted run
 would most likely leave a DaemonSet, its pods and the PriorityClass behind.
+The scenarios need no Karpenter (the kubeconfig provider cannot prove those).
 """
 
 from __future__ import annotations
@@ -18,9 +19,20 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from tests.cluster.test_runner_helpers import ROOT, leftovers, make_project, units_lock
+from tests.cluster.test_runner_helpers import ROOT, leftovers, make_project, units_lock, write
 
 pytestmark = pytest.mark.cluster
+
+AGENT = """\
+name: agent
+description: the guide's DaemonSet and PriorityClass, applied, then a long wait
+steps:
+  - apply: priorityclass.yaml
+  - apply: daemonset.yaml
+  - error:
+      for: 60s
+      object: {apiVersion: v1, kind: Pod, metadata: {name: never-made}}
+"""
 
 
 def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
@@ -28,12 +40,13 @@ def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
 ) -> None:
     settings = make_project(tmp_path / "project")
     guide = settings.snippets_dir / "karpenter-daemonset"
+    write(guide / "agent.scenario.yaml", AGENT)
     command = [
         sys.executable, "-m", "kdocs.cli", "test", "--provider", "kubeconfig",
         f"--kubeconfig={cluster.kubeconfig}", f"--context={cluster.context}",
         "--topology", "karpenter", "--jobs", "1", "--output", "json",
-        str(guide / "daemonset-placement.scenario.yaml"),
-        str(guide / "daemonset-preemption.scenario.yaml"),
+        str(guide / "agent.scenario.yaml"),
+        str(guide / "nodepool-stable.scenario.yaml"),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KDOCS_PROVIDER": "kubeconfig"}
     seen: list[str] = []
@@ -47,9 +60,9 @@ def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
             assert proc.stderr is not None
             for line in proc.stderr:
                 seen.append(line)
-                if line.startswith("▶ scenario daemonset-placement"):
+                if line.startswith("▶ scenario agent"):
                     namespace = line.rsplit("(", 1)[1].strip().rstrip(")")
-                if "daemonset-placement [2/" in line:  # the DaemonSet is applied
+                if "agent [2/" in line:  # the DaemonSet is applied
                     proc.send_signal(signal.SIGINT)
                     break
             stdout, stderr = proc.communicate(timeout=300)  # a hang guard, not an assertion
@@ -58,14 +71,14 @@ def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
                 proc.kill()
         left = leftovers(cluster, [namespace] if namespace else [])
     output = "".join(seen) + stderr
-    assert namespace.startswith("kdocs-daemonset-placement-"), output
+    assert namespace.startswith("kdocs-agent-"), output
     assert proc.returncode == 130, output
     assert "interrupted" in output
     report = json.loads(stdout)
     statuses = {o["name"]: (o["status"], o["message"]) for o in report["outcomes"]}
     assert statuses == {
-        "daemonset-placement": ("cancelled", "interrupted before the unit finished"),
-        "daemonset-preemption": ("cancelled", "not started"),
+        "agent": ("cancelled", "interrupted before the unit finished"),
+        "nodepool-stable": ("cancelled", "not started"),
     }, output
     assert left == [], output
     assert not settings.results_file.exists(), "an interrupted run records nothing"

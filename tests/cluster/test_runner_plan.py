@@ -53,10 +53,15 @@ def test_no_path_plans_every_scenario_and_checks_only_unused_snippets(project) -
     placement = units[0]
     assert placement.snippets == (
         guide / "priorityclass.yaml",
+        guide / "nodepool-default.yaml",
+        guide / "nodepool-stable.yaml",
+        guide / "workload-stable.yaml",
         guide / "daemonset.yaml",
         guide / "daemonset-placement.scenario.yaml",  # a page may show the scenario too
     )
-    assert units[1].exclusive and not placement.exclusive
+    # Karpenter's scenarios count nodes cluster-wide; the CRD one does not.
+    assert [u.exclusive for u in units[:4]] == [True, True, True, False]
+    assert placement.scenario is not None and placement.scenario.requires == ("karpenter",)
     helm = units[2]
     assert guide / "helm-values.embed.yaml" not in helm.snippets  # no result of its own...
     assert "snippets/karpenter-daemonset/helm-values.embed.yaml" in helm.inputs  # ...but an input

@@ -208,6 +208,21 @@ def test_merge_patch_follows_rfc_7386() -> None:
             ":3:", "give `timeout` or `for`, not both",
         ),
         ("steps:\n  - delete: {apiVersion: v1, kind: Pod}\n", ":2:", "needs a string `name`"),
+        (
+            "requires: [karpenter, cilium]\nsteps: [{apply: daemonset.yaml}]\n",
+            ":1:", "unknown component 'cilium' in requires (known: karpenter)",
+        ),
+        ("requires: karpenter\nsteps: [{apply: daemonset.yaml}]\n", ":1:", "must be a list"),
+        (
+            "steps:\n  - error:\n      during: 5s\n"
+            "      object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
+            ":3:", "unknown key 'during' in error",
+        ),
+        (
+            "steps:\n  - assert:\n      during: soon\n"
+            "      object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
+            ":3:", "invalid duration 'soon'",
+        ),
         ("steps:\n  - apply: [daemonset.yaml\n", ":3:", "invalid YAML"),
         ("steps:\n  - apply: daemonset.yaml\nsteps: []\n", ":3:", "duplicate key 'steps'"),
     ],
@@ -248,3 +263,24 @@ def test_every_scenario_of_the_site_parses() -> None:
     for path in found:
         scenario = load_scenario(path, settings.root, settings.snippets_dir)
         assert scenario.steps and scenario.description
+
+
+def test_requires_and_during_parse(snippets: Path) -> None:
+    path = write(
+        snippets,
+        """\
+        requires: [karpenter]
+        steps:
+          - assert:
+              count: 2
+              during: 20s
+              object: {apiVersion: karpenter.sh/v1, kind: NodeClaim, metadata: {labels: {a: b}}}
+        """,
+    )
+    scenario = load(snippets, path)
+    assert scenario.requires == ("karpenter",)
+    (step,) = scenario.steps
+    assert isinstance(step, Expect) and step.during == 20.0 and step.count == 2
+    assert step.describe(snippets.parent) == "assert NodeClaim (a=b) count=2 during=20s"
+    plain = load(snippets, write(snippets, "steps: [{apply: daemonset.yaml}]\n", "p.scenario.yaml"))
+    assert plain.requires == ()

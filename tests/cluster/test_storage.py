@@ -59,6 +59,8 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
     pytest.fail(f"{what} not within {timeout:.0f}s (last: {last!r})")
 
 
+# Every pod tolerates every taint: the guide's topology has one static node, the tainted
+# Fargate one (Karpenter launches the others on demand, for NodePools these tests lack).
 CLAIM_AND_POD = """\
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -71,6 +73,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: user}
 spec:
+  tolerations: [{operator: Exists}]
   containers:
     - name: app
       image: registry.k8s.io/pause:3.10
@@ -141,6 +144,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
+      tolerations: [{operator: Exists}]
       containers:
         - name: nginx
           image: registry.k8s.io/nginx-slim:0.27
@@ -177,6 +181,7 @@ kind: Pod
 metadata: {{name: {name}}}
 spec:
   restartPolicy: {policy}
+  tolerations: [{{operator: Exists}}]
   containers:
     - name: task
       image: registry.k8s.io/busybox:1.36

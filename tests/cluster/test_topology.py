@@ -42,61 +42,59 @@ nodes:
 
 
 class TestKarpenterTopology:
-    """The guide's cluster: its claims are only meaningful if these nodes are exactly so."""
+    """The guide's cluster: Karpenter launches the NodePools' nodes; only Fargate is static."""
 
     @pytest.fixture(scope="class")
     @classmethod
     def topology(cls):
         return find_topology(CLUSTERS, "karpenter")
 
-    def test_nodes(self, topology):
-        assert [n.name for n in topology.nodes] == [
-            "default-1",
-            "default-2",
-            "stable-1",
-            "fargate-1",
-        ]
-
-    def test_nodepools(self, topology):
-        pools = {n.name: n.labels.get("karpenter.sh/nodepool") for n in topology.nodes}
-        assert pools == {
-            "default-1": "default",
-            "default-2": "default",
-            "stable-1": "stable",
-            "fargate-1": None,
-        }
-
-    def test_stable_taint_has_no_value(self, topology):
-        assert topology.node("stable-1").taints == (Taint("nodepool/stable", "NoSchedule"),)
-        assert topology.node("stable-1").taints[0].as_kubernetes() == {
-            "key": "nodepool/stable",
-            "effect": "NoSchedule",
-        }
-
-    def test_stable_carries_the_nodepool_template_label(self, topology):
-        # snippets/karpenter-daemonset/nodepool-stable.yaml labels its nodes nodepool=stable
-        assert topology.node("stable-1").labels["nodepool"] == "stable"
-
-    def test_fargate(self, topology):
+    def test_only_what_karpenter_does_not_provision_is_static(self, topology):
+        # the managed node group Karpenter runs on, and Fargate
+        assert [n.name for n in topology.nodes] == ["system-1", "fargate-1"]
+        assert topology.node("system-1").taints == ()  # other guides' workloads land here
         fargate = topology.node("fargate-1")
         assert fargate.labels["eks.amazonaws.com/compute-type"] == "fargate"
         assert fargate.taints == (Taint("eks.amazonaws.com/compute-type", "NoSchedule", "fargate"),)
-        others = [n for n in topology.nodes if n.name != "fargate-1"]
-        assert all("eks.amazonaws.com/compute-type" not in n.labels for n in others)
 
-    def test_untainted_default_nodes(self, topology):
-        assert topology.node("default-1").taints == ()
-        assert topology.node("default-2").taints == ()
+    def test_no_static_node_claims_a_nodepool(self, topology):
+        # Measured: static nodes labelled karpenter.sh/nodepool stall Karpenter ("cluster is
+        # waiting on sync") and it launches nothing.
+        assert all("karpenter.sh/nodepool" not in n.labels for n in topology.nodes)
 
-    def test_small_allocatable_and_standard_labels(self, topology):
-        for node in topology.nodes:
-            assert node.allocatable == {"cpu": "2", "memory": "4Gi", "pods": "110"}
-            assert node.capacity == node.allocatable
-            assert node.labels["kubernetes.io/hostname"] == node.name
-            assert node.labels[TOPOLOGY_NODE_LABEL] == node.name
-            assert node.labels["kubernetes.io/os"] == "linux"
-            assert node.labels["kubernetes.io/arch"] == "amd64"
-            assert node.labels["node.kubernetes.io/instance-type"]
+    def test_karpenter_is_declared_with_small_nodes(self, topology):
+        spec = topology.karpenter
+        assert spec is not None and spec.version == "v1.14.1" and spec.node_class == "default"
+        (instance,) = spec.instance_types
+        assert (instance.name, instance.cpu, instance.architecture) == ("m6i.large", "2", "amd64")
+        assert set(instance.capacity_types) == {"spot", "on-demand"}  # stable asks on-demand
+        assert dict(spec.settings)["batchIdleDuration"] == "1s"
+
+    def test_its_settings_are_the_components(self, topology):
+        from kdocs.cluster.components import find_component
+        from kdocs.cluster.karpenter_spec import SETTINGS
+
+        component = find_component(CLUSTERS, "karpenter")
+        assert set(SETTINGS) == set(component.settings)
+        for name in SETTINGS:  # each reaches Karpenter as a flag
+            assert any(f"{{setting:{name}}}" in arg for arg in component.args), name
+
+    def test_the_build_pins_the_same_karpenter(self, topology):
+        conf = (ROOT / "clusters/build/karpenter/component.conf").read_text(encoding="utf-8")
+        assert f"\nVERSION={topology.karpenter.version}\n" in conf
+        crds = (ROOT / "schemas/fetch-crds.sh").read_text(encoding="utf-8")
+        assert f"sigs.k8s.io/karpenter {topology.karpenter.version} " in crds
+
+    def test_instance_types_file_is_the_kwok_providers_shape(self, topology):
+        (entry,) = [t.as_kwok() for t in topology.karpenter.instance_types]
+        assert entry["resources"] == {"cpu": "2", "memory": "8Gi", "pods": "110"}
+        offered = {
+            (o["Requirements"][0]["values"][0], o["Requirements"][1]["values"][0])
+            for o in entry["offerings"]
+        }
+        assert offered == {
+            (c, z) for c in ("spot", "on-demand") for z in ("eu-west-3a", "eu-west-3b")
+        }
 
     def test_digest_is_stable_and_content_based(self, topology, tmp_path):
         copy = tmp_path / "karpenter.yaml"
@@ -104,8 +102,70 @@ class TestKarpenterTopology:
             "# a comment changes nothing\n" + topology.source.read_text(), encoding="utf-8"
         )
         assert load_topology(copy).digest == topology.digest
-        copy.write_text(topology.source.read_text().replace('cpu: "2"', 'cpu: "3"'))
+        copy.write_text(topology.source.read_text().replace("memory: 8Gi", "memory: 16Gi"))
         assert load_topology(copy).digest != topology.digest
+        copy.write_text(
+            topology.source.read_text().replace("batchIdleDuration: 1s", "batchIdleDuration: 2s")
+        )
+        assert load_topology(copy).digest != topology.digest
+
+
+KARPENTER_SECTION = """\
+name: t
+karpenter:
+  version: v1.14.1
+  instanceTypes:
+    - name: m6i.large
+      cpu: "2"
+      memory: 8Gi
+      zones: [a]
+      capacityTypes: [on-demand]
+  settings:
+    batchIdleDuration: 1s
+nodes:
+  - name: a
+    allocatable: {cpu: "2", memory: 4Gi, pods: "110"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "reason"),
+    [
+        (
+            "    batchIdleDuration: 1s",
+            "    batchIdleDuratoin: 1s",
+            "11:5",
+            "unknown Karpenter setting 'batchIdleDuratoin' (known: batchMaxDuration,",
+        ),
+        (
+            "    batchIdleDuration: 1s",
+            "    batchIdleDuration: soon",
+            "11:24",
+            "batchIdleDuration 'soon' is not a duration",
+        ),
+        ("  version: v1.14.1", "  version: latest", "3:12", "must look like v1.14.1"),
+        (
+            "      capacityTypes: [on-demand]",
+            "      capacityTypes: [cheap]",
+            "9:22",
+            "capacity type 'cheap' is not one of",
+        ),
+        ('      cpu: "2"', "      cpu: two", "6:12", "is not a Kubernetes quantity"),
+        ("  version: v1.14.1\n", "  version: v1.14.1\n  image: x\n", "4:3", "unknown key 'image'"),
+    ],
+)
+def test_a_broken_karpenter_section_is_one_line_naming_its_place(tmp_path, old, new, where, reason):
+    assert old in KARPENTER_SECTION
+    path = write(tmp_path, KARPENTER_SECTION.replace(old, new, 1))
+    with pytest.raises(UnusableInputError) as caught:
+        load_topology(path)
+    message = str(caught.value)
+    assert caught.value.exit_code == ExitCode.UNUSABLE
+    assert f"{path}:{where}: " in message and reason in message and "\n" not in message
+
+
+def test_a_topology_without_karpenter_has_none(tmp_path):
+    assert load_topology(write(tmp_path, VALID)).karpenter is None
 
 
 def test_available_topologies():

@@ -9,18 +9,25 @@ whatever happened.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import textwrap
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.checks import RUN_LABEL
-from kdocs.cluster.kwok import KwokProvider
+from kdocs.cluster.component_process import BUILD_COMPONENT, build_component
+from kdocs.cluster.components import find_component
+from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
 from kdocs.cluster.providers import default_provider_name
 from kdocs.config import Settings, load_settings
 
@@ -28,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT)
 TOPOLOGY = "karpenter"
 PREFIX = "kdocs-faults-"
+# The component the component faults tests break (Karpenter's have tests of their own).
+COMPONENT = "local-path-provisioner"
 
 kwok_only = pytest.mark.skipif(
     default_provider_name() != "kwok", reason="needs the kwok provider (KDOCS_PROVIDER)"
@@ -126,3 +135,99 @@ def processes_with(name: str, value: str) -> list[str]:
         except OSError:
             continue
     return found
+
+
+@dataclass
+class Project:
+    root: Path
+    env: dict[str, str]
+    cluster_dir: Path
+    clusters: Path
+
+    def kdocs(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kdocs.cli", *args], cwd=self.root, env=self.env,
+            capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+    def kill_during(self, scenario: str, marker: str, victim: int) -> tuple[int, dict, str]:
+        """`kdocs test SCENARIO`, SIGKILL `victim` once a progress line contains `marker`;
+        the run's exit code, its one outcome and everything it printed on stderr."""
+        command = [sys.executable, "-m", "kdocs.cli", "test", "--jobs", "1", "--output", "json",
+                   "--force", scenario]  # fmt: skip
+        proc = subprocess.Popen(
+            command, cwd=self.root, env=self.env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        seen: list[str] = []
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                seen.append(line)
+                if marker in line:
+                    break
+            else:
+                pytest.fail(f"the run ended before {marker!r}:\n" + "".join(seen))
+            os.kill(victim, signal.SIGKILL)
+            stdout, stderr = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        output = "".join(seen) + stderr
+        outcomes = json.loads(stdout)["outcomes"] if stdout.strip() else [{}]
+        assert len(outcomes) == 1, output
+        return proc.returncode, outcomes[0], output
+
+    def component_pid(self) -> int:
+        state = self.cluster_dir / "components" / COMPONENT / "process.json"
+        return int(json.loads(state.read_text(encoding="utf-8"))["pid"])
+
+    def processes(self) -> list[str]:
+        """Command lines of live processes started from this cluster's folder."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or not alive(int(entry.name)):
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].decode(errors="replace").startswith(f"{self.cluster_dir}/"):
+                found.append(b" ".join(argv).decode(errors="replace"))
+        return found
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    """A project with the guide's snippets and its own copy of clusters/ (tests may edit it)."""
+    root = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "snippets" / "karpenter-daemonset", root / "snippets" / "karpenter-daemonset"
+    )
+    shutil.copytree(ROOT / "clusters", root / "clusters")
+    (root / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [tool.kdocs]
+        docs-dir = "docs"
+        snippets-dir = "snippets"
+        crd-dirs = ["{ROOT / "schemas" / "crds"}"]
+        clusters-dir = "clusters"
+        results-file = "results.json"
+    """), encoding="utf-8")  # fmt: skip
+    assert (root / BUILD_SCRIPT).is_file() and (root / BUILD_COMPONENT).is_file()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "bin").symlink_to(KwokProvider(SETTINGS).binaries().parent)
+    spec = find_component(SETTINGS.clusters_dir, COMPONENT)
+    (cache / "components").symlink_to(build_component(ROOT, spec).parent)
+    env = {
+        **os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok",
+        "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+    made = Project(root, env, cache / "kwok" / "clusters" / "kdocs", root / "clusters")
+    try:
+        yield made
+    finally:
+        made.kdocs("cluster", "down", timeout=300)
+        assert not made.cluster_dir.exists()
+        assert made.processes() == []

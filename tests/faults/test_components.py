@@ -11,95 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.component_process import BUILD_COMPONENT, build_component
-from kdocs.cluster.components import find_component
-from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
 from kdocs.config import load_settings
-from tests.faults.conftest import ROOT, SETTINGS, alive, kwok_only
+from tests.faults.conftest import COMPONENT, Project, alive, kwok_only
 
 pytestmark = [pytest.mark.cluster, kwok_only]
 
 SCENARIO = "snippets/karpenter-daemonset/daemonset-placement.scenario.yaml"
-COMPONENT = "local-path-provisioner"
-
-
-@dataclass
-class Project:
-    root: Path
-    env: dict[str, str]
-    cluster_dir: Path
-    clusters: Path
-
-    def kdocs(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "kdocs.cli", *args], cwd=self.root, env=self.env,
-            capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
-
-    def component_pid(self) -> int:
-        state = self.cluster_dir / "components" / COMPONENT / "process.json"
-        return int(json.loads(state.read_text(encoding="utf-8"))["pid"])
-
-    def processes(self) -> list[str]:
-        """Command lines of live processes started from this cluster's folder."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or not alive(int(entry.name)):
-                continue
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if argv[0].decode(errors="replace").startswith(f"{self.cluster_dir}/"):
-                found.append(b" ".join(argv).decode(errors="replace"))
-        return found
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    """A project with the guide's snippets and its own copy of clusters/ (tests may edit it)."""
-    root = tmp_path / "project"
-    shutil.copytree(
-        ROOT / "snippets" / "karpenter-daemonset", root / "snippets" / "karpenter-daemonset"
-    )
-    shutil.copytree(ROOT / "clusters", root / "clusters")
-    (root / "pyproject.toml").write_text(textwrap.dedent(f"""\
-        [tool.kdocs]
-        docs-dir = "docs"
-        snippets-dir = "snippets"
-        crd-dirs = ["{ROOT / "schemas" / "crds"}"]
-        clusters-dir = "clusters"
-        results-file = "results.json"
-    """), encoding="utf-8")  # fmt: skip
-    assert (root / BUILD_SCRIPT).is_file() and (root / BUILD_COMPONENT).is_file()
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "bin").symlink_to(KwokProvider(SETTINGS).binaries().parent)
-    spec = find_component(SETTINGS.clusters_dir, COMPONENT)
-    (cache / "components").symlink_to(build_component(ROOT, spec).parent)
-    env = {
-        **os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok",
-        "PYTHONPATH": str(ROOT),
-    }  # fmt: skip
-    made = Project(root, env, cache / "kwok" / "clusters" / "kdocs", root / "clusters")
-    try:
-        yield made
-    finally:
-        made.kdocs("cluster", "down", timeout=300)
-        assert not made.cluster_dir.exists()
-        assert made.processes() == []
 
 
 def test_status_shows_the_component_and_down_leaves_no_process(project: Project) -> None:
@@ -127,31 +51,9 @@ def test_a_component_killed_mid_run_ends_it_with_exit_2_recording_nothing(
     up = project.kdocs("cluster", "up")
     assert up.returncode == 0, up.stderr
     victim = project.component_pid()
-    command = [sys.executable, "-m", "kdocs.cli", "test", "--jobs", "1", "--output", "json",
-               "--force", SCENARIO]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=project.root, env=project.env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    seen: list[str] = []
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            seen.append(line)
-            if "daemonset-placement [2/" in line:
-                break
-        else:
-            pytest.fail("the run ended before its second step:\n" + "".join(seen))
-        os.kill(victim, signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    output = "".join(seen) + stderr
-    assert proc.returncode == 2, output
+    code, outcome, output = project.kill_during(SCENARIO, "daemonset-placement [2/", victim)
+    assert code == 2, output
     assert "Traceback" not in output
-    (outcome,) = json.loads(stdout)["outcomes"]
     assert outcome["status"] == "error", outcome
     assert f"cluster component {COMPONENT}" in outcome["message"]
     assert "\n" not in outcome["message"]
@@ -202,11 +104,21 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_while_a_component_starts_leaves_no_process(project: Project) -> None:
-    definition = project.clusters / "components" / COMPONENT / "component.yaml"
+@pytest.mark.parametrize(
+    ("component", "ready", "never"),
+    [
+        (COMPONENT, "log: Started provisioner controller", "log: never"),
+        ("karpenter", "path: /readyz", "path: /never-ready"),  # it starts after the first
+    ],
+)
+def test_ctrl_c_while_a_component_starts_leaves_no_process(
+    project: Project, component: str, ready: str, never: str
+) -> None:
+    definition = project.clusters / "components" / component / "component.yaml"
     text = definition.read_text(encoding="utf-8")
-    definition.write_text(text.replace("log: Started provisioner controller", "log: never"))
-    state = project.cluster_dir / "components" / COMPONENT / "process.json"
+    assert ready in text
+    definition.write_text(text.replace(ready, never))
+    state = project.cluster_dir / "components" / component / "process.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kdocs.cli", "cluster", "up"], cwd=project.root, env=project.env,
         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
@@ -217,7 +129,12 @@ def test_ctrl_c_while_a_component_starts_leaves_no_process(project: Project) -> 
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the component never started"
             time.sleep(0.1)
-        pid = project.component_pid()
+        pid = 0
+        while not pid:  # process.json is written right after the start
+            try:
+                pid = int(json.loads(state.read_text(encoding="utf-8"))["pid"])
+            except (ValueError, KeyError):
+                time.sleep(0.05)
         assert alive(pid)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)

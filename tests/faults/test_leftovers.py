@@ -45,17 +45,18 @@ def test_no_run_namespace_survives_a_failure_then_an_interrupt(
     settings = make_project(tmp_path / "project")
     write(settings.root / GUIDE / "fails.scenario.yaml", FAILING)
     run = KdocsTest(cluster, settings)
-    # --jobs 1: the failing scenario ends first, then Ctrl-C once the DaemonSet is applied.
+    # --jobs 1: the failing scenario ends first, then Ctrl-C once the NodePool is applied
+    # (a scenario the kubeconfig provider can prove: it needs no Karpenter).
     proc = run.popen(
         settings.root / GUIDE / "fails.scenario.yaml",
-        settings.root / GUIDE / "daemonset-placement.scenario.yaml",
+        settings.root / GUIDE / "nodepool-stable.scenario.yaml",
     )
     seen: list[str] = []
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
             seen.append(line)
-            if "daemonset-placement [2/" in line:
+            if "nodepool-stable [2/" in line:
                 proc.send_signal(signal.SIGINT)
                 break
         stdout, stderr = proc.communicate(timeout=300)
@@ -66,7 +67,7 @@ def test_no_run_namespace_survives_a_failure_then_an_interrupt(
     output = "".join(seen) + stderr
     assert proc.returncode == 130, output
     statuses = {o["name"]: o["status"] for o in json.loads(stdout)["outcomes"]}
-    assert statuses == {"fails": "failed", "daemonset-placement": "cancelled"}, output
+    assert statuses == {"fails": "failed", "nodepool-stable": "cancelled"}, output
     assert run_namespaces(cluster) == [], output
     assert run.leftover_processes() == []
     assert faults_provider.current() is not None  # still running, the same API server

@@ -39,8 +39,8 @@ def test_site_builds_and_every_block_is_byte_identical(tmp_path: Path) -> None:
         html = "index.html" if html.name == "index" else f"{html}/index.html"
         assert len([b for b in blocks if b.page == html]) == calls, page
     guide = [b for b in blocks if "deploy-daemonset" in b.page]
-    assert len(guide) == 6
-    assert {b.section for b in guide} == {None, "priority", "scheduling"}
+    assert len(guide) == 8
+    assert {b.section for b in guide} == {None, "priority", "scheduling", "stable"}
     contributing = [b for b in blocks if b.page.startswith("contributing/")]
     default_checks = {
         f"contributing/default-checks/{p.name}"

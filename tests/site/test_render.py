@@ -87,3 +87,16 @@ def test_cluster_badge_states() -> None:
     assert "every-node (passed)" in badge.detail
     failed = ClusterResult("x.yaml", False, "kwok", "v1.36.3", "2026-11-27", message="boom")
     assert cluster_badge(failed).state == "failed"
+
+
+def test_a_cluster_badge_proven_with_karpenter_says_so_and_names_the_substitution() -> None:
+    with_karpenter = ClusterResult(
+        "x.yaml", True, "kwok + Karpenter v1.14.1", "v1.36.3", "2026-11-29T10:00:00Z",
+        scenarios=(ScenarioOutcome("daemonset-preemption", True),),
+    )  # fmt: skip
+    badge = cluster_badge(with_karpenter)
+    assert badge.text.startswith("✓ kwok + Karpenter v1.14.1 · Kubernetes v1.36.3 · 2026-11-29")
+    assert "launched by Karpenter's KWOK cloud provider" in badge.detail
+    assert "KWOKNodeClass instead of an EC2NodeClass" in badge.detail
+    without = ClusterResult("x.yaml", True, "kind", "v1.36.3", "2026-11-29T10:00:00Z")
+    assert "Karpenter" not in cluster_badge(without).detail

@@ -1,0 +1,180 @@
+"""Karpenter as a cluster component: what its KWOK cloud provider needs, and what it did.
+
+Karpenter's KWOK cloud provider is the real Karpenter (scheduling simulation,
+batching, NodePools, NodeClaims, disruption) with one difference: instead of
+calling EC2 it creates a KWOK Node object for each NodeClaim. So when a
+topology declares `karpenter:`, which nodes exist is decided by Karpenter
+itself, and a guide's claims about Karpenter are proven against it.
+
+It runs like every cluster component (clusters/components/karpenter/,
+kdocs/cluster/component_process.py). This module adds what is Karpenter's
+own: the component request built from the topology's section (version and
+settings), the instance-types file and the Ready KWOKNodeClass it needs
+before it starts, the check that a scenario's NodePool names that node class,
+and the diagnostics of a failed scenario (NodePool and NodeClaim conditions,
+Karpenter's log lines about the scenario's pods).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.components import ComponentRequest, find_component
+from kdocs.cluster.karpenter_spec import KarpenterSpec
+
+NAME = "karpenter"
+NODE_CLASS_GROUP = "karpenter.kwok.sh"
+NODE_CLASS_KIND = "KWOKNodeClass"
+NODEPOOL_LABEL = "karpenter.sh/nodepool"
+NODE_CLASS_FILE = "node-class"  # in the component's folder: what NodePools must point at
+
+
+class KarpenterSetupError(ClusterUnavailableError):
+    """Karpenter cannot do what the scenario needs (no verdict on the guide: exit 2)."""
+
+
+def request(clusters_dir: Path, spec: KarpenterSpec) -> ComponentRequest:
+    """The component request of a topology's `karpenter:` section (its version and settings)."""
+    component = find_component(clusters_dir, NAME)
+    return ComponentRequest(component, {**component.settings, **dict(spec.settings)}, spec.version)
+
+
+def prepare(cluster: Cluster, folder: Path, spec: KarpenterSpec) -> None:
+    """Before Karpenter starts: its instance types in `folder` ({dir} of its component.yaml),
+    and the KWOKNodeClass NodePools point at, marked Ready (the KWOK provider has no
+    controller for it, and Karpenter launches nothing for a node class that is not Ready)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    types = [t.as_kwok() for t in spec.instance_types]
+    (folder / "instance-types.json").write_text(json.dumps(types, indent=1), encoding="utf-8")
+    (folder / NODE_CLASS_FILE).write_text(spec.node_class + "\n", encoding="utf-8")
+    node_class = {
+        "apiVersion": f"{NODE_CLASS_GROUP}/v1alpha1",
+        "kind": NODE_CLASS_KIND,
+        "metadata": {"name": spec.node_class, "labels": {"app.kubernetes.io/managed-by": "kdocs"}},
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(node_class), check=True)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    ready = {
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": "True", "reason": "Ready", "message": "",
+                 "lastTransitionTime": now, "observedGeneration": 1},
+            ]
+        }
+    }  # fmt: skip
+    cluster.kubectl(
+        "patch", f"kwoknodeclasses.{NODE_CLASS_GROUP}", spec.node_class, "--subresource=status",
+        "--type=merge", "-p", json.dumps(ready), check=True,
+    )  # fmt: skip
+
+
+def node_class(cluster: Cluster) -> str:
+    """The KWOKNodeClass this cluster's Karpenter provides."""
+    process = cluster.component(NAME)
+    try:
+        assert process is not None
+        return (process.log.parent / NODE_CLASS_FILE).read_text(encoding="utf-8").strip()
+    except (AssertionError, OSError):
+        return "default"
+
+
+def nodepool_problem(doc: dict[str, Any], provided: str) -> str | None:
+    """Why Karpenter would ignore this NodePool here: it names a node class nobody provides."""
+    if doc.get("kind") != "NodePool" or not str(doc.get("apiVersion", "")).startswith(
+        "karpenter.sh/"
+    ):
+        return None
+    spec = ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+    ref = spec.get("nodeClassRef") or {}
+    got = (ref.get("group"), ref.get("kind"), ref.get("name"))
+    if got == (NODE_CLASS_GROUP, NODE_CLASS_KIND, provided):
+        return None
+    name = (doc.get("metadata") or {}).get("name")
+    return (
+        f"NodePool {name} points at {got[1]} {got[2]!r} ({got[0]}), which nobody provides on "
+        f"this cluster: patch its nodeClassRef to group {NODE_CLASS_GROUP}, "
+        f"kind {NODE_CLASS_KIND}, name {provided}"
+    )
+
+
+def diagnostics(cluster: Cluster, namespace: str, pods: list[str]) -> str:
+    """What a person looks at when Karpenter did not do what a scenario expected."""
+    parts = []
+    for kind in ("nodepools.karpenter.sh", "nodeclaims.karpenter.sh"):
+        done = cluster.kubectl("get", kind, "-o", "json", timeout=30)
+        try:
+            items = (json.loads(done.stdout).get("items") or []) if done.returncode == 0 else []
+        except ValueError:
+            items = []
+        lines = [condition_line(item) for item in items]
+        parts.append(f"{kind.split('.')[0]}:\n" + ("\n".join(lines) or "  (none)"))
+    process = cluster.component(NAME)
+    if process is not None:
+        about = log_lines_about(process.log, [namespace, *pods])
+        if about:
+            text = "\n".join(f"  {line}" for line in about)
+            parts.append(f"Karpenter's log about this scenario ({process.log}):\n{text}")
+    return "\n".join(parts)
+
+
+def condition_line(obj: dict[str, Any]) -> str:
+    """`  stable: Ready=True, NodeClassReady=False (NodeClassNotFound: ...)`."""
+    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+    shown = []
+    for item in status.get("conditions") or []:
+        text = f"{item.get('type')}={item.get('status')}"
+        if item.get("status") != "True" and (item.get("reason") or item.get("message")):
+            text += f" ({item.get('reason', '')}: {' '.join(str(item.get('message', '')).split())})"
+        shown.append(text)
+    pool = (meta.get("labels") or {}).get(NODEPOOL_LABEL)
+    where = f" [nodepool {pool}, node {status.get('nodeName') or '-'}]" if pool else ""
+    return f"  {meta.get('name')}{where}: {', '.join(shown) or 'no conditions yet'}"
+
+
+def log_lines_about(log: Path, words: list[str], count: int = 8) -> list[str]:
+    """The last lines of Karpenter's log that mention any of `words` (pod names, a namespace)."""
+    wanted = [w for w in words if w]
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 512 * 1024))
+            lines = handle.read().decode(errors="replace").splitlines()
+    except OSError:
+        return []
+    found = [line for line in lines if any(w in line for w in wanted)]
+    return [line[:400] for line in found[-count:]]
+
+
+def sweep_orphans(cluster: Cluster) -> list[str]:
+    """Delete the nodes Karpenter launched whose NodeClaim is gone; their names.
+
+    The KWOK provider creates a NodeClaim's Node in the background; when the
+    NodeClaim is deleted before that (a NodePool removed right after a launch, as a
+    failed or interrupted scenario does), the Node is left behind, never
+    registered. A later scenario would see it: a DaemonSet runs a pod there too.
+    """
+    nodes = cluster.kubectl("get", "nodes", "-l", NODEPOOL_LABEL, "-o", "json", timeout=30)
+    claims = cluster.kubectl("get", "nodeclaims.karpenter.sh", "-o", "json", timeout=30)
+    if nodes.returncode or claims.returncode:
+        return []
+    try:
+        claimed = {
+            (item.get("status") or {}).get("providerID")
+            for item in json.loads(claims.stdout).get("items") or []
+        }
+        orphans = [
+            item["metadata"]["name"]
+            for item in json.loads(nodes.stdout).get("items") or []
+            if str((item.get("spec") or {}).get("providerID", "")).startswith("kwok://")
+            and item["spec"]["providerID"] not in claimed
+        ]
+    except (ValueError, KeyError, TypeError):
+        return []
+    if orphans:
+        cluster.kubectl("delete", "node", *orphans, "--ignore-not-found", "--wait=false")
+    return orphans
