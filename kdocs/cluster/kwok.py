@@ -7,11 +7,14 @@ seconds and without Docker; only the kubelets are simulated.
 
 State: kwokctl runs with KWOK_WORKDIR=<cache>/kwok (<cache> is $KDOCS_CACHE or
 ~/.cache/kdocs), so the cluster lives in <cache>/kwok/clusters/<name>/ and never
-mixes with the user's own ~/.kwok. Its kubeconfig is kubeconfig.yaml in that
-folder (context kwok-<name>); ~/.kube/config is never read or written. Which
-topology a cluster was built from is recorded in the ConfigMap
-kube-system/kdocs-topology, written last, so a half-built cluster is never reused.
-Every component listens on 127.0.0.1 only.
+mixes with the user's own ~/.kwok. <name> is the checkout's own
+(`checkout_cluster_name`: kdocs-<folder>-<hash of its path>), and
+<cache>/kwok/owners/<name>.json says which checkout made it, so two clones never
+share or remove each other's cluster and `kdocs cluster status` can list them all.
+Its kubeconfig is kubeconfig.yaml in the cluster folder (context kwok-<name>);
+~/.kube/config is never read or written. Which topology a cluster was built from
+is recorded in the ConfigMap kube-system/kdocs-topology, written last, so a
+half-built cluster is never reused. Every component listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,7 @@ from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.providers import (
     Log,
     cache_root,
+    checkout_cluster_name,
     cluster_nodes,
     flock,
     install_crds,
@@ -83,15 +88,17 @@ class KwokProvider:
         self,
         settings: Settings,
         *,
-        cluster_name: str = "kdocs",
+        cluster_name: str | None = None,
         workdir: Path | None = None,
         log: Log = quiet,
         show_build_progress: bool = False,
     ) -> None:
         self.settings = settings
+        cluster_name = cluster_name or checkout_cluster_name(settings.root)
         self.cluster_name = cluster_name
         self.workdir = (workdir or cache_root() / "kwok").resolve()
         self.cluster_dir = self.workdir / "clusters" / cluster_name
+        self.owner_file = self.workdir / "owners" / f"{cluster_name}.json"
         self.kubeconfig = self.cluster_dir / "kubeconfig.yaml"
         self.context = f"kwok-{cluster_name}"
         self.log = log
@@ -201,6 +208,11 @@ class KwokProvider:
     def _create(self, topology: Topology, bin_dir: Path) -> Cluster:
         started = time.monotonic()
         self.log(f"creating kwok cluster {self.cluster_name} in {self.cluster_dir}")
+        # Before anything starts: even a half-built cluster says whose it is.
+        self.owner_file.parent.mkdir(parents=True, exist_ok=True)
+        self.owner_file.write_text(
+            json.dumps({"checkout": str(self.settings.root.resolve())}) + "\n", encoding="utf-8"
+        )
         # Options without a create flag: every component listens on 127.0.0.1 only (the
         # default, 0.0.0.0, would expose etcd's plain HTTP port to the network).
         config = self.workdir / f"{self.cluster_name}.kwokctl.yaml"
@@ -267,7 +279,7 @@ class KwokProvider:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return None, "its state folder is incomplete or corrupt"
         for component in COMPONENTS:
-            if not self._component_alive(component):
+            if not self.component_alive(component):
                 return None, f"{component} is not running"
         try:
             probe = self._cluster("", ())
@@ -307,7 +319,8 @@ class KwokProvider:
                              "node_names": names})  # fmt: skip
         return cluster, "healthy"
 
-    def _component_alive(self, component: str) -> bool:
+    def component_alive(self, component: str) -> bool:
+        """Whether `component` of this cluster runs (its pid not recycled by another program)."""
         try:
             pid = int((self.cluster_dir / "pids" / f"{component}.pid").read_text().strip())
             exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
@@ -340,6 +353,7 @@ class KwokProvider:
         # lost its command line: wait until every component seen at the start is gone.
         wait_gone(components)
         shutil.rmtree(self.cluster_dir, ignore_errors=True)
+        self.owner_file.unlink(missing_ok=True)
         still = self.processes() + [pid for pid in components if _alive(pid)]
         if still or self.cluster_dir.exists():
             raise ClusterUnavailableError(
@@ -351,6 +365,32 @@ class KwokProvider:
             return self.binaries() / "kwokctl"
         except ClusterUnavailableError:
             return None  # without binaries, killing the processes by hand still works
+
+
+@dataclass(frozen=True)
+class KnownCluster:
+    """A kwok cluster in a cache root, whichever checkout made it."""
+
+    name: str
+    checkout: str  # the project root that made it; "" when unknown (made by a test or by hand)
+    alive: bool  # every control plane component runs
+
+
+def known_clusters(settings: Settings, workdir: Path | None = None) -> list[KnownCluster]:
+    """Every kwok cluster under the cache root's kwok folder, by name."""
+    base = (workdir or cache_root() / "kwok").resolve()
+    folder = base / "clusters"
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    found = []
+    for name in names:
+        provider = KwokProvider(settings, cluster_name=name, workdir=base)
+        try:
+            checkout = str(json.loads(provider.owner_file.read_text(encoding="utf-8"))["checkout"])
+        except (OSError, ValueError, KeyError, TypeError):
+            checkout = ""
+        alive = all(provider.component_alive(c) for c in COMPONENTS)
+        found.append(KnownCluster(name, checkout, alive))
+    return found
 
 
 @contextlib.contextmanager

@@ -8,15 +8,15 @@ one place keeps the providers' clusters interchangeable.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from kdocs.cluster.base import Cluster, ClusterUnavailableError, Provider
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, Topology
 from kdocs.config import Settings
 from kdocs.errors import Location, UnusableInputError
+from kdocs.filelock import flock as flock  # re-exported: the cluster code locks through here
 
 PROVIDERS = ("kwok", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "kwok"
@@ -49,16 +50,17 @@ def cache_root() -> Path:
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kdocs"
 
 
-@contextlib.contextmanager
-def flock(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (created if needed) while the block runs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def checkout_cluster_name(root: Path) -> str:
+    """The cluster name of the checkout at `root`: `kdocs-<folder>-<hash of its real path>`.
+
+    Every clone (and a clone's CI run in another folder) gets a cluster of its own,
+    so one checkout's `kdocs cluster down` never removes what another's tests run on;
+    the folder part says whose it is at a glance, the hash keeps same-named folders apart.
+    """
+    resolved = root.resolve()
+    slug = re.sub(r"[^a-z0-9]+", "-", resolved.name.lower()).strip("-")[:20].strip("-")
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return f"kdocs-{slug or 'project'}-{digest}"
 
 
 def default_provider_name() -> str:

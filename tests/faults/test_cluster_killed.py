@@ -8,8 +8,8 @@ The next `kdocs test` must recreate the cluster by itself and pass.
 
 Everything goes through the command line with the default kwok provider, as
 a user would, but with KDOCS_CACHE pointing at a folder of this test's own
-(its `bin/` linked to the real binaries): the cluster it kills is a `kdocs`
-cluster nobody else uses. The scenario is the guide's daemonset-placement
+(its `bin/` linked to the real binaries): the cluster it kills is that
+project's own, which nobody else uses. The scenario is the guide's daemonset-placement
 (14 steps, ~20 s), killed once its DaemonSet is applied.
 """
 
@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
+from kdocs.cluster.providers import checkout_cluster_name
 from kdocs.config import Settings, load_settings
 from tests.cluster.test_runner_helpers import make_project
 from tests.faults.conftest import ROOT, SETTINGS, alive, kwok_only, processes_with
@@ -69,7 +70,8 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
         **os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok",
         "PYTHONPATH": str(ROOT),
     }  # fmt: skip
-    space = Workspace(load_settings(settings.root), env, cache / "kwok" / "clusters" / "kdocs")
+    name = checkout_cluster_name(settings.root)
+    space = Workspace(load_settings(settings.root), env, cache / "kwok" / "clusters" / name)
     try:
         yield space
     finally:
@@ -134,7 +136,8 @@ def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
         test, cwd=root, env=workspace.env, capture_output=True, text=True, timeout=600
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
-    assert "recreating cluster kdocs: kube-apiserver is not running" in again.stderr
+    name = workspace.cluster_dir.name
+    assert f"recreating cluster {name}: kube-apiserver is not running" in again.stderr
     assert workspace.apiserver() != victim
     assert [o["status"] for o in json.loads(again.stdout)["outcomes"]] == ["passed"]
     assert workspace.settings.results_file.exists()
