@@ -43,7 +43,7 @@ class SitePipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.results = ResultStore(settings.results_file)
+        self.results = ResultStore(settings.results_file, settings.root)
         self._verified: dict[str, VerifiedSnippet] = {}
         self.used: set[str] = set()  # snippet paths to publish as downloads
 
@@ -60,7 +60,8 @@ class SitePipeline:
         if cluster is not None and not cluster.passed:
             raise InvalidInputError(
                 Location(f"snippets/{snippet.rel}"),
-                f"failed on the cluster ({cluster.provider}): {cluster.message}",
+                f"failed on the cluster ({cluster.provider}): {cluster.message}; once fixed, "
+                f"re-check it with `{cluster.recheck}`",
             )
         verified = VerifiedSnippet(snippet, static, cluster)
         self._verified[snippet.sha256] = verified

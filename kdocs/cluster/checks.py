@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.errors import BrokenScenarioError
 
 RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
@@ -232,8 +233,11 @@ class RunContext:
                 real = item["metadata"]["name"]
                 label = (item["metadata"].get("labels") or {}).get("kdocs/node", real)
                 self._nodes[label] = real
-        if name not in self._nodes:
-            raise StepFailed(f"no node {name!r} (label kdocs/node) in this cluster")
+        if name not in self._nodes:  # a typo in the scenario, not a false claim of the guide
+            known = ", ".join(sorted(self._nodes)) or "none"
+            raise BrokenScenarioError(
+                None, f"no node {name!r} (label kdocs/node) in this cluster (nodes: {known})"
+            )
         return self._nodes[name]
 
 

@@ -49,7 +49,7 @@ from kdocs.cluster.scenario import (
     documents,
     load_manifest,
 )
-from kdocs.errors import KdocsError
+from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
         except Cancelled:
             record.status = "cancelled"
             raise
-        except StepFailed as error:
+        except (StepFailed, InvalidInputError) as error:  # a claim, or a file it applies, wrong
             raise StepFailed(
                 f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
@@ -97,9 +97,11 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
             raise ClusterUnavailableError(
                 None, f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
-        except KdocsError as error:  # a file the step uses cannot be read
-            raise StepFailed(
-                f"{where}:{step.line}: step {index} ({description}): {error}"
+        except KdocsError as error:
+            # A file the step names is missing or unreadable, a `${node:X}` names no node:
+            # the scenario is broken (exit 2), which says nothing about the guide's snippets.
+            raise BrokenScenarioError(
+                None, f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
         finally:
             record.seconds = time.monotonic() - started
@@ -237,8 +239,8 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         outcome.diagnostics = _diagnostics(session)
     except Cancelled:
         outcome.status, outcome.message = "cancelled", "interrupted before the unit finished"
-    except ClusterUnavailableError as error:
-        outcome.status, outcome.message = "error", str(error)
+    except (ClusterUnavailableError, BrokenScenarioError) as error:
+        outcome.status, outcome.message = "error", str(error)  # exit 2, nothing recorded
     except KdocsError as error:
         outcome.message = str(error)
     finally:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from kdocs import snippets
+from kdocs.results import ResultStore, UnitRecord
 from kdocs.site.extract import rendered_blocks
 from tests.site.conftest import CONFIGMAP, REPO, Project
 
@@ -150,27 +150,14 @@ def test_badges_say_not_run_then_read_the_cluster_result(project: Project) -> No
     assert "not run" in page
 
     sha = snippets.load(project.root / "snippets", "cm.yaml").sha256
-    results = project.root / ".kdocs" / "results.json"
-    results.parent.mkdir()
-    results.write_text(
-        json.dumps(
-            {
-                "format": 1,
-                "results": {
-                    sha: {
-                        "snippet": "cm.yaml",
-                        "passed": True,
-                        "provider": "kwok",
-                        "kubernetes_version": "v1.36.3",
-                        "date": "2026-11-27T12:00:00Z",
-                        "checks": ["server-side apply"],
-                        "scenarios": [],
-                        "message": "",
-                    }
-                },
-            }
-        )
-    )
+    store = ResultStore(project.root / ".kdocs" / "results.json", project.root)
+    store.record(UnitRecord(
+        snippet="cm.yaml", sha256=sha, kind="check", unit="snippets/cm.yaml",
+        source="snippets/cm.yaml", passed=True, provider="kwok", kubernetes_version="v1.36.3",
+        date="2026-11-27T12:00:00Z", checks=("server-side apply",),
+        inputs={"snippets/cm.yaml": sha},
+    ))  # fmt: skip
+    store.save()
     assert project.build().returncode == 0
     page = (project.root / "site" / "p" / "index.html").read_text()
     assert "kwok · Kubernetes v1.36.3 · 2026-11-27" in page
