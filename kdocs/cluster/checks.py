@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.owner import owner_annotations
 from kdocs.errors import BrokenScenarioError
 
 RUN_LABEL = "kdocs.dev/run"
@@ -219,6 +220,8 @@ class RunContext:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     rollout_timeout: float = 60.0
     poll: float = 0.5
+    # Set (with cancel) when the health probe finds the cluster dead: the run ends as exit 2.
+    unhealthy: str | None = None
 
     def __post_init__(self) -> None:
         self.api = ApiCatalog(self.cluster)
@@ -259,6 +262,8 @@ class Session:
             "metadata": {
                 "name": self.namespace,
                 "labels": {RUN_LABEL: self.ctx.run_id, MANAGED_BY[0]: MANAGED_BY[1]},
+                # Who to ask whether the run still lives, should it be killed (SIGKILL).
+                "annotations": owner_annotations(),
             },
         }
         self.opened = True  # before sending: an interrupted create is still deleted
@@ -362,6 +367,8 @@ class Session:
         takes the namespace controller a few seconds; `await_namespaces` waits for
         all of a run's at once.
         """
+        if self.ctx.unhealthy:  # a dead cluster answers nothing; the next run sweeps this one
+            return [self.ctx.unhealthy] if self.opened else []
         problems: list[str] = []
         for resource, name, namespace in reversed(self.created):
             args = ["delete", resource, name, "--ignore-not-found", "--cascade=foreground"]

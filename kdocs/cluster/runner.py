@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kdocs.cluster import health
 from kdocs.cluster.base import ClusterUnavailableError
 from kdocs.cluster.checks import (
     DEFAULT_CHECKS,
@@ -239,6 +240,8 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         outcome.diagnostics = _diagnostics(session)
     except Cancelled:
         outcome.status, outcome.message = "cancelled", "interrupted before the unit finished"
+        if ctx.unhealthy:  # cancelled by the health probe, not by the user
+            outcome.status, outcome.message = "error", _at_step(outcome, ctx.unhealthy)
     except (ClusterUnavailableError, BrokenScenarioError) as error:
         outcome.status, outcome.message = "error", str(error)  # exit 2, nothing recorded
     except KdocsError as error:
@@ -248,8 +251,25 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         if problems and outcome.status == "passed":
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
         outcome.seconds = time.monotonic() - started
+    if outcome.status == "failed":  # a dying cluster's answers are no verdict on the guide
+        dead = ctx.unhealthy or _dead(ctx)
+        if dead:
+            outcome.status, outcome.message = "error", _at_step(outcome, dead)
     progress.finished(outcome)
     return outcome
+
+
+def _dead(ctx: RunContext) -> str | None:
+    problem = health.readiness_problem(ctx.cluster)
+    return f"the API server is unreachable: {problem}" if problem else None
+
+
+def _at_step(outcome: Outcome, problem: str) -> str:
+    """`file:line: step N (what): problem` at the step that was running, like other errors."""
+    if not outcome.steps:
+        return f"{outcome.source}: {problem}" if outcome.source else problem
+    step = outcome.steps[-1]
+    return f"{outcome.source}:{step.line}: step {step.index} ({step.description}): {problem}"
 
 
 def _diagnostics(session: Session) -> str:
@@ -321,9 +341,11 @@ def run_units(
             lock.notify_all()
 
     try:
-        with lock:
-            while waiting or running:
+        with health.HealthWatch(ctx), lock:
+            while (waiting and not ctx.cancel.is_set()) or running:
                 for index in _startable(units, keys, waiting, running, jobs):
+                    if ctx.cancel.is_set():
+                        break
                     waiting.remove(index)
                     running.add(index)
                     threading.Thread(target=work, args=(index,), name=units[index].name).start()
@@ -332,10 +354,14 @@ def run_units(
         ctx.cancel.set()
         progress.note("interrupted: stopping at the next step and cleaning up (please wait)")
         _drain(lock, running)
-    try:
-        problem = await_namespaces(ctx.cluster, ctx.run_id)
-    except KeyboardInterrupt:
-        problem = "not waited for (interrupted again)"
+    if ctx.unhealthy:
+        progress.note(f"stopped: {ctx.unhealthy}")
+        problem = None  # nothing to wait for on a dead cluster; the next run sweeps
+    else:
+        try:
+            problem = await_namespaces(ctx.cluster, ctx.run_id)
+        except KeyboardInterrupt:
+            problem = "not waited for (interrupted again)"
     if problem:
         progress.note(f"namespaces of run {ctx.run_id} not deleted yet: {problem}")
     for index in waiting:

@@ -30,6 +30,7 @@ from rich.console import Console
 from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_files, snippet_files
 from kdocs.cluster.base import Cluster, Provider
 from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
+from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
 from kdocs.cluster.runner import Unit, run_units
 from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
@@ -107,6 +108,9 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         cluster = provider.up(topology or _topology(args, settings))
         meta["kubernetes_version"] = cluster.kubernetes_version
         progress.note(f"{cluster.provider} cluster, Kubernetes {cluster.kubernetes_version}")
+        swept = sweep_orphans(cluster)
+        if swept:
+            progress.note(f"removed {len(swept)} namespace(s) of killed runs: {', '.join(swept)}")
         ctx = RunContext(cluster, settings.root, rollout_timeout=float(args.timeout))
 
         def on_done(unit: Unit, outcome: Outcome) -> None:
@@ -116,7 +120,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
 
         ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
         outcomes.update(zip(todo, ran, strict=True))
-        interrupted = ctx.cancel.is_set()
+        interrupted = ctx.cancel.is_set() and not ctx.unhealthy
     ordered = [outcomes[i] for i in range(len(units))]
     if args.output == "json":
         write_json(ordered, sys.stdout, **meta)
