@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL, RunContext, kubectl, reason
 from kdocs.cluster.owner import OwnerState, owner_state
 
+_FAILED_CHECK = re.compile(r"\[-\]([^\\\n\[]+?)(?=\\n|\n|$)")
 PROBE_TIMEOUT = 5.0  # seconds the API server has to answer /readyz
 PROBE_INTERVAL = 3.0
 FAILURES = 2  # in a row; one slow answer on a busy machine is not a dead cluster
@@ -45,8 +47,9 @@ def readiness_problem(cluster: Cluster, timeout: float = PROBE_TIMEOUT) -> str |
         return str(error)
     if done.returncode == 0:
         return None
-    failed = [line for line in done.stderr.splitlines() if line.startswith("[-]")]
-    return "; ".join(failed) or reason(done.stderr)
+    # kubectl quotes the verbose answer on one line, "\\n" escaped: keep the failed checks.
+    failed = _FAILED_CHECK.findall(done.stderr)
+    return "/readyz: " + "; ".join(failed) if failed else reason(done.stderr)
 
 
 class HealthWatch:

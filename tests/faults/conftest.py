@@ -23,6 +23,7 @@ from kdocs.cluster.checks import RUN_LABEL
 from kdocs.cluster.kwok import KwokProvider
 from kdocs.cluster.providers import default_provider_name
 from kdocs.config import Settings, load_settings
+from tests.signals import default_signals
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT)
@@ -100,7 +101,7 @@ class KdocsTest:
     def popen(self, *paths: Path) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(*paths), cwd=self.settings.root, env=self.env(), text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_signals,
         )  # fmt: skip
 
     def run(self, *paths: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
