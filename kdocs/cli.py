@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,13 +51,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    previous = _terminate_like_ctrl_c()
+    previous = _handle_interrupts()
     try:
         parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
         args = parser.parse_args(argv)
         settings = load_settings()
-        return int(args.run(args, settings))
+        code = int(args.run(args, settings))
+        if _interrupted.is_set():  # a library caught the KeyboardInterrupt (MkDocs' serve does)
+            raise KeyboardInterrupt
+        return code
     except KdocsError as error:
+        if _interrupted.is_set():  # cleanup errors after Ctrl-C: the interrupt is the news
+            print("kdocs: interrupted", file=sys.stderr)
+            return int(ExitCode.INTERRUPTED)
         report_problem(error)
         return int(error.exit_code)
     except KeyboardInterrupt:
@@ -66,24 +73,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kdocs: {error}", file=sys.stderr)
         return int(ExitCode.UNUSABLE)
     finally:
-        if previous is not None:  # main() called in-process (tests) leaves signals as found
-            signal.signal(signal.SIGTERM, previous)
+        _interrupted.clear()
+        for signum, handler in previous.items():  # main() called in-process leaves them as found
+            signal.signal(signum, handler)
 
 
-def _terminate_like_ctrl_c() -> signal.Handlers | Any | None:
-    """SIGTERM raises KeyboardInterrupt once, so every cleanup Ctrl-C runs runs for it too.
+_interrupted = threading.Event()
 
-    Later SIGTERMs are ignored while that cleanup runs (a half-done cleanup is what
-    leaves a kube-apiserver behind); SIGKILL remains the way to stop at once.
+
+def _handle_interrupts() -> dict[int, Any]:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so both run the same cleanup, and are
+    remembered, so the exit code is 130 even where a library swallowed the exception.
+
+    A second SIGTERM is ignored while that cleanup runs (a half-done cleanup is what leaves
+    a kube-apiserver behind; SIGKILL still stops at once). A signal this process started
+    with ignored (a background job's SIGINT) stays ignored. Returns the handlers replaced.
     """
-    def on_term(_signum: int, _frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def on_interrupt(signum: int, _frame: object) -> None:
+        _interrupted.set()
+        if signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    try:
-        return signal.signal(signal.SIGTERM, on_term)
-    except ValueError:
-        return None  # not the main thread (kdocs.cli.main called from a test's thread)
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, on_interrupt)
+        except ValueError:  # not the main thread (kdocs.cli.main called from a test's thread)
+            break
+    return previous
 
 
 if __name__ == "__main__":
