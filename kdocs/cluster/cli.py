@@ -13,14 +13,8 @@ import argparse
 from typing import Any
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.providers import (
-    PROVIDER_ENV,
-    PROVIDERS,
-    add_kubeconfig_flags,
-    default_provider_name,
-    provider_from_flags,
-    stderr_log,
-)
+from kdocs.cluster.pick import add_kubeconfig_flags, provider_from_flags
+from kdocs.cluster.providers import PROVIDER_ENV, PROVIDERS, default_provider_name, stderr_log
 from kdocs.cluster.topology import choose_topology
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError

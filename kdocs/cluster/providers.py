@@ -1,4 +1,4 @@
-"""Pick a provider by name, and the steps every provider shares once its API server answers.
+"""The steps every provider shares once its API server answers (kdocs/cluster/pick.py picks one).
 
 Whatever made the cluster (kwok fake nodes, kind containers, somebody's
 existing cluster), the guide's CRDs must be installed and Established and the
@@ -22,9 +22,8 @@ from typing import Any
 
 import yaml
 
-from kdocs.cluster.base import Cluster, ClusterUnavailableError, Provider
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, Topology
-from kdocs.config import Settings
 from kdocs.errors import Location, UnusableInputError
 from kdocs.filelock import flock as flock  # re-exported: the cluster code locks through here
 
@@ -66,57 +65,6 @@ def checkout_cluster_name(root: Path) -> str:
 def default_provider_name() -> str:
     """The provider of `KDOCS_PROVIDER`, kwok when unset (the one that needs no Docker)."""
     return os.environ.get(PROVIDER_ENV, "").strip() or DEFAULT_PROVIDER
-
-
-def get_provider(name: str, settings: Settings, **options: Any) -> Provider:
-    """The provider called `name`, built with provider-specific `options` (unknown ones fail)."""
-    if name == "kwok":
-        from kdocs.cluster.kwok import KwokProvider
-
-        factory: Callable[..., Provider] = KwokProvider
-    elif name == "kind":
-        from kdocs.cluster.kind import KindProvider
-
-        factory = KindProvider
-    elif name == "kubeconfig":
-        from kdocs.cluster.kubeconfig import KubeconfigProvider
-
-        factory = KubeconfigProvider
-    else:
-        raise UnusableInputError(
-            None, f"unknown cluster provider {name!r} (choose one of {', '.join(PROVIDERS)})"
-        )
-    try:
-        return factory(settings, **options)
-    except TypeError as error:
-        raise UnusableInputError(None, f"provider {name}: {error}") from None
-
-
-KUBECONFIG_ONLY = ("kubeconfig", "context", "allow_context")  # flags of the kubeconfig provider
-
-
-def add_kubeconfig_flags(parser: Any) -> None:
-    """The flags `provider_from_flags` reads, declared once for `cluster` and `test`."""
-    parser.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
-    parser.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
-    parser.add_argument(
-        "--allow-context",
-        metavar="NAME",
-        help="use context NAME although it does not look like a throwaway test cluster",
-    )
-
-
-def provider_from_flags(name: str, settings: Settings, flags: Any, **options: Any) -> Provider:
-    """`get_provider` with the CLI's --kubeconfig/--context/--allow-context, refused elsewhere."""
-    for option in KUBECONFIG_ONLY:
-        value = getattr(flags, option, None)
-        if value is None:
-            continue
-        if name != "kubeconfig":
-            flag = "--" + option.replace("_", "-")
-            raise UnusableInputError(None, f"{flag} only applies to --provider kubeconfig")
-        options[option] = value
-    return get_provider(name, settings, **options)
 
 
 def run(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,25 +44,12 @@ from kdocs.cluster.scenario import (
     Apply,
     Delete,
     Expect,
-    Scenario,
     display,
     documents,
     load_manifest,
 )
+from kdocs.cluster.unit import Unit as Unit  # re-exported: the runner's callers name it here
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One thing to run: a scenario, or the default check of one snippet."""
-
-    name: str
-    kind: str  # "scenario" | "check"
-    source: Path
-    snippets: tuple[Path, ...]  # snippets whose recorded result this unit informs
-    inputs: dict[str, str]  # hashes of every file used: unchanged inputs may skip the unit
-    scenario: Scenario | None = None
-    exclusive: bool = False
 
 
 def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[StepRecord]) -> None:

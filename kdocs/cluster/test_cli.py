@@ -42,7 +42,8 @@ from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `test` to the `subparsers` of the kdocs parser."""
-    from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags
+    from kdocs.cluster.pick import add_kubeconfig_flags
+    from kdocs.cluster.providers import PROVIDERS
 
     parser = subparsers.add_parser(
         "test",
@@ -288,7 +289,7 @@ def _provider_name(args: argparse.Namespace) -> str:
 
 
 def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any) -> Provider:
-    from kdocs.cluster.providers import provider_from_flags
+    from kdocs.cluster.pick import provider_from_flags
 
     return provider_from_flags(name, settings, args, log=log)
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster, Provider
+from kdocs.cluster.pick import get_provider
 from kdocs.cluster.providers import (
     cache_root,
     checkout_cluster_name,
     default_provider_name,
     flock,
-    get_provider,
 )
 from kdocs.config import Settings, load_settings
 

@@ -22,7 +22,8 @@ import yaml
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kind import HostCapacity, kind_config, kubelet_label_problem, parse_quantity
 from kdocs.cluster.kubeconfig import KubeconfigProvider, context_decision, match_nodes
-from kdocs.cluster.providers import crd_documents, default_provider_name, get_provider
+from kdocs.cluster.pick import get_provider
+from kdocs.cluster.providers import crd_documents, default_provider_name
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
 from kdocs.config import load_settings
 from kdocs.errors import UnusableInputError
