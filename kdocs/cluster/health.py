@@ -25,10 +25,12 @@ from pathlib import Path
 from types import TracebackType
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL, RunContext, kubectl, reason
+from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL, Cancelled, RunContext, kubectl, reason
 from kdocs.cluster.owner import OwnerState, owner_state
 
 _FAILED_CHECK = re.compile(r"\[-\]([^\\\n\[]+?)(?=\\n|\n|$)")
+# The request timed out (kubectl's --request-timeout) or the server gave up waiting on etcd.
+_NO_ANSWER = re.compile(r"Client\.Timeout|context deadline exceeded|timed out|Timeout", re.I)
 PROBE_TIMEOUT = 5.0  # seconds the API server has to answer /readyz
 PROBE_INTERVAL = 3.0
 FAILURES = 2  # in a row; one slow answer on a busy machine is not a dead cluster
@@ -38,18 +40,27 @@ ORPHAN_AGE = timedelta(hours=6)
 
 
 def readiness_problem(cluster: Cluster, timeout: float = PROBE_TIMEOUT) -> str | None:
-    """Why the API server (and its etcd) is not ready, or None when /readyz says ok."""
+    """Why the API server (and its etcd) is not ready, or None when it is.
+
+    Only a failed readiness check, no answer in time or no connection count: an API
+    server that answers at all but will not show /readyz (RBAC) is alive.
+    """
     try:
-        done = cluster.kubectl(
-            "get", "--raw", "/readyz", f"--request-timeout={timeout:g}s", timeout=timeout + 5
-        )
+        done = kubectl(
+            cluster, "get", "--raw", "/readyz", f"--request-timeout={timeout:g}s",
+            timeout=timeout + 5,
+        )  # fmt: skip
     except ClusterUnavailableError as error:
-        return str(error)
-    if done.returncode == 0:
-        return None
+        return str(error).removeprefix("the API server is unreachable: ")
+    except Cancelled:
+        return None  # the probe's kubectl was stopped with the run: no news
     # kubectl quotes the verbose answer on one line, "\\n" escaped: keep the failed checks.
-    failed = _FAILED_CHECK.findall(done.stderr)
-    return "/readyz: " + "; ".join(failed) if failed else reason(done.stderr)
+    failed = _FAILED_CHECK.findall(done.stderr) if done.returncode else []
+    if failed:
+        return "/readyz: " + "; ".join(failed)
+    if done.returncode and _NO_ANSWER.search(done.stderr):
+        return reason(done.stderr)
+    return None
 
 
 class HealthWatch:
