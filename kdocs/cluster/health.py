@@ -3,7 +3,7 @@
 A dead etcd leaves the API server accepting connections and answering
 nothing, so every kubectl of a run would wait out its own timeout (a run took
 ~190 s to end). While units run, `HealthWatch` asks /readyz every few
-seconds; two failed answers in a row end the run as "cluster unavailable"
+seconds; three failed answers in a row end the run as "cluster unavailable"
 (exit 2, nothing recorded) and stop the kubectl calls still waiting.
 
 `sweep_orphans` removes what SIGKILLed runs left: namespaces labelled with a
@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -33,7 +34,9 @@ _FAILED_CHECK = re.compile(r"\[-\]([^\\\n\[]+?)(?=\\n|\n|$)")
 _NO_ANSWER = re.compile(r"Client\.Timeout|context deadline exceeded|timed out|Timeout", re.I)
 PROBE_TIMEOUT = 5.0  # seconds the API server has to answer /readyz
 PROBE_INTERVAL = 3.0
-FAILURES = 2  # in a row; one slow answer on a busy machine is not a dead cluster
+# In a row: one or two slow answers on a busy machine are not a dead cluster. A dead etcd
+# fails /readyz in ~2 s, so it is found in ~15 s; no answer at all in at most ~24 s.
+FAILURES = 3
 # Namespaces whose owner cannot be checked from this machine are swept only when older than
 # any run lasts, so a live run elsewhere on a shared cluster is never touched.
 ORPHAN_AGE = timedelta(hours=6)
@@ -94,6 +97,16 @@ class HealthWatch:
                 self.ctx.cancel.set()
                 stop_kubectl_calls(self.ctx.cluster)
                 return
+
+
+def confirmed_problem(cluster: Cluster) -> str | None:
+    """`readiness_problem`, asked again a moment later before it is believed (a unit failed:
+    is it the guide, or the cluster dying under it?)."""
+    problem = readiness_problem(cluster)
+    if problem is None:
+        return None
+    time.sleep(PROBE_INTERVAL)
+    return readiness_problem(cluster)
 
 
 def stop_kubectl_calls(cluster: Cluster) -> None:

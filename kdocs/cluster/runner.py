@@ -246,7 +246,7 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
 
 
 def _dead(ctx: RunContext) -> str | None:
-    problem = health.readiness_problem(ctx.cluster)
+    problem = health.confirmed_problem(ctx.cluster)
     return f"the API server is unreachable: {problem}" if problem else None
 
 

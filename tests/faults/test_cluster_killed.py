@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.cluster, kwok_only]
 
 SCENARIO = "snippets/karpenter-daemonset/daemonset-placement.scenario.yaml"
 # From the kill to the end of the run. Measured: ~2 s for the API server (a refused connection
-# fails at once), ~13 s for etcd (two failed /readyz probes, 3 s apart); the bound leaves room
+# fails at once), ~13-20 s for etcd (three failed /readyz probes, 3 s apart); the bound leaves room
 # for a loaded machine, not for kubectl timeouts (a dead etcd took ~190 s before the probe).
 BOUND = 60.0
 MARKER = "KDOCS_FAULTS_MARK"
