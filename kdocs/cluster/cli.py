@@ -10,11 +10,20 @@ checkouts' kwok clusters on this machine, `down --all` removes them all.
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.pick import add_kubeconfig_flags, provider_from_flags
-from kdocs.cluster.providers import PROVIDER_ENV, PROVIDERS, default_provider_name, stderr_log
+from kdocs.cluster.providers import (
+    PROVIDER_ENV,
+    PROVIDERS,
+    cache_root,
+    default_provider_name,
+    stderr_log,
+)
 from kdocs.cluster.topology import choose_topology
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
@@ -91,7 +100,7 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
 def _down_all(provider_name: str, settings: Settings) -> int:
     if provider_name != "kwok":
         raise UnusableInputError(None, "--all applies to the kwok provider only")
-    from kdocs.cluster.kwok import KwokProvider, known_clusters
+    from kdocs.cluster.kwok import KwokProvider
 
     clusters = known_clusters(settings)
     for known in clusters:
@@ -101,8 +110,6 @@ def _down_all(provider_name: str, settings: Settings) -> int:
 
 
 def _list_kwok_clusters(settings: Settings, mine: str) -> None:
-    from kdocs.cluster.kwok import known_clusters
-
     others = [c for c in known_clusters(settings) if c.name != mine]
     print(f"this checkout's cluster: {mine}")
     if not others:
@@ -112,6 +119,34 @@ def _list_kwok_clusters(settings: Settings, mine: str) -> None:
     for known in others:
         state = "running" if known.alive else "not running"
         print(f"  {known.name}  {state}  {known.checkout or '(checkout unknown)'}")
+
+
+@dataclass(frozen=True)
+class KnownCluster:
+    """A kwok cluster in a cache root, whichever checkout made it."""
+
+    name: str
+    checkout: str  # the project root that made it; "" when unknown (made by a test or by hand)
+    alive: bool  # every control plane component runs
+
+
+def known_clusters(settings: Settings, workdir: Path | None = None) -> list[KnownCluster]:
+    """Every kwok cluster under the cache root's kwok folder, by name."""
+    from kdocs.cluster.kwok import COMPONENTS, KwokProvider
+
+    base = (workdir or cache_root() / "kwok").resolve()
+    folder = base / "clusters"
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    found = []
+    for name in names:
+        provider = KwokProvider(settings, cluster_name=name, workdir=base)
+        try:
+            checkout = str(json.loads(provider.owner_file.read_text(encoding="utf-8"))["checkout"])
+        except (OSError, ValueError, KeyError, TypeError):
+            checkout = ""
+        alive = all(provider.component_alive(c) for c in COMPONENTS)
+        found.append(KnownCluster(name, checkout, alive))
+    return found
 
 
 def _topology_name(args: argparse.Namespace, settings: Settings) -> str:

@@ -28,7 +28,6 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -365,32 +364,6 @@ class KwokProvider:
             return self.binaries() / "kwokctl"
         except ClusterUnavailableError:
             return None  # without binaries, killing the processes by hand still works
-
-
-@dataclass(frozen=True)
-class KnownCluster:
-    """A kwok cluster in a cache root, whichever checkout made it."""
-
-    name: str
-    checkout: str  # the project root that made it; "" when unknown (made by a test or by hand)
-    alive: bool  # every control plane component runs
-
-
-def known_clusters(settings: Settings, workdir: Path | None = None) -> list[KnownCluster]:
-    """Every kwok cluster under the cache root's kwok folder, by name."""
-    base = (workdir or cache_root() / "kwok").resolve()
-    folder = base / "clusters"
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    found = []
-    for name in names:
-        provider = KwokProvider(settings, cluster_name=name, workdir=base)
-        try:
-            checkout = str(json.loads(provider.owner_file.read_text(encoding="utf-8"))["checkout"])
-        except (OSError, ValueError, KeyError, TypeError):
-            checkout = ""
-        alive = all(provider.component_alive(c) for c in COMPONENTS)
-        found.append(KnownCluster(name, checkout, alive))
-    return found
 
 
 @contextlib.contextmanager

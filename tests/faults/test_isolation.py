@@ -27,7 +27,7 @@ from kdocs.cluster.providers import checkout_cluster_name
 from kdocs.config import load_settings
 from tests.cluster.test_runner_helpers import make_project, write
 from tests.faults.conftest import ROOT, SETTINGS, TOPOLOGY, KdocsTest, kwok_only
-from tests.signals import default_signals
+from tests.signals import default_signals, interrupt, reaped
 
 pytestmark = [pytest.mark.cluster, kwok_only]
 
@@ -126,21 +126,13 @@ def test_sigterm_during_cluster_creation_leaves_no_process_behind(machine: Machi
     checkout = machine.clone("clone")
     provider = machine.provider(checkout)
     apiserver_pid = provider.cluster_dir / "pids" / "kube-apiserver.pid"
-    up = machine.popen(checkout, "cluster", "up")
-    try:
+    with reaped(machine.popen(checkout, "cluster", "up")) as up:
         deadline = time.monotonic() + 300
         while not apiserver_pid.exists():  # kwokctl is starting the control plane
             assert up.poll() is None, up.communicate()[1]
             assert time.monotonic() < deadline, "kube-apiserver never started"
             time.sleep(0.05)
-        up.send_signal(signal.SIGTERM)
-        _, stderr = up.communicate(timeout=300)
-    finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
-    assert up.returncode == 130, stderr
-    assert "kdocs: interrupted" in stderr and "Traceback" not in stderr
+        interrupt(up, signal.SIGTERM)
     assert provider.processes() == [], "a component of the half-built cluster still runs"
     assert not provider.cluster_dir.exists()
 
