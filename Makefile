@@ -24,9 +24,11 @@ $(STAMP):
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Builds (once, cached outside the clone) the control plane binaries of the kwok provider.
+# Builds (once, cached outside the clone) the control plane binaries of the kwok provider and
+# its cluster components (clusters/build/*/component.conf: the local-path provisioner, ...).
 cluster-binaries:
 	clusters/build/build-binaries.sh >/dev/null
+	clusters/build/build-component.sh --all >/dev/null
 
 # The browser tests use Debian's Chromium (test tools cannot download browsers here).
 chromium:

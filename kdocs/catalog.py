@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kdocs.config import Settings
+from kdocs.resource.embed import EMBED_SUFFIXES
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SCENARIO_SUFFIXES = tuple(f".scenario{s}" for s in YAML_SUFFIXES)
-EMBED_SUFFIXES = tuple(f".embed{s}" for s in YAML_SUFFIXES)
 # A `snippet(...)` call inside a Jinja expression; its arguments are parsed as Python literals.
 CALL = re.compile(r"\{\{-?\s*snippet\((?P<args>[^{}]*?)\)\s*-?\}\}")
 

@@ -3,17 +3,42 @@
 The engine reads its settings from a plain TOML table rather than from
 mkdocs.yml so that it stays usable without MkDocs (the site generator may
 change; the snippets, schemas and results must not care).
+
+The table is checked: an unknown key (``snippet-dir``) or a value of the wrong
+type (``crd-dirs = "ab"``, which would read as the folders ``a`` and ``b``) is
+one line naming pyproject.toml:line and exit 2, never silently ignored. A new
+setting is one line in `KEYS`.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
 
 DEFAULT_KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(30, 38))
+# Every key of [tool.kdocs] and the type of its value.
+KEYS: dict[str, str] = {
+    "docs-dir": "path",
+    "snippets-dir": "path",
+    "crd-dirs": "paths",
+    "clusters-dir": "path",
+    "results-file": "path",
+    "kubernetes-versions": "versions",
+    "extra": "table",
+}
+_TYPE_WORDS = {
+    "path": 'a path as a string ("docs")',
+    "paths": 'a list of paths (["schemas/crds"])',
+    "versions": 'a list of version strings (["1.30", "1.31"])',
+    "table": "a table ([tool.kdocs.extra])",
+}
 
 
 @dataclass(frozen=True)
@@ -53,10 +78,12 @@ def load_settings(root: Path | None = None) -> Settings:
     else:
         root = found
         pyproject = root / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8")
         try:
-            table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["kdocs"]
+            table = tomllib.loads(text).get("tool", {}).get("kdocs", {})
         except tomllib.TOMLDecodeError as error:
             raise UnusableInputError(Location(str(pyproject)), f"invalid TOML: {error}") from None
+        check_table(table, text, str(pyproject))
     versions = tuple(str(v) for v in table.get("kubernetes-versions", DEFAULT_KUBERNETES_VERSIONS))
     return Settings(
         root=root,
@@ -68,3 +95,55 @@ def load_settings(root: Path | None = None) -> Settings:
         kubernetes_versions=versions,
         extra=dict(table.get("extra", {})),
     )
+
+
+def check_table(table: Any, text: str, name: str) -> None:
+    """Refuse unknown keys (with a did-you-mean) and values of the wrong type, one line each."""
+    if not isinstance(table, dict):
+        raise UnusableInputError(
+            Location(name, _line_of(text, None)), "[tool.kdocs] must be a table"
+        )
+    for key, value in table.items():
+        where = Location(name, _line_of(text, key))
+        kind = KEYS.get(key)
+        if kind is None:
+            hint = did_you_mean(key, KEYS) or f" (known: {', '.join(KEYS)})"
+            raise UnusableInputError(where, f"unknown key {key!r} in [tool.kdocs]{hint}")
+        if not _has_type(kind, value):
+            raise UnusableInputError(
+                where, f"{key} must be {_TYPE_WORDS[kind]}, not {type(value).__name__} {value!r}"
+            )
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest option, or "" when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _has_type(kind: str, value: Any) -> bool:
+    if kind == "path":
+        return isinstance(value, str) and bool(value.strip())
+    if kind in ("paths", "versions"):
+        return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+    return isinstance(value, dict)
+
+
+def _line_of(text: str, key: str | None) -> int | None:
+    """The line of `key` in the [tool.kdocs] table (or of the table), for messages."""
+    in_table = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            header = stripped.strip("[] ")
+            in_table = header == "tool.kdocs" or header.startswith("tool.kdocs.")
+            if in_table and (key is None or header == f"tool.kdocs.{key}"):
+                return number
+            continue
+        if (
+            in_table
+            and key is not None
+            and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*[=.]", stripped)
+        ):
+            return number
+    return None

@@ -16,8 +16,8 @@ from pathlib import Path
 from kdocs import snippets
 from kdocs.catalog import is_scenario
 from kdocs.config import Settings
-from kdocs.embed import spec_path
-from kdocs.errors import InvalidInputError, KdocsError, Location
+from kdocs.errors import ExitCode, InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.schema.snippet import check_snippet
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
@@ -60,8 +60,8 @@ class SitePipeline:
         if cluster is not None and not cluster.passed:
             raise InvalidInputError(
                 Location(f"snippets/{snippet.rel}"),
-                f"failed on the cluster ({cluster.provider}): {cluster.message}; once fixed, "
-                f"re-check it with `{cluster.recheck}`",
+                f"failed on the cluster ({cluster.provider}): {cluster.message}; fix it, then"
+                f" run `{cluster.recheck}`",
             )
         verified = VerifiedSnippet(snippet, static, cluster)
         self._verified[snippet.sha256] = verified
@@ -86,8 +86,11 @@ class SitePipeline:
             badge = scenario_badge(scenario.name, len(scenario.steps))
         else:
             outcome = check_snippet(self.settings, snippet.path, display=display)
-            if not outcome.valid:
-                raise InvalidInputError(None, outcome.first_error)
+            if not outcome.valid:  # a limit crossed or a binary file is unusable input (exit 2)
+                unusable = any(e.exit_code == ExitCode.UNUSABLE for e in outcome.report.errors)
+                raise (UnusableInputError if unusable else InvalidInputError)(
+                    None, outcome.first_error
+                )
             badge = schema_badge(outcome.versions_passed)
         _STATIC_CHECKS[key] = badge
         return badge
@@ -117,6 +120,13 @@ class SitePipeline:
                 "sha256": verified.snippet.sha256,
             },
         )
+
+    def stale(self) -> list[str]:
+        """Snippets verified so far whose cluster result no longer applies: an earlier
+        version passed, these bytes have no result (a comment-only edit is enough)."""
+        proven = self.results.proven_snippets()
+        shown = self._verified.values()
+        return sorted(v.snippet.rel for v in shown if v.cluster is None and v.snippet.rel in proven)
 
     def check_references(self) -> list[KdocsError]:
         """Resolve every literal snippet() call of every page before MkDocs runs."""

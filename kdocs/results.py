@@ -116,6 +116,10 @@ class ResultStore:
 
     # -- writing ---------------------------------------------------------------
 
+    def proven_snippets(self) -> set[str]:
+        """Snippets some version of which passed: tells a stale badge from a new one."""
+        return {record.snippet for record in self._records.values() if record.passed}
+
     def record(self, record: UnitRecord) -> None:
         """Add (or replace, for the same inputs) a record; `save` writes it."""
         self._records[record.key] = record

@@ -9,12 +9,14 @@ and tested whole. Marker lines are never shown.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kdocs.errors import InvalidInputError, Location, UnusableInputError
+from kdocs.resource.manifest import check_text, read_bytes
 
 MARKER = re.compile(r"^[ \t]*#[ \t]*--8<--[ \t]*\[(start|end):([A-Za-z0-9_.-]+)\][ \t]*$")
 # A bracketed marker that does not parse is refused; any other `--8<--` line is
@@ -61,19 +63,24 @@ class Snippet:
         if section is None:
             self.sections()  # refuse malformed markers even when showing the whole file
             return "".join(line for line in lines if not MARKER_LIKE.match(line))
-        found = self.sections().get(section)
-        if found is None:
-            raise InvalidInputError(Location(self.rel), f"no section named {section!r}")
+        found = self._section(section)
         return "".join(lines[found.first_line - 1 : found.last_line])
 
     def shown_range(self, section: str | None = None) -> tuple[int, int]:
         """1-based inclusive line range a section covers (whole file: 1..last line)."""
         if section is None:
             return 1, len(self.lines)
-        found = self.sections().get(section)
-        if found is None:
-            raise InvalidInputError(Location(self.rel), f"no section named {section!r}")
+        found = self._section(section)
         return found.first_line, found.last_line
+
+    def _section(self, name: str) -> Section:
+        sections = self.sections()
+        if name in sections:
+            return sections[name]
+        known = ", ".join(repr(n) for n in sections) if sections else "none"
+        raise InvalidInputError(
+            Location(self.rel), f"no section named {name!r}; sections in this file: {known}"
+        )
 
 
 def parse_sections(lines: list[str], where: str) -> dict[str, Section]:
@@ -130,19 +137,24 @@ def resolve(snippets_dir: Path, rel: str) -> Path:
     if real != base and base not in real.parents:
         raise UnusableInputError(None, f"snippet path {rel!r} leads outside snippets/ (symlink)")
     if not real.is_file():
-        raise UnusableInputError(None, f"snippet {rel!r} does not exist in snippets/")
+        raise UnusableInputError(
+            None, f"snippet {rel!r} does not exist in snippets/{_nearest(base, rel)}"
+        )
     return candidate
 
 
+def _nearest(base: Path, rel: str) -> str:
+    """A did-you-mean of the closest existing snippet paths, for a typo in a page."""
+    existing = [p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()]
+    close = difflib.get_close_matches(rel, existing, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
 def load(snippets_dir: Path, rel: str) -> Snippet:
-    """Read a snippet file after checking its path; it must be UTF-8 text."""
+    """Read a snippet file after checking its path; it must be UTF-8 text within the limits."""
     path = resolve(snippets_dir, rel)
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UnusableInputError(Location(rel, line), "not UTF-8 text") from None
+    data = read_bytes(path, name=rel)  # the one reader's limits: over-size, binary, not UTF-8
+    check_text(data, rel)
     return Snippet(rel=str(PurePosixPath(rel)), path=path, data=data)
 
 

@@ -35,18 +35,19 @@ KWOK_VERSION=${KWOK_VERSION:-v0.8.0}  # sigs.k8s.io/kwok
 # ---------------------------------------------------------------------------
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=clusters/build/lib.sh
+. "$HERE/lib.sh"
+LOG_NAME=build-binaries
 CACHE=${KDOCS_CACHE:-$HOME/.cache/kdocs}
 JOBS=${KDOCS_BUILD_JOBS:-2}
 TUPLE="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
 BIN_DIR="$CACHE/bin/$TUPLE"
 BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
+ARTIFACTS=("${BINARIES[@]}")
 # Bump RECIPE whenever the build flags below change: a cache directory built
 # with another recipe is then rebuilt even though the version tuple is equal.
 RECIPE=2
 MANIFEST_FORMAT="kdocs-binaries-manifest v1 recipe $RECIPE"
-
-log() { printf 'build-binaries: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 FORCE=0 REGEN=0
 for arg in "$@"; do
@@ -58,60 +59,14 @@ for arg in "$@"; do
   esac
 done
 
-# ---- cache validation (the warm path: must stay fast, no go invocation) ----
-# MANIFEST layout:
-#   kdocs-binaries-manifest v1 recipe <RECIPE>
-#   tuple <TUPLE>
-#   # comments (go version, build time)
-#   <sha256>  <binary>        (one line per binary, sha256sum format)
-#   complete
-# Hashing all ~420 MB takes ~1 s on this machine, too slow for every call. So
-# after a full sha256 check the script records a stat fingerprint (name, size,
-# mtime in ns, inode) of the binaries and MANIFEST in .verified; while that
-# fingerprint still matches, nothing was rewritten, truncated or replaced and
-# the hashes are not recomputed. Any change to a file changes its fingerprint
-# and forces the full sha256 check (and a rebuild if that fails).
-# KDOCS_VERIFY=1 forces the full check.
-manifest_valid() {
-  local dir=$1 line b stamp
-  local -a lines sums=()
-  local -A have=()
-  [[ -f $dir/MANIFEST ]] || return 1
-  mapfile -t lines <"$dir/MANIFEST"
-  [[ ${#lines[@]} -ge 3 && ${lines[0]} == "$MANIFEST_FORMAT" && ${lines[1]} == "tuple $TUPLE" &&
-     ${lines[-1]} == complete ]] || return 1
-  for line in "${lines[@]}"; do
-    if [[ $line =~ ^[0-9a-f]{64}\ \ ([a-z-]+)$ ]]; then
-      sums+=("$line"); have[${BASH_REMATCH[1]}]=1
-    fi
-  done
-  for b in "${BINARIES[@]}"; do
-    [[ -n ${have[$b]-} && -x $dir/$b ]] || return 1
-  done
-  stamp=$(cd "$dir" && stat -c '%n %s %.9Y %i' "${BINARIES[@]}" MANIFEST) || return 1
-  if [[ ${KDOCS_VERIFY:-0} != 1 && -f $dir/.verified && $(<"$dir/.verified") == "$stamp" ]]; then
-    return 0
-  fi
-  # Full check, two hashes at a time (2 cores).
-  # shellcheck disable=SC2016  # $0/$1 are expanded by the inner sh
-  (cd "$dir" && printf '%s\n' "${sums[@]}" | xargs -P 2 -L 1 sh -c \
-     'printf "%s  %s\n" "$0" "$1" | sha256sum --check --status --strict -') || return 1
-  { printf '%s\n' "$stamp" >"$dir/.verified.$$" && mv -f "$dir/.verified.$$" "$dir/.verified"; } 2>/dev/null || true
-}
-
+# Cache validation, the MANIFEST format and the corruption rules: lib.sh.
 if [[ $REGEN == 0 && $FORCE == 0 ]] && manifest_valid "$BIN_DIR"; then
   echo "$BIN_DIR"
   exit 0
 fi
 
 # ---- cold path --------------------------------------------------------------
-command -v go >/dev/null || die "go not found on PATH (need Go >= 1.26)"
-export GOTOOLCHAIN=local   # never fetch another toolchain
-export CGO_ENABLED=0       # static binaries, no C toolchain needed
-unset GOOS GOARCH          # host binaries only
-export GOFLAGS="${GOFLAGS:-}"
-GOFLAGS=$(sed -E 's/(^| )-mod=[a-z]+//g' <<<"$GOFLAGS")
-GOFLAGS+=" -buildvcs=false"   # the wrapper modules live in a git repo: keep its HEAD out of the binaries
+go_environment
 
 # Wrapper go.mod generators. Each wrapper module requires the upstream module
 # and names the commands to build with go.mod `tool` directives (Go >= 1.24),
@@ -183,24 +138,6 @@ tool (
 EOF
 }
 
-# pinned_in <dir> <module>: the version the committed go.mod requires.
-pinned_in() { awk -v m="$2" '($1==m || ($1=="require" && $2==m)) && $0 !~ /=>/ {print ($1=="require") ? $3 : $2; exit}' "$1/go.mod"; }
-
-# module_dir <name> <upstream module> <version>: set MODDIR to a directory
-# holding a wrapper module for that version, and MODFLAG for building in it.
-module_dir() {
-  local name=$1 mod=$2 v=$3
-  if [[ $(pinned_in "$HERE/$name" "$mod") == "$v" && -s $HERE/$name/go.sum ]]; then
-    MODDIR=$HERE/$name MODFLAG=-mod=readonly
-    return
-  fi
-  MODDIR="$CACHE/work/$name-$v" MODFLAG=-mod=mod
-  log "$mod $v is not the committed pin; resolving a wrapper module in $MODDIR"
-  mkdir -p "$MODDIR"
-  "gen_${name}_mod" "$MODDIR" "$v"
-  (cd "$MODDIR" && go mod tidy >&2) || die "go mod tidy failed for $mod@$v"
-}
-
 if [[ $REGEN == 1 ]]; then
   for spec in "k8s $K8S_VERSION" "etcd $ETCD_VERSION" "kwok $KWOK_VERSION"; do
     read -r name ver <<<"$spec"
@@ -211,38 +148,12 @@ if [[ $REGEN == 1 ]]; then
   exit 0
 fi
 
-mkdir -p "$CACHE/bin"
 # One builder per tuple at a time; a second caller waits, then finds it valid.
-exec 9>"$CACHE/bin/.$TUPLE.lock"
-if ! flock -n 9; then
-  log "another build of $TUPLE is running; waiting for it"
-  flock 9
-fi
-if [[ $FORCE == 0 ]] && manifest_valid "$BIN_DIR"; then
+prepare_folder "$BIN_DIR"
+if [[ $VALID_AFTER_WAIT == 1 ]]; then
   echo "$BIN_DIR"
   exit 0
 fi
-
-mkdir -p "$BIN_DIR"
-rm -f "$BIN_DIR/MANIFEST"   # invalid until every binary is in place again
-rm -rf "$BIN_DIR"/.stage.* "$BIN_DIR"/.MANIFEST.tmp   # left by a killed build (we hold the lock)
-STAGE=$(mktemp -d "$BIN_DIR/.stage.XXXXXX")
-trap 'rm -rf "$STAGE"' EXIT
-
-# go_build <module dir> <modflag> <ldflags> <tags> <out:pkg>...
-go_build() {
-  local dir=$1 modflag=$2 ldflags=$3 tags=$4; shift 4
-  local spec out pkg
-  for spec in "$@"; do
-    out=${spec%%:*} pkg=${spec#*:}
-    log "building $out ($pkg)"
-    local t0=$SECONDS
-    (cd "$dir" && GOFLAGS="$GOFLAGS $modflag" go build -p "$JOBS" -trimpath \
-        ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$STAGE/$out" "$pkg") \
-      || die "go build $pkg failed"
-    log "built $out in $((SECONDS - t0))s"
-  done
-}
 
 t_start=$SECONDS
 log "building $TUPLE into $BIN_DIR (go $(go env GOVERSION), -p $JOBS)"
@@ -251,7 +162,7 @@ log "building $TUPLE into $BIN_DIR (go $(go env GOVERSION), -p $JOBS)"
 # `--version`, /version and the binary-version checks report the real release
 # instead of v0.0.0-master. buildDate = the release tag time (reproducible);
 # gitCommit is left empty: the module proxy does not record the commit.
-module_dir k8s k8s.io/kubernetes "$K8S_VERSION"; K8S_DIR=$MODDIR K8S_MOD=$MODFLAG
+module_dir k8s k8s.io/kubernetes "$K8S_VERSION" gen_k8s_mod; K8S_DIR=$MODDIR K8S_MOD=$MODFLAG
 k8s_minor=${K8S_VERSION#v1.}; k8s_minor=${k8s_minor%%.*}
 [[ $K8S_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "K8S_VERSION must look like v1.N.M, got $K8S_VERSION"
 k8s_date=$(cd "$K8S_DIR" && GOFLAGS="$GOFLAGS $K8S_MOD" go list -m \
@@ -269,31 +180,17 @@ go_build "$K8S_DIR" "$K8S_MOD" "$k8s_ld" "selinux,notest,grpcnotrace" \
   kubectl:k8s.io/kubernetes/cmd/kubectl
 
 # etcd: its version is a constant in go.etcd.io/etcd/api/v3/version.
-module_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"; ETCD_DIR=$MODDIR ETCD_MOD=$MODFLAG
+module_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" gen_etcd_mod; ETCD_DIR=$MODDIR ETCD_MOD=$MODFLAG
 go_build "$ETCD_DIR" "$ETCD_MOD" "-s -w" "" etcd:go.etcd.io/etcd/server/v3
 
 # kwok: consts.Version is already the release in the source; KubeVersion is the
 # Kubernetes version kwokctl assumes by default, so make it match ours.
-module_dir kwok sigs.k8s.io/kwok "$KWOK_VERSION"; KWOK_DIR=$MODDIR KWOK_MOD=$MODFLAG
+module_dir kwok sigs.k8s.io/kwok "$KWOK_VERSION" gen_kwok_mod; KWOK_DIR=$MODDIR KWOK_MOD=$MODFLAG
 go_build "$KWOK_DIR" "$KWOK_MOD" \
   "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}" "" \
   kwok:sigs.k8s.io/kwok/cmd/kwok kwokctl:sigs.k8s.io/kwok/cmd/kwokctl
 
-# Install: each binary renamed into place (atomic on one filesystem), then the
-# MANIFEST, written to a temp name and renamed last.
-for b in "${BINARIES[@]}"; do
-  chmod 0755 "$STAGE/$b"
-  mv -f "$STAGE/$b" "$BIN_DIR/$b"
-done
-{
-  echo "$MANIFEST_FORMAT"
-  echo "tuple $TUPLE"
-  echo "# go $(go env GOVERSION) CGO_ENABLED=0 -trimpath; built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - t_start))s"
-  echo "# versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION"
-  (cd "$BIN_DIR" && sha256sum "${BINARIES[@]}")
-  echo complete
-} >"$BIN_DIR/.MANIFEST.tmp"
-mv -f "$BIN_DIR/.MANIFEST.tmp" "$BIN_DIR/MANIFEST"
-manifest_valid "$BIN_DIR" || die "freshly written $BIN_DIR failed validation"
+install_folder "$BIN_DIR" "kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION" \
+  "$((SECONDS - t_start))"
 log "done in $((SECONDS - t_start))s"
 echo "$BIN_DIR"

@@ -22,6 +22,31 @@ class ClusterUnavailableError(UnusableInputError):
 
 
 @dataclass(frozen=True)
+class ComponentProcess:
+    """A cluster component running next to the control plane (kdocs/cluster/components.py).
+
+    `pid` 0 marks a component that is only objects (nothing to keep alive).
+    """
+
+    name: str
+    version: str
+    pid: int
+    executable: str  # the real path /proc/<pid>/exe must show: a recycled pid is not it
+    log: Path
+
+    def alive(self) -> bool:
+        """Whether it still runs (always true for a component without a process)."""
+        if self.pid == 0:
+            return True
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            exe = os.readlink(f"/proc/{self.pid}/exe").removesuffix(" (deleted)")
+        except (OSError, IndexError):
+            return False
+        return state != "Z" and exe == self.executable
+
+
+@dataclass(frozen=True)
 class Cluster:
     """A running cluster: how to reach it and what it is."""
 
@@ -32,6 +57,11 @@ class Cluster:
     kubectl_binary: Path
     topology: str  # name of the topology it was built from ("" when unknown)
     node_names: tuple[str, ...] = field(default=())
+    components: tuple[ComponentProcess, ...] = field(default=())
+
+    def dead_components(self) -> list[ComponentProcess]:
+        """The components that stopped: the cluster is no longer the one the run was promised."""
+        return [component for component in self.components if not component.alive()]
 
     def kubectl(
         self, *args: str, input: str | None = None, timeout: float = 60.0, check: bool = False

@@ -5,7 +5,8 @@ server and how to turn its answers into one line a reader can act on
 ("FailedCreate: ... no PriorityClass with name x was found"), because a
 failed check is only useful when it carries the reason the API server or a
 controller gave. A `Session` is one unit's namespace plus everything the unit
-applied, so that cleanup can delete exactly that, newest first.
+applied, so that cleanup can delete exactly that, newest first. (Over 400
+lines until the cluster package is split by job, issue 13: session, kube access.)
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.owner import owner_annotations
+from kdocs.cluster.payload import (
+    OWNER_FIELD_MANAGER,
+    Payload,
+    as_json,
+    owner_labels,
+    payload_stream,
+)
 from kdocs.errors import BrokenScenarioError
 
 RUN_LABEL = "kdocs.dev/run"
@@ -298,38 +306,75 @@ class Session:
             self.created.remove(entry)
         self.created.append(entry)
 
-    def apply(self, docs: list[dict[str, Any]]) -> str | None:
-        """Server-side apply into this namespace; the API server's reason when it refuses."""
-        prepared = []
-        for doc in self.substitute(docs):
-            meta = doc.setdefault("metadata", {})
-            meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
-            found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
-            if found is not None and found.namespaced:
-                meta["namespace"] = self.namespace  # snippets never leave the unit's namespace
-            if found is not None and meta.get("name"):
-                self._track(found.arg, meta["name"], meta.get("namespace"))
-            prepared.append(doc)
+    def apply(self, payloads: list[Payload]) -> str | None:
+        """Server-side apply into this namespace; the API server's reason when it refuses.
+
+        A document's own bytes are sent as they are when nothing in them must change
+        (no `${...}`, no other namespace named); the owner label is then added by a
+        second apply under a field manager of its own, which never touches the
+        snippet's fields. Anything else is sent as the one reader's JSON, labelled.
+        """
+        texts: list[str] = []
+        for payload in payloads:
+            if payload.text is not None and self._as_is(payload):
+                texts.append(payload.text)
+                continue
+            for doc in self.substitute(list(payload.objects)):
+                meta = doc.setdefault("metadata", {})
+                meta.setdefault("labels", {})[OWNER_LABEL] = self.namespace
+                found = self.ctx.api.lookup(str(doc.get("apiVersion")), str(doc.get("kind")))
+                if found is not None and found.namespaced:
+                    meta["namespace"] = self.namespace  # snippets never leave the unit's namespace
+                if found is not None and meta.get("name"):
+                    self._track(found.arg, meta["name"], meta.get("namespace"))
+                texts.append(as_json(doc))
         done = kubectl(
             self.cluster, "apply", "--server-side", "--field-manager=kdocs", "-n", self.namespace,
-            "-o", "json", "-f", "-",
-            input="\n---\n".join(json.dumps(doc) for doc in prepared), timeout=120,
+            "-o", "json", "-f", "-", input=payload_stream(texts), timeout=120,
         )  # fmt: skip
-        self._track_applied(done.stdout)
+        unlabelled = [item for item in self._track_applied(done.stdout) if not _owned(item)]
+        if unlabelled:
+            self._label(unlabelled)
         return reason(done.stderr) if done.returncode else None
 
-    def _track_applied(self, stdout: str) -> None:
+    def _as_is(self, payload: Payload) -> bool:
+        """Can these bytes go as written: nothing to substitute, no other namespace named?"""
+        if payload.text is None or _VARIABLE.search(payload.text):
+            return False
+        for obj in payload.objects:
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            if meta.get("namespace") not in (None, self.namespace):
+                return False
+            found = self.ctx.api.lookup(str(obj.get("apiVersion")), str(obj.get("kind")))
+            if found is not None and meta.get("name"):
+                namespace = self.namespace if found.namespaced else None
+                self._track(found.arg, meta["name"], namespace)
+        return True
+
+    def _label(self, items: list[dict[str, Any]]) -> None:
+        """Put the owner label on objects applied from their own bytes (cleanup finds them)."""
+        done = kubectl(
+            self.cluster, "apply", "--server-side", f"--field-manager={OWNER_FIELD_MANAGER}",
+            "-o", "name", "-f", "-", input=owner_labels(items, OWNER_LABEL, self.namespace),
+            timeout=120,
+        )  # fmt: skip
+        if done.returncode:
+            raise StepFailed(f"labelling what was applied: {reason(done.stderr)}")
+
+    def _track_applied(self, stdout: str) -> list[dict[str, Any]]:
         """Objects the API server made (generateName, kinds unknown before this apply)."""
         try:
             answer = json.loads(stdout) if stdout.strip() else {}
         except ValueError:
-            return
+            return []
         items = answer.get("items", [answer]) if answer.get("kind") == "List" else [answer]
+        items = [item for item in items if isinstance(item, dict) and item.get("kind")]
         for item in items:
             meta = item.get("metadata") or {}
             found = self.ctx.api.lookup(str(item.get("apiVersion")), str(item.get("kind")))
             if found is not None and meta.get("name"):
                 self._track(found.arg, meta["name"], meta.get("namespace"))
+        return items
 
     def select(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         """The live objects `obj` designates: by name, else by labels (else all of its kind)."""
@@ -387,6 +432,11 @@ class Session:
         except Cancelled:
             return [f"{' '.join(args[:3])}: kubectl was interrupted"]
         return [f"{' '.join(args[:3])}: {reason(done.stderr)}"] if done.returncode else []
+
+
+def _owned(item: dict[str, Any]) -> bool:
+    labels = (item.get("metadata") or {}).get("labels") or {}
+    return OWNER_LABEL in labels
 
 
 def await_namespaces(cluster: Cluster, run_id: str, timeout: float = 120) -> str | None:

@@ -163,3 +163,6 @@ def _describe(cluster: Cluster) -> None:
     print(f"  kubeconfig: {cluster.kubeconfig}")
     print(f"  context:    {cluster.context}")
     print(f"  kubectl:    {cluster.kubectl_binary}")
+    for component in cluster.components:
+        where = f"pid {component.pid}, log {component.log}"
+        print(f"  component:  {component.name} {component.version} ({where})")

@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.component_process import check_provided
+from kdocs.cluster.components import always_on
 from kdocs.cluster.providers import (
     Log,
     cache_root,
@@ -249,6 +251,8 @@ class KindProvider:
                 raise ClusterUnavailableError(None, "kind did not create every topology node")
             wait_nodes_ready(cluster, names, timeout=300)
             wait_service_account(cluster)
+            # kind ships the always-on components itself (local-path `standard`, kube-dns).
+            check_provided(cluster, always_on(self.settings.clusters_dir))
             install_crds(cluster, self.settings.crd_dirs, self.log)
             record = {"topology": topology.name, "digest": topology.digest}
             state = {

@@ -15,6 +15,13 @@ Its kubeconfig is kubeconfig.yaml in the cluster folder (context kwok-<name>);
 ~/.kube/config is never read or written. Which topology a cluster was built from
 is recorded in the ConfigMap kube-system/kdocs-topology, written last, so a
 half-built cluster is never reused. Every component listens on 127.0.0.1 only.
+
+Cluster components (kdocs/cluster/components.py: the local-path provisioner
+behind the default StorageClass, Karpenter, ...) start once the nodes are
+Ready, before the record is written; a cluster whose component died is not
+reused. Extra KWOK stages (clusters/kwok/stages/*.yaml, such as completing
+pods with restartPolicy Never/OnFailure as a kubelet would) are added to
+kwokctl's defaults right after creation (kdocs/cluster/kwok_stages.py).
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ from typing import Any
 import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.component_process import ComponentRunner, components_signature, signature_names
+from kdocs.cluster.components import ComponentRequest, requested
+from kdocs.cluster.kwok_stages import add_stages
 from kdocs.cluster.providers import (
     Log,
     cache_root,
@@ -73,9 +83,11 @@ COMPONENTS = (
 )
 STATE_CONFIGMAP = "kdocs-topology"
 # Bumped whenever how a cluster is created changes, so older clusters are not reused.
-RECIPE = "2"
+RECIPE = "3"
 # The machine-wide lock kwokctl creations take turns on (see ports_lock).
 CREATE_LOCK = "kdocs-kwokctl-create"
+# KWOK stages added to kwokctl's defaults: <clusters dir>/kwok/stages/*.yaml, sorted.
+STAGES_DIR = Path("kwok/stages")
 
 
 class KwokProvider:
@@ -103,6 +115,10 @@ class KwokProvider:
         self.log = log
         self.show_build_progress = show_build_progress
         self._bin_dir: Path | None = None
+        self.components = ComponentRunner(
+            settings.root, self.cluster_dir, self.kubeconfig, ports_lock=ports_lock, log=log,
+            show_build_progress=show_build_progress,
+        )  # fmt: skip
 
     # -- the Provider protocol ---------------------------------------------
 
@@ -110,8 +126,11 @@ class KwokProvider:
         """Reuse the running cluster if it is healthy and of this topology, else build it anew."""
         topology = find_topology(self.settings.clusters_dir, topology_name)
         bin_dir = self.binaries()
+        wanted = requested(self.settings.clusters_dir, topology.components, str(topology.source))
+        builds = self.components.build(wanted)
+        signature = components_signature(wanted, builds)
         with self._lock():
-            cluster, reason = self._inspect(topology)
+            cluster, reason = self._inspect(topology, signature)
             if cluster is not None:
                 self.log(f"reusing running cluster {self.cluster_name} ({topology.name})")
                 install_crds(cluster, self.settings.crd_dirs, self.log)
@@ -120,7 +139,7 @@ class KwokProvider:
                 self.log(f"recreating cluster {self.cluster_name}: {reason}")
                 self._destroy()
             try:
-                return self._create(topology, bin_dir)
+                return self._create(topology, bin_dir, wanted, builds)
             except BaseException:
                 # Never leave a half-built cluster or its processes behind; the first error wins.
                 with contextlib.suppress(KdocsError, OSError):
@@ -131,7 +150,7 @@ class KwokProvider:
         """The running cluster when it is healthy (whatever its topology), else None."""
         if not self.cluster_dir.exists():
             return None
-        cluster, _ = self._inspect(None)
+        cluster, _ = self._inspect(None, None)
         return cluster
 
     def down(self) -> None:
@@ -204,7 +223,10 @@ class KwokProvider:
         )  # fmt: skip
         return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
 
-    def _create(self, topology: Topology, bin_dir: Path) -> Cluster:
+    def _create(
+        self, topology: Topology, bin_dir: Path, wanted: list[ComponentRequest],
+        builds: dict[str, Path],
+    ) -> Cluster:  # fmt: skip
         started = time.monotonic()
         self.log(f"creating kwok cluster {self.cluster_name} in {self.cluster_dir}")
         # Before anything starts: even a half-built cluster says whose it is.
@@ -224,6 +246,11 @@ class KwokProvider:
         # same ones, so creations take turns machine-wide (the lock is held ~3 s).
         with ports_lock():
             self._kwokctl_create(bin_dir, config)
+            restarted = time.monotonic()
+            added = add_stages(self.cluster_dir, self.settings.clusters_dir / STAGES_DIR)
+        if added:
+            took = time.monotonic() - restarted
+            self.log(f"KWOK stages added in {took:.1f}s: {', '.join(added)}")
         self.log(f"control plane up in {time.monotonic() - started:.1f}s; adding nodes")
         names = tuple(node.name for node in topology.nodes)
         cluster = self._cluster(topology.name, names)
@@ -240,9 +267,12 @@ class KwokProvider:
         wait_nodes_ready(cluster, names)
         wait_service_account(cluster)
         install_crds(cluster, self.settings.crd_dirs, self.log)
+        running = self.components.start(cluster, wanted, builds)
+        cluster = Cluster(**{**cluster.__dict__, "components": running})
         record = {
             "topology": topology.name, "digest": topology.digest,
             "binaries": bin_dir.name, "recipe": RECIPE,
+            "components": components_signature(wanted, builds),
         }  # fmt: skip
         state = {
             "apiVersion": "v1", "kind": "ConfigMap",
@@ -268,7 +298,9 @@ class KwokProvider:
             what="kwokctl create cluster", timeout=300, env=self._env(),
         )  # fmt: skip
 
-    def _inspect(self, topology: Topology | None) -> tuple[Cluster | None, str]:
+    def _inspect(
+        self, topology: Topology | None, signature: str | None
+    ) -> tuple[Cluster | None, str]:
         """The cluster if it is whole and (when given) of `topology`, else why it is not."""
         if not self.cluster_dir.is_dir():
             return None, "it does not exist"
@@ -296,6 +328,8 @@ class KwokProvider:
                 return None, f"it was built from another topology ({record.get('topology')})"
             if (record.get("binaries"), record.get("recipe")) != (self.binaries().name, RECIPE):
                 return None, "it was made by other binaries or another version of kdocs"
+            if record.get("components") != signature:
+                return None, "it runs other cluster components (or other versions or settings)"
             mismatch = node_mismatch(topology, cluster_nodes(probe))
             if mismatch:
                 return None, mismatch
@@ -314,8 +348,14 @@ class KwokProvider:
             names = tuple(
                 sorted(fake, key=lambda n: (order.index(n) if n in order else len(order), n))
             )
+        running = self.components.running(signature_names(record.get("components", "")))
+        if running is None:
+            return None, "a cluster component was never started"
+        dead = [c.name for c in running if not c.alive()]
+        if dead:
+            return None, f"cluster component {', '.join(dead)} is not running"
         cluster = Cluster(**{**probe.__dict__, "topology": record.get("topology", ""),
-                             "node_names": names})  # fmt: skip
+                             "node_names": names, "components": running})  # fmt: skip
         return cluster, "healthy"
 
     def component_alive(self, component: str) -> bool:
@@ -330,6 +370,7 @@ class KwokProvider:
 
     def _destroy(self) -> None:
         """kwokctl delete, then kill whatever still runs from the cluster folder, then remove it."""
+        self.components.stop()  # first: controllers must not act on a control plane going away
         components = self.processes()
         if self.cluster_dir.exists():
             self.log(f"deleting kwok cluster {self.cluster_name}")

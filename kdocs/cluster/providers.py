@@ -20,12 +20,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, Topology
-from kdocs.errors import Location, UnusableInputError
 from kdocs.filelock import flock as flock  # re-exported: the cluster code locks through here
+from kdocs.resource.crds import find_crds
 
 PROVIDERS = ("kwok", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "kwok"
@@ -108,41 +106,12 @@ def last_lines(text: str, count: int = 3) -> str:
     return " | ".join(lines[-count:]) or "no output"
 
 
-def crd_documents(crd_dirs: Iterable[Path]) -> list[dict[str, Any]]:
-    """Every CustomResourceDefinition in `crd_dirs` (*.yaml, *.yml); missing dirs hold none."""
-    crds: list[dict[str, Any]] = []
-    for folder in crd_dirs:
-        if not folder.is_dir():
-            continue
-        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            try:
-                documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-            except yaml.YAMLError as error:
-                mark = getattr(error, "problem_mark", None)
-                where = Location(str(path), mark.line + 1, mark.column + 1) if mark else str(path)
-                raise UnusableInputError(where, f"invalid YAML in CRD file: {error}") from None
-            except (OSError, UnicodeDecodeError) as error:
-                raise UnusableInputError(str(path), f"cannot read CRD file: {error}") from None
-            for document in documents:
-                if (
-                    isinstance(document, dict)
-                    and document.get("kind") == "CustomResourceDefinition"
-                ):
-                    name = (document.get("metadata") or {}).get("name")
-                    if not isinstance(name, str) or not name:
-                        raise UnusableInputError(
-                            str(path), "a CustomResourceDefinition has no name"
-                        )
-                    crds.append(document)
-    return crds
-
-
 def install_crds(cluster: Cluster, crd_dirs: Iterable[Path], log: Log = quiet) -> list[str]:
     """Apply every CRD and wait until Established.
 
     Server-side apply: big CRDs (Karpenter's) exceed the client-side annotation limit.
     """
-    crds = crd_documents(crd_dirs)
+    crds = [crd.obj for crd in find_crds(d for d in crd_dirs if d.is_dir())]
     if not crds:
         log("no CRDs to install")
         return []

@@ -32,6 +32,13 @@ from kdocs.cluster.checks import (
     rollout_problem,
 )
 from kdocs.cluster.match import first_mismatch
+from kdocs.cluster.payload import (
+    documents,
+    file_payloads,
+    load_manifest,
+    payloads,
+    read_objects,
+)
 from kdocs.cluster.report import (
     Outcome,
     Progress,
@@ -40,14 +47,7 @@ from kdocs.cluster.report import (
     diagnostics,
     state_line,
 )
-from kdocs.cluster.scenario import (
-    Apply,
-    Delete,
-    Expect,
-    display,
-    documents,
-    load_manifest,
-)
+from kdocs.cluster.scenario import Apply, Delete, Expect, display
 from kdocs.cluster.unit import Unit as Unit  # re-exported: the runner's callers name it here
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
 
@@ -97,7 +97,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
 
 def _apply(session: Session, step: Apply, root: Path) -> None:
     source = _display(step.file, root) if step.file else "inline object"
-    refused = session.apply(documents(step, root))
+    refused = session.apply(payloads(step, root))
     if step.rejected is None:
         if refused:
             raise StepFailed(f"{source}: {refused}")
@@ -157,8 +157,9 @@ def _delete(session: Session, step: Delete, root: Path) -> None:
 def default_check(session: Session, unit: Unit) -> None:
     """Apply the snippet as is; every workload it makes must roll out (or say why not)."""
     where = display(unit.source, session.ctx.root)
-    docs = load_manifest(unit.source, session.ctx.root)
-    refused = session.apply(docs)
+    sent = file_payloads(read_objects(unit.source, session.ctx.root))
+    refused = session.apply(sent)
+    docs = [obj for payload in sent for obj in payload.objects]
     if refused:
         raise StepFailed(f"{where}: {refused}")
     workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS and _name(d)]
@@ -237,6 +238,7 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         if problems and outcome.status == "passed":
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
         outcome.seconds = time.monotonic() - started
+    _unless_components_died(ctx, outcome)
     if outcome.status == "failed":  # a dying cluster's answers are no verdict on the guide
         dead = ctx.unhealthy or _dead(ctx)
         if dead:
@@ -256,6 +258,16 @@ def _at_step(outcome: Outcome, problem: str) -> str:
         return f"{outcome.source}: {problem}" if outcome.source else problem
     step = outcome.steps[-1]
     return f"{outcome.source}:{step.line}: step {step.index} ({step.description}): {problem}"
+
+
+def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
+    """A verdict reached while a cluster component (a provisioner, Karpenter) was dead says
+    nothing about the guide: it becomes an error (exit 2, nothing recorded)."""
+    dead = ctx.cluster.dead_components()
+    if dead and outcome.status in ("passed", "failed"):
+        names = ", ".join(f"{c.name} (log: {c.log})" for c in dead)
+        outcome.status = "error"
+        outcome.message = f"cluster component {names} stopped during the run; rerun to recreate"
 
 
 def _diagnostics(session: Session) -> str:

@@ -26,6 +26,11 @@ NAME, for providers that name nodes themselves).
 Paths are relative to the scenario file and may not leave snippets/ (or, for
 a scenario outside snippets/, its own folder). A malformed scenario is one
 line naming file:line and exit code 2: it is a broken test, not a failed claim.
+
+Scenario files and the manifests they apply are read by the one reader
+(`kdocs.resource`), so an inline object's scalars are what kubectl would read,
+and an apply step sends a file's own bytes unless a patch or an embed changes
+them (`kdocs.cluster.payload`).
 """
 
 from __future__ import annotations
@@ -38,10 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from kdocs.embed import embed, load_spec
-from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.config import did_you_mean
+from kdocs.errors import KdocsError, Location, UnusableInputError
+from kdocs.resource.embed import load_spec, read_snippet
+from kdocs.resource.manifest import read_yaml
+from kdocs.resource.positions import JsonPath, Positions
 
 DEFAULT_TIMEOUT = 30.0
 _DURATION = re.compile(
@@ -123,16 +129,29 @@ def load_scenario(path: Path, root: Path, boundary: Path) -> Scenario:
     """Parse a scenario file; every problem is an UnusableInputError naming file:line."""
     where = display(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError) as error:
-        raise UnusableInputError(where, f"cannot read scenario: {error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise UnusableInputError(Location(where, line), f"invalid YAML: {problem}") from None
-    return _Parser(path, where, root, boundary).scenario(node)
+        documents = read_yaml(path, name=where)
+    except KdocsError as error:
+        raise UnusableInputError(error.location, error.reason) from None
+    if len(documents) > 1:
+        raise UnusableInputError(where, "a scenario is one YAML document")
+    value, positions = documents[0] if documents else (None, Positions())
+    return _Parser(path, where, root, boundary).scenario(_Node(value, (), positions))
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A value of the scenario file and where it is (the reader's positions)."""
+
+    value: Any
+    path: JsonPath
+    positions: Positions
+
+    @property
+    def line(self) -> int:
+        return self.positions.value(self.path)[0]
+
+    def child(self, key: str | int) -> _Node:
+        return _Node(self.value[key], (*self.path, key), self.positions)
 
 
 class _Parser:
@@ -140,29 +159,25 @@ class _Parser:
         self.path, self.where, self.root, self.boundary = path, where, root, boundary
         self.files: list[Path] = []
 
-    def fail(self, node: yaml.Node | None, reason: str) -> UnusableInputError:
-        line = node.start_mark.line + 1 if node is not None else None
+    def fail(self, node: _Node | None, reason: str, line: int | None = None) -> UnusableInputError:
+        line = line or (node.line if node is not None else None)
         return UnusableInputError(Location(self.where, line), reason)
 
-    def mapping(self, node: yaml.Node | None, what: str, allowed: tuple[str, ...]) -> dict:
-        if not isinstance(node, yaml.MappingNode):
+    def mapping(self, node: _Node | None, what: str, allowed: tuple[str, ...]) -> dict:
+        if node is None or not isinstance(node.value, dict):
             raise self.fail(node, f"{what} must be a mapping")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
+        for name in node.value:
             if name not in allowed:
-                raise self.fail(
-                    key, f"unknown key {name!r} in {what} (allowed: {', '.join(allowed)})"
-                )
-            if name in out:
-                raise self.fail(key, f"duplicate key {name!r} in {what}")
-            out[name] = value
-        return out
+                line = node.positions.key((*node.path, name))[0]
+                hint = did_you_mean(name, allowed)
+                reason = f"unknown key {name!r} in {what}{hint} (allowed: {', '.join(allowed)})"
+                raise self.fail(node, reason, line)
+        return {name: node.child(name) for name in node.value}
 
-    def plain(self, node: yaml.Node) -> Any:
-        return yaml.constructor.SafeConstructor().construct_document(node)
+    def plain(self, node: _Node) -> Any:
+        return copy.deepcopy(node.value)
 
-    def scenario(self, node: yaml.Node | None) -> Scenario:
+    def scenario(self, node: _Node | None) -> Scenario:
         keys = ("name", "description", "exclusive", "timeout", "steps")
         top = self.mapping(node, "a scenario", keys)
         name = self.path.name.split(".scenario.")[0]
@@ -178,27 +193,27 @@ class _Parser:
             raise self.fail(top["exclusive"], "exclusive must be true or false")
         timeout = self.duration(top["timeout"]) if "timeout" in top else DEFAULT_TIMEOUT
         steps_node = top.get("steps")
-        if not isinstance(steps_node, yaml.SequenceNode) or not steps_node.value:
+        if steps_node is None or not isinstance(steps_node.value, list) or not steps_node.value:
             raise self.fail(steps_node or node, "a scenario needs a non-empty list `steps`")
-        steps = tuple(self.step(item, timeout) for item in steps_node.value)
+        steps = tuple(self.step(steps_node.child(i), timeout) for i in range(len(steps_node.value)))
         return Scenario(
             self.path, name, str(description or ""), exclusive, timeout, steps, tuple(self.files)
         )
 
-    def step(self, node: yaml.Node, default_timeout: float) -> Step:
+    def step(self, node: _Node, default_timeout: float) -> Step:
         step = self.mapping(node, "a step", _ACTIONS)
         if len(step) != 1:
             raise self.fail(node, "a step has exactly one of: apply, assert, error, delete")
         action, value = next(iter(step.items()))
-        line = node.start_mark.line + 1
+        line = node.line
         if action == "apply":
             return self.apply(value, line)
         if action == "delete":
             return self.delete(value, line, default_timeout)
         return self.expect(value, line, default_timeout, must_appear=action == "assert")
 
-    def apply(self, node: yaml.Node, line: int) -> Apply:
-        if isinstance(node, yaml.ScalarNode):
+    def apply(self, node: _Node, line: int) -> Apply:
+        if not isinstance(node.value, dict | list):
             return Apply(line, file=self.file(node))
         spec = self.mapping(node, "apply", ("file", "patch", "object", "rejected"))
         if ("file" in spec) == ("object" in spec):
@@ -219,10 +234,9 @@ class _Parser:
                 raise self.fail(spec["patch"], "patch must be a non-empty mapping (RFC 7386)")
         step = Apply(line, file=self.file(spec["file"]), patch=patch, rejected=rejected)
         if patch is not None and step.file is not None:
-            try:
-                docs = load_manifest(step.file, self.root)
-            except KdocsError:
-                docs = None  # an unreadable file fails the step when it runs, naming its line
+            loaded = read_snippet(step.file, name=display(step.file, self.root))
+            # an unreadable file fails the step when it runs, naming its line
+            docs = None if loaded.errors else [d.obj for d in loaded.documents]
             if docs is not None and [merge_patch(d, patch) for d in docs] == docs:
                 raise self.fail(
                     spec["patch"],
@@ -231,7 +245,7 @@ class _Parser:
                 )
         return step
 
-    def expect(self, node: yaml.Node, line: int, default: float, must_appear: bool) -> Expect:
+    def expect(self, node: _Node, line: int, default: float, must_appear: bool) -> Expect:
         what = "assert" if must_appear else "error"
         spec = self.mapping(node, what, ("object", "timeout", "for", "count", "match"))
         if "timeout" in spec and "for" in spec:
@@ -256,8 +270,8 @@ class _Parser:
             )
         return Expect(line, obj, timeout, must_appear, count, match)
 
-    def delete(self, node: yaml.Node, line: int, timeout: float) -> Delete:
-        if isinstance(node, yaml.ScalarNode):
+    def delete(self, node: _Node, line: int, timeout: float) -> Delete:
+        if not isinstance(node.value, dict | list):
             return Delete(line, timeout, file=self.file(node))
         spec = self.mapping(node, "delete", ("apiVersion", "kind", "name", "namespace"))
         ref = {key: self.plain(value) for key, value in spec.items()}
@@ -274,7 +288,7 @@ class _Parser:
             ref={"apiVersion": ref["apiVersion"], "kind": ref["kind"], "metadata": meta},
         )
 
-    def manifest(self, node: yaml.Node | None, what: str, need_name: bool = True) -> dict:
+    def manifest(self, node: _Node | None, what: str, need_name: bool = True) -> dict:
         value = self.plain(node) if node is not None else None
         if not isinstance(value, dict):
             raise self.fail(node, f"{what} must be a mapping (a Kubernetes object)")
@@ -288,7 +302,7 @@ class _Parser:
             raise self.fail(node, f"{what} needs metadata.name")
         return value
 
-    def file(self, node: yaml.Node) -> Path:
+    def file(self, node: _Node) -> Path:
         rel = self.plain(node)
         if not isinstance(rel, str) or not rel.strip():
             raise self.fail(node, "a file must be a path relative to the scenario")
@@ -308,7 +322,7 @@ class _Parser:
             self.files.append(spec.source)
         return target
 
-    def duration(self, node: yaml.Node) -> float:
+    def duration(self, node: _Node) -> float:
         value = self.plain(node)
         if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
             return float(value)
@@ -320,42 +334,6 @@ class _Parser:
         if total <= 0:
             raise self.fail(node, "a duration must be longer than 0s")
         return total
-
-
-def documents(step: Apply, root: Path) -> list[dict[str, Any]]:
-    """The objects an apply step sends: inline, or the file's (embedded, then patched)."""
-    if step.inline is not None:
-        return [copy.deepcopy(step.inline)]
-    assert step.file is not None
-    docs = load_manifest(step.file, root)
-    if step.patch is None:
-        return docs
-    return [merge_patch(doc, step.patch) for doc in docs]
-
-
-def load_manifest(path: Path, root: Path) -> list[dict[str, Any]]:
-    """Every object of a manifest file; a fragment is embedded into its host manifest first."""
-    where = display(path, root)
-    try:
-        loaded = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
-    except (OSError, UnicodeDecodeError) as error:
-        raise UnusableInputError(where, f"cannot read: {error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise InvalidInputError(Location(where, line), f"invalid YAML: {problem}") from None
-    spec = load_spec(path)
-    if spec is not None:
-        if len(loaded) != 1:
-            raise InvalidInputError(where, "a fragment must be exactly one YAML document")
-        loaded = [embed(spec, loaded[0], where)]
-    if not loaded:
-        raise InvalidInputError(where, "no Kubernetes object in the file")
-    for index, doc in enumerate(loaded, start=1):
-        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
-            raise InvalidInputError(where, f"document {index} is not a Kubernetes object")
-    return loaded
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -11,8 +11,12 @@ ones, nor a scenario that is itself broken: that is exit 2, a broken test, and
 the snippets keep their results). A unit whose inputs hash the same as a
 recorded passing result on the same provider is skipped without touching the
 cluster, so an unchanged rerun does not even bring the cluster up; `--force`
-runs everything. Exit codes: 0 all passed, 1 anything failed, 2 unusable input
-or cluster, 130 interrupted.
+runs everything. Before any cluster is touched, every file a unit applies goes
+through the same offline checks as `kdocs validate` (same reader, same limits):
+a unit with a file they refuse fails there, with its one line, and never
+reaches the cluster; when every unit is refused, no cluster is brought up.
+Exit codes: 0 all passed, 1 anything failed, 2 unusable input or cluster, 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_jun
 from kdocs.cluster.runner import Unit, run_units
 from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.config import Settings
-from kdocs.embed import spec_path
 from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.resource.embed import spec_path
 from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
 
 
@@ -92,9 +96,12 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     store = ResultStore(settings.results_file, settings.root)
     outcomes: dict[int, Outcome] = {}
     todo: list[int] = []
+    refused = offline_refusals(units, settings)
     for index, unit in enumerate(units):
         proven = None if args.force else unchanged(unit, store, provider_name)
-        if proven is None:
+        if index in refused:
+            outcomes[index] = refused[index]
+        elif proven is None:
             todo.append(index)
         else:
             outcomes[index] = Outcome(
@@ -135,6 +142,34 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     if any(o.status == "error" for o in ordered):
         return int(ExitCode.UNUSABLE)
     return int(ExitCode.OK if all(o.passed for o in ordered) else ExitCode.FAILED)
+
+
+def offline_refusals(units: list[Unit], settings: Settings) -> dict[int, Outcome]:
+    """The units with a file the offline checks refuse, as outcomes: never sent to a cluster.
+
+    A file that cannot be used (a limit, binary) is an error (exit 2), one that
+    is checked and found wrong a failure (exit 1), as with `kdocs validate`.
+    """
+    from kdocs.schema.snippet import check_snippet
+
+    verdicts: dict[Path, tuple[str, str] | None] = {}
+    out: dict[int, Outcome] = {}
+    for index, unit in enumerate(units):
+        files = unit.scenario.files if unit.scenario is not None else (unit.source,)
+        for file in (f for f in files if not is_embed_spec(f)):
+            if file not in verdicts:
+                checked = check_snippet(settings, file, display=display(file, settings.root))
+                unusable = any(e.exit_code == ExitCode.UNUSABLE for e in checked.report.errors)
+                status = "error" if unusable else "failed"
+                verdicts[file] = None if checked.valid else (status, checked.first_error)
+            if verdicts[file] is not None:
+                status, line = verdicts[file]
+                source = display(unit.source, settings.root)
+                out[index] = Outcome(
+                    unit.name, unit.kind, source, status, f"refused offline: {line}"
+                )
+                break
+    return out
 
 
 def plan(paths: list[str], settings: Settings) -> tuple[list[Unit], dict[Path, set[str]]]:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from kdocs.cluster.components import find_component
+from kdocs.cluster.yaml_nodes import NodeReader, compose_file
 from kdocs.errors import Location, UnusableInputError
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -70,6 +72,8 @@ class Topology:
     description: str
     nodes: tuple[NodeSpec, ...]
     source: Path = field(compare=False)
+    # Cluster components it runs beyond the always-on ones: name -> settings (components.py).
+    components: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -87,6 +91,8 @@ class Topology:
                 for n in self.nodes
             ],
         }
+        if self.components:  # absent when empty: older clusters keep their digest
+            canonical["components"] = self.components
         data = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(data).hexdigest()[:16]
 
@@ -125,49 +131,12 @@ def find_topology(clusters_dir: Path, name: str) -> Topology:
 
 def load_topology(path: Path) -> Topology:
     """Read and validate one topology file; the first problem raises UnusableInputError (exit 2)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UnusableInputError(str(path), f"cannot read topology: {error}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = Location(str(path), mark.line + 1, mark.column + 1) if mark else str(path)
-        problem = getattr(error, "problem", None) or str(error)
-        raise UnusableInputError(where, f"invalid YAML: {problem}") from None
+    root = compose_file(path, "topology")
     return _Reader(path).topology(root)
 
 
-class _Reader:
-    """Walks the composed YAML nodes so that every error knows its line and column."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, node: yaml.Node | None, reason: str) -> UnusableInputError:
-        if node is None:
-            return UnusableInputError(str(self.path), reason)
-        mark = node.start_mark
-        return UnusableInputError(Location(str(self.path), mark.line + 1, mark.column + 1), reason)
-
-    def mapping(
-        self, node: yaml.Node | None, what: str, allowed: tuple[str, ...] | None = None
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping")
-        result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag != "tag:yaml.org,2002:str":
-                raise self.fail(key, f"keys of {what} must be strings")
-            if key.value in result:
-                raise self.fail(key, f"duplicate key {key.value!r} in {what}")
-            if allowed is not None and key.value not in allowed:
-                raise self.fail(
-                    key, f"unknown key {key.value!r} in {what} (allowed: {', '.join(allowed)})"
-                )
-            result[key.value] = (key, value)
-        return result
+class _Reader(NodeReader):
+    """Reads a topology (NodeReader: every error knows its line and column)."""
 
     def string(self, node: yaml.Node, what: str) -> str:
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
@@ -233,7 +202,8 @@ class _Reader:
     def topology(self, root: yaml.Node | None) -> Topology:
         if root is None:
             raise self.fail(None, "empty topology file")
-        top = self.mapping(root, "the topology", ("name", "description", "defaults", "nodes"))
+        allowed = ("name", "description", "defaults", "nodes", "components")
+        top = self.mapping(root, "the topology", allowed)
         if "name" not in top:
             raise self.fail(root, "missing key 'name'")
         name_node = top["name"][1]
@@ -266,7 +236,37 @@ class _Reader:
             if any(n.name == node.name for n in nodes):
                 raise self.fail(item, f"node {node.name!r} is listed twice")
             nodes.append(node)
-        return Topology(name=name, description=description, nodes=tuple(nodes), source=self.path)
+        components = self.components(top["components"][1]) if "components" in top else {}
+        return Topology(
+            name=name, description=description, nodes=tuple(nodes), source=self.path,
+            components=components,
+        )  # fmt: skip
+
+    def components(self, node: yaml.Node) -> dict[str, dict[str, str]]:
+        """`components: {name: {setting: value}}`: each a defined component, each setting known."""
+        components: dict[str, dict[str, str]] = {}
+        for name, (key_node, value_node) in self.mapping(node, "components").items():
+            where = Location(str(self.path), key_node.start_mark.line + 1,
+                             key_node.start_mark.column + 1)  # fmt: skip
+            spec = find_component(self.path.parent, name, where)
+            settings: dict[str, str] = {}
+            if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null")):
+                for setting, (s_key, s_value) in self.mapping(
+                    value_node, f"{name}'s settings"
+                ).items():
+                    if setting not in spec.settings:
+                        known = ", ".join(sorted(spec.settings)) or "none"
+                        raise self.fail(
+                            s_key,
+                            f"unknown setting {setting!r} of component {name} (known: {known})",
+                        )
+                    if not isinstance(s_value, yaml.ScalarNode) or s_value.tag.endswith(":null"):
+                        raise self.fail(
+                            s_value, f"setting {setting} of {name} must be a single value"
+                        )
+                    settings[setting] = str(s_value.value)
+            components[name] = settings
+        return components
 
     def node(
         self,

@@ -8,7 +8,7 @@
 
 * `paths`: files (any name) or folders (every ``*.yaml``/``*.yml`` below, sorted;
   scenario files and embed sidecars, see `kdocs.catalog`, are skipped).  A file
-  with an embed sidecar is validated merged into its host (`kdocs.schema.fragments`).
+  with an embed sidecar is validated merged into its host (`kdocs.resource.embed`).
 * `versions`: Kubernetes minors like ``"1.31"`` (``v1.31``/``1.31.2`` accepted);
   None means every shipped minor from 1.30 on (`registry.default_versions`).
 * `crd_dirs`: folders of CRD files; every served version of every CRD in them
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kdocs.errors import ExitCode, KdocsError, UnusableInputError
-from kdocs.manifest import DEFAULT_LIMITS, Limits
+from kdocs.resource.embed import read_snippet
+from kdocs.resource.limits import DEFAULT_LIMITS, Limits
 from kdocs.schema.crd import load_crd_dirs
-from kdocs.schema.fragments import read_snippet
 from kdocs.schema.registry import (
     DEFAULT_TEMPLATE,
     SchemaRegistry,

@@ -12,8 +12,8 @@ translate, the way kubeconform's ``openapi2jsonschema`` does:
 * ``x-kubernetes-embedded-resource`` objects also accept apiVersion/kind/metadata;
 * OpenAPI's boolean ``exclusiveMinimum``/``exclusiveMaximum`` become numbers;
 * ``format`` (int32, int64, duration, ...) is dropped: the API server's formats
-  are not JSON Schema's (its ``duration`` is Go's ``5m``, not ISO 8601 ``PT5M``),
-  and built-in kinds do not check formats either;
+  are not JSON Schema's (its ``duration`` is Go's ``5m``, not ISO 8601 ``PT5M``);
+  only ``byte`` (base64) is kept, checked as the server does (`kdocs.schema.formats`);
 * CEL rules (``x-kubernetes-validations``), defaults and list/map types are
   server-side behaviour and are left out.
 
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
-from kdocs.manifest import Document, read_manifests
+from kdocs.resource.crds import find_crds
+from kdocs.resource.manifest import Document
 from kdocs.schema.registry import GVK
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -41,23 +42,13 @@ _DROP = {"format", "default", "example", "externalDocs", "description", "nullabl
          "x-kubernetes-map-type", "x-kubernetes-int-or-string",
          "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource"}  # fmt: skip
 _CHILD_LISTS = ("allOf", "anyOf", "oneOf")
-CRD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load_crd_dirs(folders: list[Path] | tuple[Path, ...]) -> dict[GVK, dict[str, Any]]:
-    """Every served version of every CRD in the folders (recursively), as JSON schemas."""
+    """Every served version of every CRD in the folders (`kdocs.resource.crds`), as schemas."""
     schemas: dict[GVK, dict[str, Any]] = {}
-    for folder in folders:
-        if not folder.is_dir():
-            raise UnusableInputError(str(folder), "CRD folder does not exist")
-        files = sorted(p for p in folder.rglob("*") if p.suffix in CRD_SUFFIXES and p.is_file())
-        for path in files:
-            loaded = read_manifests(path)
-            if loaded.errors:
-                first = loaded.errors[0]
-                raise UnusableInputError(first.location, f"unusable CRD file: {first.reason}")
-            for document in loaded.documents:
-                schemas.update(crd_schemas(document))
+    for document in find_crds(folders):
+        schemas.update(crd_schemas(document))
     return schemas
 
 
@@ -116,6 +107,8 @@ def to_json_schema(root: dict[str, Any], gvk: GVK, where: Location | None = None
 def convert(node: dict[str, Any], *, strict: bool) -> dict[str, Any]:
     """Translate one OpenAPI schema object (see the module docstring)."""
     out = {k: v for k, v in node.items() if k not in _DROP and not k.startswith("x-")}
+    if node.get("format") == "byte":  # the one format the API server enforces as we do
+        out["format"] = "byte"
     preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
     if node.get("x-kubernetes-int-or-string") is True:
         out.pop("type", None)

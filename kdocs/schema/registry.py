@@ -29,6 +29,7 @@ from typing import Any
 import jsonschema_rs
 
 from kdocs.errors import UnusableInputError
+from kdocs.schema.formats import FORMATS
 
 
 def _package_dir(name: str) -> Path:
@@ -172,7 +173,10 @@ class SchemaRegistry:
         if isinstance(schema.get("$id"), str):
             self._documents[(k8s_version, schema["$id"])] = schema
         try:
-            return jsonschema_rs.validator_for(schema, registry=registry, retriever=_no_network)
+            return jsonschema_rs.validator_for(
+                schema, registry=registry, retriever=_no_network, formats=FORMATS,
+                validate_formats=True,
+            )  # fmt: skip
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as err:
             reason = " ".join(str(err).split())[:300]
             raise UnusableInputError(str(origin), f"unusable schema: {reason}") from None

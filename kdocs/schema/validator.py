@@ -27,7 +27,9 @@ from typing import Any
 import jsonschema_rs
 
 from kdocs.errors import Location
-from kdocs.manifest import Document, JsonPath
+from kdocs.resource.manifest import Document
+from kdocs.resource.positions import JsonPath
+from kdocs.schema.formats import format_reason
 from kdocs.schema.registry import GVK, SchemaRegistry
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -230,7 +232,12 @@ def _types(error: jsonschema_rs.ValidationError) -> list[str] | None:
 def _reason(error: jsonschema_rs.ValidationError) -> str:
     types = _types(error)
     if types is not None:
-        return f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+        reason = f"expected {' or '.join(types)}, got {_shown(error.instance)}"
+        if "string" in types and isinstance(error.instance, bool | int | float):
+            reason += " (as kubectl reads it unquoted: quote it to keep the text)"
+        return reason
+    if error.kind.name == "format":
+        return format_reason(error.kind.format, _shown(error.instance))
     if error.kind.name == "enum":
         options = ", ".join(repr(o) for o in error.kind.options[:8])
         return f"must be one of {options}; got {_shown(error.instance)}"

@@ -35,12 +35,25 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
-    problems = SitePipeline(settings).check_references()
+    from kdocs.site.guides import SiteIndex
+
+    pipeline = SitePipeline(settings)
+    docs = settings.docs_dir.relative_to(settings.root).as_posix()
+    problems = SiteIndex(settings.docs_dir, docs).problems() + pipeline.check_references()
     for problem in problems:
         report_problem(problem)
     if problems:
         return int(max(p.exit_code for p in problems))
-    return _mkdocs_build(settings, args.site_dir)
+    code = _mkdocs_build(settings, args.site_dir)
+    stale = pipeline.stale()
+    if code == ExitCode.OK and stale:
+        print(
+            f"kdocs: {len(stale)} snippet{'s' if len(stale) > 1 else ''} changed since"
+            f" {'they were' if len(stale) > 1 else 'it was'} proven on a cluster, badge now"
+            f" 'not run' (run `kdocs test`): {', '.join(stale)}",
+            file=sys.stderr,
+        )
+    return code
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,6 +63,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     _quiet_mkdocs_logging(verbose=True)
     serve(
         config_file=str(settings.root / "mkdocs.yml"),
+        strict=False,  # a broken link is a warning in the preview, never the end of the server
         dev_addr=args.dev_addr,
         livereload=True,
         watch=[str(settings.snippets_dir), *(str(d) for d in settings.crd_dirs if d.is_dir())],
@@ -72,7 +86,13 @@ def _mkdocs_build(settings: Settings, site_dir: str | None) -> int:
     except KdocsError:
         raise
     except exceptions.MkDocsException as error:
-        print(f"kdocs: mkdocs build failed: {' '.join(str(error).split())}", file=sys.stderr)
+        # MkDocs turns a plugin's BuildError into Abort("Aborted with a BuildError!"); the
+        # cause is what to report, and a page's own error (PageError) keeps its exit code.
+        cause = error.__context__ if isinstance(error, exceptions.Abort) else None
+        if isinstance(getattr(cause, "error", None), KdocsError):
+            raise cause.error from None  # type: ignore[union-attr]
+        reason = " ".join(str(cause or error).split())
+        print(f"kdocs: mkdocs build failed: {reason}", file=sys.stderr)
         return int(ExitCode.FAILED)
     except SystemExit as stop:  # mkdocs-macros exits on a macro error (message already logged)
         print("kdocs: mkdocs build failed (see the error above)", file=sys.stderr)
@@ -93,8 +113,15 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
     """MkDocs logs through `logging`; show warnings and errors as single lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    if not verbose:  # MkDocs logs a failed build's cause; `_mkdocs_build` reports it as one line
+        handler.addFilter(
+            lambda r: not (r.name == "mkdocs.commands.build" and r.levelno >= logging.ERROR)
+        )
     for name in ("mkdocs", "mkdocs_macros"):
         log = logging.getLogger(name)
         log.handlers[:] = [handler]
         log.setLevel(logging.INFO if verbose else logging.WARNING)
         log.propagate = False
+    # Its start-up inventory (modules, variables, macros) at every rebuild would bury the
+    # one-line errors the preview prints; its warnings still show.
+    logging.getLogger("mkdocs.plugins.mkdocs_macros.util").setLevel(logging.WARNING)

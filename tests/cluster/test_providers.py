@@ -23,10 +23,11 @@ from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kind import HostCapacity, kind_config, kubelet_label_problem, parse_quantity
 from kdocs.cluster.kubeconfig import KubeconfigProvider, context_decision, match_nodes
 from kdocs.cluster.pick import get_provider
-from kdocs.cluster.providers import crd_documents, default_provider_name
+from kdocs.cluster.providers import default_provider_name
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
 from kdocs.config import load_settings
 from kdocs.errors import UnusableInputError
+from kdocs.resource.crds import find_crds
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT)
@@ -261,17 +262,6 @@ def test_match_nodes_needs_labels_and_exact_taints():
     assert match_nodes(KARPENTER, [node("n1", {**labels, "nodepool": "x"}, [taint])]) == {}
 
 
-def test_crd_documents(tmp_path):
-    assert crd_documents([tmp_path / "missing"]) == []
-    (tmp_path / "a.yaml").write_text(
-        "kind: CustomResourceDefinition\nmetadata: {name: a.example.com}\n---\nkind: ConfigMap\n"
-    )
-    assert [c["metadata"]["name"] for c in crd_documents([tmp_path])] == ["a.example.com"]
-    (tmp_path / "b.yaml").write_text("kind: [\n")
-    with pytest.raises(UnusableInputError, match="b.yaml:2"):
-        crd_documents([tmp_path])
-
-
 def test_unknown_provider_and_options():
     with pytest.raises(UnusableInputError, match="unknown cluster provider"):
         get_provider("docker", SETTINGS)
@@ -403,8 +393,8 @@ class TestSessionCluster:
         assert len(placed) == 6 and set(placed) <= allowed
 
     def test_crds_of_schemas_crds_are_established(self, cluster):
-        for crd in crd_documents(SETTINGS.crd_dirs):
-            name = crd["metadata"]["name"]
+        for crd in find_crds(d for d in SETTINGS.crd_dirs if d.is_dir()):
+            name = crd.name
             done = cluster.kubectl(
                 "get", f"crd/{name}", "-o",
                 "jsonpath={.status.conditions[?(@.type=='Established')].status}", check=True,
@@ -508,12 +498,16 @@ class TestKwokLifecycle:
         cold = lifecycle.up("karpenter")
         timing("kwok cold up (binaries cached)", time.monotonic() - started)
         pids = lifecycle.processes()
-        assert len(pids) == 5  # etcd, apiserver, controller manager, scheduler, kwok
+        # etcd, apiserver, controller manager, scheduler, kwok, and the cluster components
+        components = {c.name: c.pid for c in cold.components}
+        assert list(components) == ["local-path-provisioner"]
+        assert len(pids) == 5 + len(components) and set(components.values()) <= set(pids)
         listening = listening_addresses(pids)
         assert listening and listening <= LOOPBACK_HEX  # nothing reachable from the network
         bin_dir = lifecycle.binaries()
         for link in (lifecycle.cluster_dir / "bin").iterdir():  # nothing was downloaded
-            assert link.resolve().parent == bin_dir.resolve(), link
+            if link.name not in components:  # those are built by build-component.sh
+                assert link.resolve().parent == bin_dir.resolve(), link
         assert not [p for p in (lifecycle.workdir / "cache").rglob("*") if p.is_file()]
         started = time.monotonic()
         warm = lifecycle.up("karpenter")

@@ -129,7 +129,7 @@ def test_restoring_a_scenario_restores_its_badge_and_a_broken_one_changes_nothin
     refused = kdocs(settings, "build", "--site-dir", str(tmp_path / "site2"))
     assert refused.returncode == 1
     assert "failed on the cluster (kubeconfig)" in refused.stderr
-    assert "re-check it with `kdocs test snippets/app/config.scenario.yaml`" in refused.stderr
+    assert "fix it, then run `kdocs test snippets/app/config.scenario.yaml`" in refused.stderr
 
     scenario.write_bytes(passing)  # restored byte for byte; no new `kdocs test`
     state, text = cluster_badge(settings, tmp_path / "site3")

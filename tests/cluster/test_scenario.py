@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from kdocs.catalog import scenario_files
-from kdocs.cluster.scenario import (
-    Apply,
-    Delete,
-    Expect,
-    documents,
-    load_scenario,
-    merge_patch,
-)
+from kdocs.cluster.payload import documents
+from kdocs.cluster.scenario import Apply, Delete, Expect, load_scenario, merge_patch
 from kdocs.config import load_settings
 from kdocs.errors import ExitCode, UnusableInputError
 
@@ -171,6 +165,7 @@ def test_merge_patch_follows_rfc_7386() -> None:
             ":2:", "exactly one of: apply, assert, error, delete",
         ),
         ("steps:\n  - wait: 5s\n", ":2:", "unknown key 'wait' in a step"),
+        ("steps:\n  - aply: x.yaml\n", ":2:", "in a step; did you mean 'apply'?"),
         ("steps:\n  - apply: ../../outside.yaml\n", ":2:", "leads outside snippets/"),
         ("steps:\n  - apply: /etc/passwd\n", ":2:", "relative to the scenario file"),
         ("steps:\n  - apply: missing.yaml\n", ":2:", "does not exist next to the scenario"),

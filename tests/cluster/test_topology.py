@@ -148,7 +148,7 @@ BROKEN = [
     ("name: other\nnodes: []\n", 1, "must match the file name"),
     ("name: t\n", 1, "missing key 'nodes'"),
     ("name: t\nnodes: []\n", 2, "non-empty list"),
-    ("name: t\nnode: []\n", 2, "unknown key 'node'"),
+    ("name: t\nnode: []\n", 2, "unknown key 'node' in the topology; did you mean 'nodes'?"),
     ("name: t\nname: t\nnodes: []\n", 2, "duplicate key"),
     (
         "name: t\nnodes:\n  - name: a\n    allocatable: {cpu: '1', memory: 1Gi}\n",

@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from kdocs.manifest import MiB
+from kdocs.resource.limits import MiB
 from kdocs.schema.cli import add_validate_parser
 from tests.schema.conftest import CRDS
 

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kdocs.manifest import parse_manifests
+from kdocs.resource.manifest import parse_manifests
 from kdocs.schema.api import engine_for
 from kdocs.schema.validator import json_path
 

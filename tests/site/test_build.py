@@ -106,7 +106,11 @@ def test_hostile_content_is_shown_literally(project: Project) -> None:
     ("call", "reason"),
     [
         ('snippet("nope.yaml")', "'nope.yaml' does not exist"),
-        ('snippet("cm.yaml", section="nope")', "no section named 'nope'"),
+        ('snippet("cn.yaml")', "'cn.yaml' does not exist in snippets/ (did you mean 'cm.yaml'?)"),
+        (
+            'snippet("cm.yaml", section="nope")',
+            "no section named 'nope'; sections in this file: 'data'",
+        ),
         ('snippet("../pyproject.toml")', "leaves snippets/"),
         ('snippet("/etc/hostname")', "is absolute"),
     ],
@@ -120,7 +124,52 @@ def test_bad_reference_fails_naming_page_line_and_reason(
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert "docs/bad.md:5:" in lines[0] and reason in lines[0]
+    assert "docs/bad.md:5:" in lines[0] and reason in lines[0], lines[0]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            '{{ snipet("cm.yaml") }}',
+            "docs/p.md:10: template error: 'snipet' is undefined (did you mean 'snippet'?)",
+        ),
+        (
+            "{% if %}",
+            "docs/p.md:10: template syntax error: Expected an expression, got 'end of"
+            " statement block'",
+        ),
+        (
+            "{{ priority_clas }}",
+            "docs/p.md:10: template error: 'priority_clas' is undefined"
+            " (did you mean 'priority_class'?)",
+        ),
+    ],
+)
+def test_a_template_error_names_the_real_page_line(project: Project, body, expected) -> None:
+    project.snippet("cm.yaml", CONFIGMAP)
+    # Six lines of front matter and a blank line: Jinja alone would say line 3, not 10.
+    front = "---\ntitle: P\ndescription: d\nhide: [toc]\nstatus: new\n---\n\n"
+    project.page("p.md", front + "# P\n\n" + body + "\n")
+    done = project.build()
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"kdocs: {expected}"], done.stderr
+
+
+def test_a_plain_mkdocs_build_reports_a_template_error_without_a_traceback(
+    project: Project,
+) -> None:
+    import subprocess
+    import sys
+
+    project.page("p.md", "---\ntitle: P\n---\n# P\n\n{{ snipet('x') }}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=project.root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "docs/p.md:6: template error: 'snipet' is undefined" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -141,6 +190,31 @@ def test_call_inside_prose_fails(project: Project) -> None:
     assert "stand alone" in done.stderr
 
 
+def record_result(project: Project, rel: str, passed: bool, message: str = "") -> None:
+    """A default check's result as `kdocs test` records it, for the snippet's current bytes."""
+    sha = snippets.load(project.root / "snippets", rel).sha256
+    store = ResultStore(project.root / ".kdocs" / "results.json", project.root)
+    store.record(UnitRecord(
+        snippet=rel, sha256=sha, kind="check", unit=f"snippets/{rel}", source=f"snippets/{rel}",
+        passed=passed, provider="kwok", kubernetes_version="v1.36.3",
+        date="2026-11-27T12:00:00Z", checks=("server-side apply",) if passed else (),
+        message=message, inputs={f"snippets/{rel}": sha},
+    ))  # fmt: skip
+    store.save()
+
+
+def test_a_recorded_failure_refuses_the_snippet_and_says_what_to_run(project: Project) -> None:
+    project.snippet("app/cm.yaml", CONFIGMAP)
+    project.page("p.md", '# P\n\n{{ snippet("app/cm.yaml") }}\n')
+    record_result(project, "app/cm.yaml", passed=False, message="rollout timed out")
+    done = project.build()
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "kdocs: docs/p.md:3: snippet 'app/cm.yaml': snippets/app/cm.yaml: failed on the cluster"
+        " (kwok): rollout timed out; fix it, then run `kdocs test snippets/app/cm.yaml`"
+    ]
+
+
 def test_badges_say_not_run_then_read_the_cluster_result(project: Project) -> None:
     path = project.snippet("cm.yaml", CONFIGMAP)
     project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n')
@@ -149,23 +223,23 @@ def test_badges_say_not_run_then_read_the_cluster_result(project: Project) -> No
     assert "Kubernetes 1.30, 1.33" in page
     assert "not run" in page
 
-    sha = snippets.load(project.root / "snippets", "cm.yaml").sha256
-    store = ResultStore(project.root / ".kdocs" / "results.json", project.root)
-    store.record(UnitRecord(
-        snippet="cm.yaml", sha256=sha, kind="check", unit="snippets/cm.yaml",
-        source="snippets/cm.yaml", passed=True, provider="kwok", kubernetes_version="v1.36.3",
-        date="2026-11-27T12:00:00Z", checks=("server-side apply",),
-        inputs={"snippets/cm.yaml": sha},
-    ))  # fmt: skip
-    store.save()
-    assert project.build().returncode == 0
+    record_result(project, "cm.yaml", passed=True)
+    done = project.build()
+    assert done.returncode == 0
     page = (project.root / "site" / "p" / "index.html").read_text()
     assert "kwok · Kubernetes v1.36.3 · 2026-11-27" in page
     assert "not run" not in page
+    assert "changed since" not in done.stderr
 
-    path.write_text(CONFIGMAP.replace("hello", "hello again"))  # new bytes: old result is void
-    assert project.build().returncode == 0
+    # A comment is enough to void the result: never silently, the build's last line says so.
+    path.write_text(CONFIGMAP.replace("data:", "data:  # edited"))
+    done = project.build()
+    assert done.returncode == 0
     assert "not run" in (project.root / "site" / "p" / "index.html").read_text()
+    assert done.stderr.splitlines()[-1] == (
+        "kdocs: 1 snippet changed since it was proven on a cluster, badge now 'not run'"
+        " (run `kdocs test`): cm.yaml"
+    )
 
 
 def test_download_link_serves_the_raw_file(project: Project) -> None:

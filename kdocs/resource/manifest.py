@@ -16,12 +16,14 @@ Scalars follow what ``kubectl`` (go-yaml v2) reads, not PyYAML where they differ
 ``8080:80`` (YAML 1.1 sexagesimal) and timestamps stay strings.  Mapping keys are
 their scalar text.
 
-Limits (all per file, all in `Limits`; crossing one is an `UnusableInputError`, exit 2):
+Limits (all per file, all in `kdocs.resource.limits.Limits`; crossing one is an
+`UnusableInputError`, exit 2):
 
 * ``max_bytes`` (5 MiB): file size, checked before reading the whole file.
 * ``max_depth`` (100): length of the JSON path of any node (root is 0), counting
   what an alias brings in where it is used.
-* ``max_documents`` (1000): YAML documents in the file, empty ones included.
+* ``max_documents`` (1000): YAML documents in the file; empty ones (a trailing ``---``)
+  do not count (they count against ``max_nodes``).
 * ``max_nodes`` (1,000,000): scalars and collections, keys included, with every
   alias counted as the size of what it refers to.
 * ``max_alias_nodes`` (10,000): nodes brought in through aliases; counted at each
@@ -50,28 +52,10 @@ from typing import Any
 import yaml
 
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
-from kdocs.schema.yaml_events import EventBuilder, JsonPath, Pos, Positions
-
-__all__ = [
-    "DEFAULT_LIMITS", "Document", "JsonPath", "Limits", "ManifestFile", "Positions",
-    "load_documents", "parse_manifests", "read_manifests",
-]  # fmt: skip
-
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one file may cost to read (see the module docstring)."""
-
-    max_bytes: int = 5 * MiB
-    max_depth: int = 100
-    max_documents: int = 1000
-    max_nodes: int = 1_000_000
-    max_alias_nodes: int = 10_000
-
-
-DEFAULT_LIMITS = Limits()
+from kdocs.resource.events import EventBuilder
+from kdocs.resource.limits import DEFAULT_LIMITS, Limits
+from kdocs.resource.positions import JsonPath, Pos, Positions
+from kdocs.resource.split import PieceFinder, check_separators
 
 
 @dataclass(frozen=True)
@@ -84,6 +68,7 @@ class Document:
     obj: dict[str, Any]
     positions: Positions = field(repr=False)
     lines: tuple[int, int]  # first and last line of the YAML document
+    text: str = field(default="", repr=False)  # its exact text as kubectl cuts the file
 
     @property
     def api_version(self) -> str:
@@ -167,7 +152,7 @@ def read_yaml(
     data = read_bytes(path, limits, name)
     out: list[tuple[Any, Positions]] = []
     try:
-        _check_bytes(data, name, limits)
+        check_text(data, name, limits)
         for _index, root, positions, _lines, doc_errors in EventBuilder(
             data, name, limits
         ).documents():
@@ -186,7 +171,9 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
     """Parse bytes already read; `name` is the file name used in every message."""
     out = ManifestFile(name, [], [])
     try:
-        _check_bytes(data, name, limits)
+        check_text(data, name, limits)
+        check_separators(data, name)
+        pieces = PieceFinder(data, name)
         builder = EventBuilder(data, name, limits)
         for index, root, positions, lines, doc_errors in builder.documents():
             if doc_errors:
@@ -195,7 +182,8 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
             if root is None:
                 continue  # empty document: `---` alone, comments only, or null
             try:
-                out.documents.extend(_objects(name, index, root, positions, lines))
+                text = pieces.text(*lines)
+                out.documents.extend(_objects(name, index, root, positions, lines, text))
             except InvalidInputError as err:
                 out.errors.append(err)
     except KdocsError as err:
@@ -217,7 +205,8 @@ def _line_col(data: bytes, offset: int) -> Pos:
     return data.count(b"\n", 0, offset) + 1, col
 
 
-def _check_bytes(data: bytes, name: str, limits: Limits) -> None:
+def check_text(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse bytes over `max_bytes`, binary (a NUL byte) or not UTF-8: exit 2, with line:col."""
     if len(data) > limits.max_bytes:
         raise UnusableInputError(name, _too_big(len(data), limits))
     nul = data.find(b"\x00")
@@ -241,6 +230,9 @@ def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputErro
         if data.splitlines()[mark.line : mark.line + 1] and _char_at(data, mark) == "\t":
             problem = "tab character used for indentation (YAML indents with spaces only)"
         context = getattr(err, "context", None)
+        if "unknown escape character '/'" in problem:
+            problem = "\\/ in a double-quoted string: kubectl's YAML has no such escape; write /"
+            context = None
         if context and "tab" not in problem:
             problem = f"{problem} ({context})"
         return InvalidInputError(Location(name, line, col), f"invalid YAML: {problem}")
@@ -260,7 +252,7 @@ def _char_at(data: bytes, mark: Any) -> str:
 
 
 def _objects(
-    name: str, index: int, root: Any, positions: Positions, lines: tuple[int, int]
+    name: str, index: int, root: Any, positions: Positions, lines: tuple[int, int], text: str
 ) -> list[Document]:
     """Check that a document is a Kubernetes object; expand `kind: *List` into items."""
     if not isinstance(root, dict):
@@ -274,7 +266,7 @@ def _objects(
     pending: list[tuple[JsonPath, dict[str, Any]]] = [((), root)]
     while pending:
         prefix, obj = pending.pop()
-        doc = Document(name, index, prefix, obj, positions, lines)
+        doc = Document(name, index, prefix, obj, positions, lines, text)
         for field_name in ("apiVersion", "kind"):
             value = obj.get(field_name)
             if field_name not in obj:

@@ -1,4 +1,4 @@
-"""kdocs.manifest: values as kubectl reads them, a position for every node, and limits."""
+"""kdocs.resource.manifest: values as kubectl reads them, a position for every node, and limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import tracemalloc
 import pytest
 
 from kdocs.errors import ExitCode, InvalidInputError, KdocsError, UnusableInputError
-from kdocs.manifest import DEFAULT_LIMITS, Limits, MiB, load_documents, parse_manifests
+from kdocs.resource.limits import DEFAULT_LIMITS, Limits, MiB
+from kdocs.resource.manifest import load_documents, parse_manifests
 
 
 def parse(text: str | bytes, limits: Limits = DEFAULT_LIMITS):
@@ -31,7 +32,8 @@ def test_scalars_are_read_as_kubectl_reads_them() -> None:
     (doc,) = parse(
         CM + "data:\n  b1: yes\n  b2: off\n  hex: 0x1F\n  octal: 0o17\n  old_octal: 017\n"
         "  port_pair: 8080:80\n  date: 2024-01-01\n  float: 1.5\n  exp: 1e3\n"
-        "  null1: ~\n  quoted: '42'\n  big: 123456789012345678901234567890\n"
+        "  null1: ~\n  quoted: '42'\n  y: y\n  n: N\n  eight: 08\n  dot: .5\n"
+        "  huge: 1e400\n  eq: =\n  plus: +1\n  bin: 0b101\n  sexa: 1:30\n"
     ).documents
     assert doc.obj["data"] == {
         "b1": True,
@@ -42,11 +44,53 @@ def test_scalars_are_read_as_kubectl_reads_them() -> None:
         "port_pair": "8080:80",  # YAML 1.1 sexagesimal in PyYAML, a string for kubectl
         "date": "2024-01-01",
         "float": 1.5,
-        "exp": 1000.0,
+        "exp": 1000,  # go-yaml's float 1000 is the JSON integer 1000
         "null1": None,
         "quoted": "42",
-        "big": 123456789012345678901234567890,
+        "true": True,  # the key `y` is a boolean too, and JSON keys are strings
+        "false": False,
+        "eight": 8,  # not octal: go-yaml falls back to the float 8
+        "dot": 0.5,
+        "huge": "1e400",  # Go's ParseFloat overflows: go-yaml keeps the text
+        "eq": "=",
+        "plus": 1,
+        "bin": 5,
+        "sexa": "1:30",
     }
+
+
+def test_keys_are_json_keys_as_kubectl_writes_them() -> None:
+    (doc,) = parse(CM + "data:\n  on: a\n  0x1F: b\n  '0x1F': c\n  017: d\n").documents
+    assert doc.obj["data"] == {"true": "a", "31": "b", "0x1F": "c", "15": "d"}
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("  big: 123456789012345678901234567890\n", "5:8: 123456789012345678901234567890 is an"),
+        (
+            "  inf: .inf\n",
+            "5:8: .inf is infinity or NaN, which kubectl cannot send; write it quoted",
+        ),
+        ("  1.5: x\n", "5:3: the number 1.5 as a mapping key"),
+        ("  ~: x\n", "5:3: null as a mapping key"),
+        ("  true: a\n  yes: b\n", "6:3: duplicate key 'true' (kubectl reads 'yes' as 'true')"),
+        ("  yes: a\n  on: b\n", "6:3: duplicate key 'true' (kubectl reads 'on' as 'true')"),
+        ("  b: !!binary aGk=\n", "5:6: !!binary: kubectl decodes the base64"),
+    ],
+)
+def test_what_kubectl_reads_its_own_way_is_refused(yaml_text: str, message: str) -> None:
+    result = parse(CM + "data:\n" + yaml_text)
+    assert not result.documents
+    assert message in str(result.errors[0])
+
+
+def test_a_merge_after_the_key_it_replaces_is_refused_before_it_is_read() -> None:
+    base = CM + "base: &b {k: 1}\ndata:\n"
+    (doc,) = parse(base + "  <<: *b\n  k: 2\n").documents
+    assert doc.obj["data"] == {"k": 2}
+    error = parse(base + "  k: 2\n  <<: *b\n").errors[0]
+    assert "7:3: merge key << comes after key 'k' and also sets it" in str(error)
 
 
 def test_every_key_and_value_has_its_line_and_column() -> None:
@@ -115,7 +159,7 @@ def test_list_kinds_are_expanded_into_their_items() -> None:
     assert str(docs[1].location(("kind",))) == "f.yaml:8:11"
 
 
-@pytest.mark.parametrize("empty", ["", "---\n", "# only a comment\n", "---\n---\n", "--- null\n"])
+@pytest.mark.parametrize("empty", ["", "---\n", "# only a comment\n", "---\n---\n", "---\nnull\n"])
 def test_empty_documents_are_skipped(empty: str) -> None:
     result = parse(empty + "---\n" + CM + "---\n" + empty)
     assert [d.kind for d in result.documents] == ["ConfigMap"] and not result.errors
@@ -208,6 +252,17 @@ def test_document_limit_default_is_1000() -> None:
     error = only_error("---\n".join([CM] * 1001))
     assert error.exit_code == ExitCode.UNUSABLE and "more than 1000 YAML documents" in error.reason
     assert error.location.line == 4000  # the --- that starts document 1001
+
+
+def test_empty_documents_do_not_count_against_the_document_limit() -> None:
+    assert len(parse("---\n".join([CM] * 1000) + "---\n---\n# end\n").documents) == 1000
+
+
+@pytest.mark.parametrize("line", ["--- {a: 1}", "--- null", "---#x", "----"])
+def test_a_separator_followed_by_content_is_refused_as_kubectl_does(line: str) -> None:
+    error = only_error(CM + line + "\n" + CM)
+    assert str(error.location) == "f.yaml:4:1" and "must hold only ---" in error.reason
+    assert len(parse(CM + "--- # next\n" + CM).documents) == 2
 
 
 def test_node_limit() -> None:

@@ -1,4 +1,4 @@
-"""Property tests of kdocs.manifest: any input ends in values or one-line KdocsErrors,
+"""Property tests of kdocs.resource.manifest: any input ends in values or one-line KdocsErrors,
 and the position of every node points at that node's text."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdocs.errors import KdocsError
-from kdocs.manifest import Limits, parse_manifests
+from kdocs.resource.limits import Limits
+from kdocs.resource.manifest import parse_manifests
 
 SMALL = Limits(max_bytes=4096, max_depth=8, max_documents=8, max_nodes=400, max_alias_nodes=50)
 YAML_ALPHABET = st.sampled_from(list("abc:-[]{},&*!|>'\"#?<=~.0123456789 \t\n") + ["---", "\x00"])
@@ -39,10 +40,10 @@ SCALARS = st.one_of(
     st.integers(-1000, 10**6),
     st.booleans(),
     st.none(),
-    # Digit-led strings are left out: PyYAML emits "08" plain (a string in YAML 1.1), but
-    # kubectl's go-yaml, which the reader follows, reads it as a number.
+    # Digit-led strings and `y`/`n` are left out: PyYAML emits "08" and "y" plain (strings
+    # in YAML 1.1), but kubectl's go-yaml, which the reader follows, reads a number, a bool.
     st.text(alphabet="abc xyz:-#'\"0123456789", max_size=8).filter(
-        lambda s: not s.lstrip("+-.")[:1].isdigit()
+        lambda s: not s.lstrip("+-.")[:1].isdigit() and s not in ("y", "n")
     ),
 )
 VALUES = st.recursive(

@@ -1,7 +1,7 @@
-"""YAML events to plain values plus the position of every node: the engine of `kdocs.manifest`.
+"""YAML events to plain values plus the position of every node: the engine of the reader.
 
-It lives apart from `kdocs.manifest` (which documents the limits and the public
-reading API) only to keep each module small.  It walks libyaml's event stream
+It lives apart from `kdocs.resource.manifest` (which documents the limits and the
+public reading API) only to keep each module small.  It walks libyaml's event stream
 instead of using PyYAML's composer, which recurses in C and crashes the process
 on deeply nested input, so every limit is checked as the event that crosses it
 arrives.
@@ -9,153 +9,18 @@ arrives.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from yaml import events as ev
 from yaml._yaml import CParser
 
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
-
-if TYPE_CHECKING:
-    from kdocs.manifest import Limits
-
-JsonPath = tuple[str | int, ...]
-Pos = tuple[int, int]
-
-
-class Positions:
-    """1-based (line, col) of the nodes of one YAML document, by JSON path.
-
-    Aliases and merge keys are stored as links (path -> path of what they copy), so
-    a node reached through an alias resolves to where it is written, at no cost
-    proportional to the expansion.
-    """
-
-    __slots__ = ("_values", "_keys", "_links")
-
-    def __init__(self) -> None:
-        # libyaml marks (0-based line/column), kept as they come: converting every
-        # node up front costs more than the rare lookup
-        self._values: dict[JsonPath, Any] = {}
-        self._keys: dict[JsonPath, Any] = {}
-        self._links: dict[JsonPath, JsonPath] = {}
-
-    def _resolve(self, table: dict[JsonPath, Any], path: JsonPath) -> Pos | None:
-        for _ in range(64):  # each step follows one link; links never form cycles
-            hit = table.get(path)
-            if hit is not None:
-                return hit.line + 1, hit.column + 1
-            for i in range(len(path), 0, -1):
-                target = self._links.get(path[:i])
-                if target is not None:
-                    path = target + path[i:]
-                    break
-            else:
-                return None
-        return None
-
-    def value(self, path: JsonPath) -> Pos:
-        """Where the node at `path` starts, or its nearest existing ancestor."""
-        for i in range(len(path), -1, -1):
-            hit = self._resolve(self._values, path[:i])
-            if hit is not None:
-                return hit
-        return (1, 1)
-
-    def key(self, path: JsonPath) -> Pos:
-        """Where the mapping key naming `path` is, falling back to `value`."""
-        if path and isinstance(path[-1], str):
-            hit = self._resolve(self._keys, path)
-            if hit is not None:
-                return hit
-        return self.value(path)
-
-
-# --- scalars, as go-yaml v2 (what kubectl uses) reads them ----------------------------
-
-_BOOL = {
-    "yes": True, "Yes": True, "YES": True, "true": True, "True": True, "TRUE": True,
-    "on": True, "On": True, "ON": True, "no": False, "No": False, "NO": False,
-    "false": False, "False": False, "FALSE": False, "off": False, "Off": False, "OFF": False,
-}  # fmt: skip
-_NULL = {"", "~", "null", "Null", "NULL"}
-_INT = re.compile(r"[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)\Z")
-_FLOAT = re.compile(
-    r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?\Z"
-    r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+\Z|[-+]?\.(?:inf|Inf|INF)\Z|\.(?:nan|NaN|NAN)\Z"
-)
-_NUMBER_START = frozenset("-+.0123456789")
-_TAG = "tag:yaml.org,2002:"
-
-
-class _DocError(Exception):
-    """A problem confined to one document: recorded, and the next document is read."""
-
-    def __init__(self, where: Any, reason: str) -> None:
-        super().__init__(reason)
-        self.pos = where if isinstance(where, tuple) else (where.line + 1, where.column + 1)
-        self.reason = reason
-
-
-def _to_int(text: str, mark: Any) -> int:
-    digits = text.replace("_", "")
-    sign = -1 if digits.startswith("-") else 1
-    digits = digits.lstrip("+-")
-    base = 10
-    if digits[:2] in ("0b", "0x", "0o"):
-        base, digits = {"b": 2, "x": 16, "o": 8}[digits[1]], digits[2:]
-    elif len(digits) > 1 and digits[0] == "0" and digits.isdigit() and max(digits) < "8":
-        base = 8
-    try:
-        return sign * int(digits, base)
-    except ValueError:  # no digits left, or more than Python's int-to-str limit
-        raise _DocError(mark, f"{text[:40]!r} is not an integer JSON can hold") from None
-
-
-def _to_float(text: str, mark: Any) -> float:
-    lowered = text.lower()
-    if "inf" in lowered or "nan" in lowered:
-        raise _DocError(mark, f"{text!r} is not a number JSON can hold (infinity or NaN)")
-    value = float(text.replace("_", ""))
-    if math.isinf(value):
-        raise _DocError(mark, f"{text[:40]!r} is too large for a JSON number")
-    return value
-
-
-def _scalar(event: ev.ScalarEvent) -> Any:
-    text, tag = event.value, event.tag
-    if tag is None or tag == "!":
-        if not event.implicit[0] or tag == "!":
-            return text  # quoted, or a block scalar
-        if text in _NULL:
-            return None
-        if text in _BOOL:
-            return _BOOL[text]
-        if text[0] in _NUMBER_START:
-            if _INT.match(text):
-                return _to_int(text, event.start_mark)
-            if _FLOAT.match(text):
-                return _to_float(text, event.start_mark)
-        return text
-    if not tag.startswith(_TAG):
-        raise _DocError(event.start_mark, f"unsupported YAML tag {tag}")
-    short = tag[len(_TAG) :]
-    if short in ("str", "binary", "timestamp"):
-        return text
-    if short == "null" and text in _NULL:
-        return None
-    if short == "bool" and text in _BOOL:
-        return _BOOL[text]
-    if short == "int" and _INT.match(text):
-        return _to_int(text, event.start_mark)
-    if short == "float" and (_FLOAT.match(text) or _INT.match(text)):
-        return _to_float(text, event.start_mark)
-    raise _DocError(event.start_mark, f"{text[:40]!r} is not a valid !!{short}")
-
+from kdocs.resource import scalars
+from kdocs.resource.limits import Limits
+from kdocs.resource.positions import JsonPath, Positions
+from kdocs.resource.scalars import TAG_PREFIX, DocError
 
 # --- building values and positions from the event stream -----------------------------
 
@@ -164,7 +29,7 @@ class _Frame:
     """A collection being built."""
 
     __slots__ = ("value", "path", "is_map", "key", "merging", "anchor", "start", "height",
-                 "merges", "flow")  # fmt: skip
+                 "merges", "flow", "merge_at")  # fmt: skip
 
     def __init__(self, value: Any, path: JsonPath, anchor: str | None, start: int) -> None:
         self.value = value
@@ -177,9 +42,34 @@ class _Frame:
         self.height = 0  # how many levels below this node its deepest descendant is
         self.merges: list[tuple[Any, JsonPath]] = []
         self.flow = False  # a [flow] or {flow} collection: its end mark is its last line
+        self.merge_at: tuple[int, Any] | None = None  # keys before the `<<` key, its mark
+
+
+class _GoEscapesParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's own parser with go-yaml's double-quoted escapes (kubectl's): ``\\'`` is a
+    quote, ``\\/`` is an error. libyaml has them the other way round; this slower
+    parser reads only the files that hold one of the two."""
+
+    ESCAPE_REPLACEMENTS = {
+        **{k: v for k, v in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items() if k != "/"},
+        "'": "'",
+    }
+
+    def __init__(self, data: bytes) -> None:
+        yaml.reader.Reader.__init__(self, data)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+def event_parser(data: bytes) -> Any:
+    """libyaml's event parser (C speed), or the Python one where their escapes differ."""
+    if b"\\'" in data or b"\\/" in data:
+        return _GoEscapesParser(data)
+    return CParser(data)
 
 
 _MERGE = "<<"
+_RESOLVABLE_START = scalars.RESOLVABLE_START
 _DocResult = tuple[Any, Positions, tuple[int, int], list[KdocsError]]
 
 
@@ -196,8 +86,9 @@ class EventBuilder:
         return UnusableInputError(Location(self.name, mark.line + 1, mark.column + 1), reason)
 
     def documents(self) -> Iterator[tuple[int, Any, Positions, tuple[int, int], list]]:
-        parser = CParser(self.data)
+        parser = event_parser(self.data)
         index = -1
+        filled = 0  # documents that are not empty: a trailing `---` costs nothing
         try:
             while True:
                 event = parser.get_event()
@@ -205,13 +96,16 @@ class EventBuilder:
                     return
                 if isinstance(event, ev.DocumentStartEvent):
                     index += 1
-                    if index >= self.limits.max_documents:
-                        raise self._limit(
-                            event.start_mark,
-                            f"more than {self.limits.max_documents} YAML documents "
-                            "(limit max_documents)",
-                        )
-                    yield (index, *self._document(parser, event))
+                    result = self._document(parser, event)
+                    if result[0] is not None or result[3]:
+                        filled += 1  # (empty ones are still bounded by max_nodes)
+                        if filled > self.limits.max_documents:
+                            raise self._limit(
+                                event.start_mark,
+                                f"more than {self.limits.max_documents} YAML documents "
+                                "(limit max_documents)",
+                            )
+                    yield (index, *result)
                     if self.pending is not None:
                         raise self.pending
         finally:
@@ -222,7 +116,7 @@ class EventBuilder:
         lines = [start.start_mark.line + 1, start.start_mark.line + 1]
         try:
             root = self._build(parser, positions, lines)
-        except _DocError as err:
+        except DocError as err:
             error = InvalidInputError(Location(self.name, *err.pos), err.reason)
             try:  # the rest of the document is not used, but must be consumed
                 while not isinstance(parser.get_event(), ev.DocumentEndEvent):
@@ -264,7 +158,13 @@ class EventBuilder:
             mark = event.start_mark
             if top is not None and top.is_map and top.key is None:
                 text = event.value if kind is ev.ScalarEvent else None
-                if text is None or text in top.value or text == _MERGE:
+                if (
+                    text is None
+                    or event.tag is not None
+                    or (event.implicit[0] and (not text or text[0] in _RESOLVABLE_START))
+                    or text in top.value
+                    or text == _MERGE
+                ):
                     self._key(top, event, positions)  # the rare and the wrong cases
                 else:
                     self.nodes += 1
@@ -281,7 +181,7 @@ class EventBuilder:
             depth, height = len(path), 0
             if kind is ev.AliasEvent:
                 if event.anchor not in anchors:
-                    raise _DocError(mark, f"unknown alias *{event.anchor}")
+                    raise DocError(mark, f"unknown alias *{event.anchor}")
                 value, target, size, height = anchors[event.anchor]
                 self.nodes += size
                 self.alias_nodes += size
@@ -305,14 +205,14 @@ class EventBuilder:
                 )
             values[path] = mark
             if kind is ev.ScalarEvent:
-                value = _scalar(event)
+                value = scalars.resolve(event)
                 last = event.end_mark
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, path, 1, 0)
             elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
                 want = "map" if kind is ev.MappingStartEvent else "seq"
-                if event.tag not in (None, "!", _TAG + want):
-                    raise _DocError(mark, f"unsupported YAML tag {event.tag}")
+                if event.tag not in (None, "!", TAG_PREFIX + want):
+                    raise DocError(mark, f"unsupported YAML tag {event.tag}")
                 container: Any = {} if want == "map" else []
                 frame = _Frame(container, path, event.anchor, self.nodes - 1)
                 frame.flow = bool(event.flow_style)
@@ -337,16 +237,20 @@ class EventBuilder:
     def _key(self, top: _Frame, event: Any, positions: Positions) -> None:
         mark = event.start_mark
         if type(event) is not ev.ScalarEvent:
-            raise _DocError(mark, "a mapping key must be a string, not a list, mapping or alias")
+            raise DocError(mark, "a mapping key must be a string, not a list, mapping or alias")
         self.nodes += 1
         text = event.value
-        path = top.path + (text,)
         merging = text == _MERGE and event.implicit[0] and event.tag is None
-        if text in top.value or (merging and top.merges):
+        name = text if merging else scalars.key(event)
+        path = top.path + (name,)
+        if name in top.value or (merging and top.merge_at is not None):
             first = positions._keys.get(path)
             at = f" (first at line {first.line + 1})" if first is not None else ""
-            raise _DocError(mark, f"duplicate key {text!r}{at}")
-        top.key, top.merging = text, merging
+            same = f" (kubectl reads {text!r} as {name!r})" if name != text else ""
+            raise DocError(mark, f"duplicate key {name!r}{same}{at}")
+        if merging:
+            top.merge_at = (len(top.value), mark)
+        top.key, top.merging = name, merging
         positions._keys[path] = mark
 
     @staticmethod
@@ -364,18 +268,30 @@ class EventBuilder:
 
     @staticmethod
     def _merge(frame: _Frame, positions: Positions) -> None:
-        """Apply `<<` merge keys: explicit keys win, then earlier merge sources."""
+        """Apply `<<` merge keys: explicit keys win, then earlier merge sources.
+
+        go-yaml v2 (kubectl) lets a merge replace the keys written *before* it,
+        where YAML lets every explicit key win: that case is refused, not guessed.
+        """
         explicit = set(frame.value)
+        count, mark = frame.merge_at
+        before = set(list(frame.value)[:count])
         for source, path in frame.merges:
             parts = list(enumerate(source)) if isinstance(source, list) else [(None, source)]
             for i, part in parts:
                 part_path = path if i is None else path + (i,)
                 if not isinstance(part, dict):
-                    raise _DocError(
+                    raise DocError(
                         positions.value(part_path),
                         "merge key << needs a mapping, an alias to one, or a list of those",
                     )
                 for key, value in part.items():
+                    if key in before:
+                        raise DocError(
+                            mark,
+                            f"merge key << comes after key {key!r} and also sets it: kubectl "
+                            "lets the merge win, YAML the key; put << first in the mapping",
+                        )
                     if key not in explicit and key not in frame.value:
                         frame.value[key] = value
                         positions._links[frame.path + (key,)] = part_path + (key,)

@@ -1,0 +1,60 @@
+"""Where every node of a YAML document is: JSON path -> 1-based (line, col).
+
+A leaf of `kdocs.resource`: the event reader fills it, every stage asks it for
+the `file:line:col` of a node it has a problem with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+JsonPath = tuple[str | int, ...]
+Pos = tuple[int, int]
+
+
+class Positions:
+    """1-based (line, col) of the nodes of one YAML document, by JSON path.
+
+    Aliases and merge keys are stored as links (path -> path of what they copy), so
+    a node reached through an alias resolves to where it is written, at no cost
+    proportional to the expansion.
+    """
+
+    __slots__ = ("_values", "_keys", "_links")
+
+    def __init__(self) -> None:
+        # libyaml marks (0-based line/column), kept as they come: converting every
+        # node up front costs more than the rare lookup
+        self._values: dict[JsonPath, Any] = {}
+        self._keys: dict[JsonPath, Any] = {}
+        self._links: dict[JsonPath, JsonPath] = {}
+
+    def _resolve(self, table: dict[JsonPath, Any], path: JsonPath) -> Pos | None:
+        for _ in range(64):  # each step follows one link; links never form cycles
+            hit = table.get(path)
+            if hit is not None:
+                return hit.line + 1, hit.column + 1
+            for i in range(len(path), 0, -1):
+                target = self._links.get(path[:i])
+                if target is not None:
+                    path = target + path[i:]
+                    break
+            else:
+                return None
+        return None
+
+    def value(self, path: JsonPath) -> Pos:
+        """Where the node at `path` starts, or its nearest existing ancestor."""
+        for i in range(len(path), -1, -1):
+            hit = self._resolve(self._values, path[:i])
+            if hit is not None:
+                return hit
+        return (1, 1)
+
+    def key(self, path: JsonPath) -> Pos:
+        """Where the mapping key naming `path` is, falling back to `value`."""
+        if path and isinstance(path[-1], str):
+            hit = self._resolve(self._keys, path)
+            if hit is not None:
+                return hit
+        return self.value(path)
