@@ -9,6 +9,7 @@ Ctrl-C: both unwind through the same cleanup.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -91,7 +92,13 @@ def _handle_interrupts() -> dict[int, Any]:
     with ignored (a background job's SIGINT) stays ignored. Returns the handlers replaced.
     """
 
+    owner = os.getpid()
+
     def on_interrupt(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:  # a forked worker (pool.terminate()): die as if untouched
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         _interrupted.set()
         if signum == signal.SIGTERM:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
