@@ -81,6 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _interrupted = threading.Event()
+_fork_hook_registered = False
+
+
+def _defaults_in_child() -> None:
+    """In a forked child, kdocs's handlers give way to the defaults (pool.terminate() works)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if getattr(handler, "__name__", "") == "on_interrupt":
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def _handle_interrupts() -> dict[int, Any]:
@@ -104,6 +113,10 @@ def _handle_interrupts() -> dict[int, Any]:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
+    global _fork_hook_registered
+    if not _fork_hook_registered:  # a forked worker must die of SIGTERM at once, as by default
+        os.register_at_fork(after_in_child=_defaults_in_child)
+        _fork_hook_registered = True
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(signum) is signal.SIG_IGN:
