@@ -50,8 +50,8 @@ bench: $(STAMP)
 
 # Not part of `make test`: SOAK_RUNS (default 200) consecutive `kdocs test --force` runs of one
 # scenario against one warm kwok cluster of its own; per run exit code, duration, leaks and the
-# control plane's memory, reported in artifacts/soak/ (see kdocs/cluster/soak.py).
+# control plane's memory, reported in artifacts/soak/ (see benchmarks/soak.py).
 SOAK_RUNS ?= 200
 .PHONY: soak
 soak: $(STAMP) cluster-binaries
-	$(BIN)/python -m kdocs.cluster.soak --runs $(SOAK_RUNS) --out artifacts/soak
+	$(BIN)/python benchmarks/soak.py --runs $(SOAK_RUNS) --out artifacts/soak

@@ -1,14 +1,20 @@
 """The `kdocs` command: parses arguments and wires the stages; no logic of its own.
 
 Every failure ends as one line on stderr and a documented exit code
-(0 all good, 1 something checked and found wrong, 2 unusable input).
+(0 all good, 1 something checked and found wrong, 2 unusable input, 130
+interrupted), decided here and only here for every subcommand. SIGTERM is
+Ctrl-C: both unwind through the same cleanup.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from kdocs.config import load_settings
 from kdocs.errors import ExitCode, KdocsError
@@ -47,17 +53,79 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    previous = _handle_interrupts()
     try:
         parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
         args = parser.parse_args(argv)
         settings = load_settings()
-        return int(args.run(args, settings))
+        code = int(args.run(args, settings))
+        if _interrupted.is_set():  # a library caught the KeyboardInterrupt (MkDocs' serve does)
+            raise KeyboardInterrupt
+        return code
     except KdocsError as error:
+        if _interrupted.is_set():  # cleanup errors after Ctrl-C: the interrupt is the news
+            print("kdocs: interrupted", file=sys.stderr)
+            return int(ExitCode.INTERRUPTED)
         report_problem(error)
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("kdocs: interrupted", file=sys.stderr)
-        return 130
+        return int(ExitCode.INTERRUPTED)
+    except OSError as error:  # a file or tool the command needed could not be used
+        print(f"kdocs: {error}", file=sys.stderr)
+        return int(ExitCode.UNUSABLE)
+    finally:
+        _interrupted.clear()
+        for signum, handler in previous.items():  # main() called in-process leaves them as found
+            signal.signal(signum, handler)
+
+
+_interrupted = threading.Event()
+_fork_hook_registered = False
+
+
+def _defaults_in_child() -> None:
+    """In a forked child, kdocs's handlers give way to the defaults (pool.terminate() works)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if getattr(handler, "__name__", "") == "on_interrupt":
+            signal.signal(signum, signal.SIG_DFL)
+
+
+def _handle_interrupts() -> dict[int, Any]:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so both run the same cleanup, and are
+    remembered, so the exit code is 130 even where a library swallowed the exception.
+
+    A second SIGTERM is ignored while that cleanup runs (a half-done cleanup is what leaves
+    a kube-apiserver behind; SIGKILL still stops at once). A signal this process started
+    with ignored (a background job's SIGINT) stays ignored. Returns the handlers replaced.
+    """
+
+    owner = os.getpid()
+
+    def on_interrupt(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:  # a forked worker (pool.terminate()): die as if untouched
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        _interrupted.set()
+        if signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    global _fork_hook_registered
+    if not _fork_hook_registered:  # a forked worker must die of SIGTERM at once, as by default
+        os.register_at_fork(after_in_child=_defaults_in_child)
+        _fork_hook_registered = True
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, on_interrupt)
+        except ValueError:  # not the main thread (kdocs.cli.main called from a test's thread)
+            break
+    return previous
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # something was checked and found wrong (invalid snippet, failed scenario)
     UNUSABLE = 2  # input or arguments could not be used (missing file, binary, limit, bad flag)
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM; whatever was started was cleaned up
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ class UnusableInputError(KdocsError):
     """Input that cannot be checked at all: unreadable, binary, over a limit, bad arguments."""
 
     exit_code = ExitCode.UNUSABLE
+
+
+class BrokenScenarioError(UnusableInputError):
+    """A scenario that cannot run as written (unknown `${node:X}`, a file it names is missing).
+
+    A broken test, not a failed claim: exit 2, and the snippets it uses keep their results.
+    """
 
 
 class InvalidInputError(KdocsError):

@@ -45,7 +45,7 @@ class SitePipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.results = ResultStore(settings.results_file)
+        self.results = ResultStore(settings.results_file, settings.root)
         self._verified: dict[str, VerifiedSnippet] = {}
         # Files do not change within one build: each is read, resolved and checked once.
         self._by_rel: dict[str, VerifiedSnippet] = {}
@@ -75,7 +75,7 @@ class SitePipeline:
             raise InvalidInputError(
                 Location(f"snippets/{snippet.rel}"),
                 f"failed on the cluster ({cluster.provider}): {cluster.message}; fix it, then"
-                f" run `kdocs test snippets/{posixpath.dirname(snippet.rel) or snippet.rel}`",
+                f" run `{cluster.recheck}`",
             )
         verified = VerifiedSnippet(snippet, static, cluster)
         self._verified[snippet.sha256] = verified

@@ -1,14 +1,23 @@
-"""The results file: what the cluster stage proved, keyed by snippet content hash.
+"""The results file: what the cluster stage proved, for exactly which bytes.
 
-One JSON file, written by `kdocs test`, read by the site. Keying by the
-SHA-256 of the snippet's bytes means a badge can never describe bytes other
-than the ones shown: edit the snippet and its old result no longer applies.
-Writes go to a temporary file renamed into place, so a run killed half-way
-leaves the previous file intact.
+One JSON file, written by `kdocs test`, read by the site. Each record is one
+finished unit's verdict on one snippet, keyed by the snippet's SHA-256, the
+unit (a scenario by name, or the default check), the provider and the hashes
+of every file the unit used (the scenario file, every file it applies, embed
+specs and the topology file). A badge shows only records whose every input
+still hashes the same on disk, so it can never describe other bytes, and
+restoring a scenario byte for byte brings its recorded result back without a
+new `kdocs test`.
+
+Several `kdocs test` runs may share the file (two terminals, xdist workers):
+a save takes a lock (flock on a file beside it), re-reads what others saved
+meanwhile, adds this run's records and renames a temporary file into place,
+so no run's result is lost and a reader never sees a half-written file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -16,8 +25,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kdocs.errors import Location, UnusableInputError
+from kdocs.filelock import flock
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Records kept per snippet and unit (older input versions beyond this are dropped): enough to
+# restore a few earlier versions of a scenario, small enough for the file to stay small.
+KEPT_VERSIONS = 8
+CHECK = "check"
+SCENARIO = "scenario"
 
 
 @dataclass(frozen=True)
@@ -30,7 +45,7 @@ class ScenarioOutcome:
 
 @dataclass(frozen=True)
 class ClusterResult:
-    """What happened to one snippet (by content hash) on a real cluster."""
+    """What the site shows for one snippet: its records that match the files on disk."""
 
     snippet: str
     passed: bool
@@ -42,62 +57,188 @@ class ClusterResult:
     message: str = ""
     # Hashes of every file the default check used (the snippet, an embed spec): skip-unchanged.
     inputs: dict[str, str] = field(default_factory=dict)
+    # The command that re-checks a failure, e.g. `kdocs test snippets/x/y.scenario.yaml`.
+    recheck: str = ""
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """One finished unit's verdict on one snippet, for these exact inputs."""
+
+    snippet: str  # its path under snippets/
+    sha256: str  # of the snippet's bytes
+    kind: str  # SCENARIO | CHECK
+    unit: str  # the scenario's name, or the snippet's path for the default check
+    source: str  # the file `kdocs test` re-checks it with (project-relative)
+    passed: bool
+    provider: str
+    kubernetes_version: str
+    date: str  # ISO 8601, UTC
+    checks: tuple[str, ...] = ()
+    message: str = ""
+    inputs: dict[str, str] = field(default_factory=dict)  # project-relative path -> SHA-256
+    # The cluster as the badge names it ("kwok + Karpenter v1.14.1"); `provider` alone keys it.
+    cluster: str = ""
+
+    @property
+    def key(self) -> str:
+        inputs = hashlib.sha256(json.dumps(sorted(self.inputs.items())).encode()).hexdigest()
+        return f"{self.sha256}/{self.kind}/{self.unit}/{self.provider}/{inputs[:32]}"
 
 
 class ResultStore:
-    """Read and update the results file."""
+    """Read the results file, add records, save them merged with what others saved."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
-        self._entries: dict[str, ClusterResult] = self._read()
+        self.root = root if root is not None else _project_root(path)
+        self._records: dict[str, UnitRecord] = self._read()
+        self._pending: dict[str, UnitRecord] = {}
+        self._hashes: dict[str, str | None] = {}
 
-    def _read(self) -> dict[str, ClusterResult]:
-        if not self.path.exists():
-            return {}
+    def _read(self) -> dict[str, UnitRecord]:
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            where = Location(str(self.path))
+            raise UnusableInputError(where, f"unreadable results file: {error}") from None
+        try:
+            raw = json.loads(text)
             if raw.get("format") != FORMAT_VERSION:
                 return {}  # an older layout: results are cheap to reproduce, never misread
-            return {key: _result_from_json(value) for key, value in raw["results"].items()}
+            records = (_record_from_json(value) for value in raw["records"].values())
+            return {record.key: record for record in records}
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise UnusableInputError(
                 Location(str(self.path)),
                 f"unreadable results file ({error}); delete it to start over",
             ) from None
 
-    def lookup(self, sha256: str) -> ClusterResult | None:
-        return self._entries.get(sha256)
+    # -- writing ---------------------------------------------------------------
 
     def proven_snippets(self) -> set[str]:
         """Snippets some version of which passed: tells a stale badge from a new one."""
-        return {entry.snippet for entry in self._entries.values() if entry.passed}
+        return {record.snippet for record in self._records.values() if record.passed}
 
-    def record(self, sha256: str, result: ClusterResult) -> None:
-        self._entries[sha256] = result
+    def record(self, record: UnitRecord) -> None:
+        """Add (or replace, for the same inputs) a record; `save` writes it."""
+        self._records[record.key] = record
+        self._pending[record.key] = record
 
     def save(self) -> None:
+        """Merge this run's records into the file as it is now, atomically and under a lock."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "format": FORMAT_VERSION,
-            "results": {key: asdict(value) for key, value in sorted(self._entries.items())},
-        }
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(payload, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(temp, self.path)
+        with flock(self.path.with_name(f".{self.path.name}.lock")):
+            merged = {**self._read(), **self._pending}
+            merged = _pruned(merged)
+            payload = {
+                "format": FORMAT_VERSION,
+                "records": {key: asdict(merged[key]) for key in sorted(merged)},
+            }
+            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump(payload, out, indent=1, sort_keys=True)
+                    out.write("\n")
+                os.replace(temp, self.path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        self._records, self._pending = merged, {}
+
+    # -- reading ---------------------------------------------------------------
+
+    def proven(
+        self, sha256: str, kind: str, unit: str, provider: str, inputs: dict[str, str]
+    ) -> UnitRecord | None:
+        """The passing record of this unit with exactly these inputs (skip-unchanged), or None."""
+        probe = UnitRecord("", sha256, kind, unit, "", False, provider, "", "", inputs=inputs)
+        found = self._records.get(probe.key)
+        return found if found is not None and found.passed else None
+
+    def records(self, sha256: str) -> list[UnitRecord]:
+        """Every record about the snippet with these bytes, oldest first."""
+        return sorted(
+            (r for r in self._records.values() if r.sha256 == sha256), key=lambda r: r.date
+        )
+
+    def lookup(self, sha256: str) -> ClusterResult | None:
+        """What the site shows for the snippet with these bytes, from current records only.
+
+        A record is current when every file it used hashes the same today. Per unit
+        the newest current record counts; the scenarios' records when there are any
+        (they prove more than the default check), else the default check's.
+        """
+        newest: dict[tuple[str, str], UnitRecord] = {}
+        for record in self.records(sha256):
+            if self._current(record):
+                newest[(record.kind, record.unit)] = record
+        chosen = [r for (kind, _), r in newest.items() if kind == SCENARIO]
+        chosen = chosen or [r for (kind, _), r in newest.items() if kind == CHECK]
+        if not chosen:
+            return None
+        chosen.sort(key=lambda r: r.unit)
+        latest = max(chosen, key=lambda r: r.date)
+        failed = [r for r in chosen if not r.passed]
+        scenarios = tuple(
+            ScenarioOutcome(r.unit, r.passed, dict(r.inputs)) for r in chosen if r.kind == SCENARIO
+        )
+        checks = latest.checks if not scenarios else ("server-side apply",)
+        return ClusterResult(
+            snippet=latest.snippet, passed=not failed, provider=latest.cluster or latest.provider,
+            kubernetes_version=latest.kubernetes_version, date=latest.date, checks=checks,
+            scenarios=scenarios, message=failed[0].message if failed else "",
+            inputs=dict(latest.inputs) if not scenarios else {},
+            recheck=f"kdocs test {failed[0].source}" if failed else "",
+        )  # fmt: skip
+
+    def _current(self, record: UnitRecord) -> bool:
+        return all(self._hash(path) == digest for path, digest in record.inputs.items())
+
+    def _hash(self, path: str) -> str | None:
+        if path not in self._hashes:
+            try:
+                self._hashes[path] = hashlib.sha256((self.root / path).read_bytes()).hexdigest()
+            except OSError:
+                self._hashes[path] = None  # gone: no record that used it is current
+        return self._hashes[path]
 
 
-def _result_from_json(value: dict) -> ClusterResult:
-    scenarios = tuple(ScenarioOutcome(**item) for item in value.get("scenarios", ()))
-    return ClusterResult(
-        snippet=value["snippet"],
+def _pruned(records: dict[str, UnitRecord]) -> dict[str, UnitRecord]:
+    """At most KEPT_VERSIONS records (newest) per snippet, unit and provider."""
+    groups: dict[tuple[str, str, str, str], list[UnitRecord]] = {}
+    for record in records.values():
+        groups.setdefault((record.sha256, record.kind, record.unit, record.provider), []).append(
+            record
+        )
+    kept: dict[str, UnitRecord] = {}
+    for group in groups.values():
+        for record in sorted(group, key=lambda r: r.date)[-KEPT_VERSIONS:]:
+            kept[record.key] = record
+    return kept
+
+
+def _project_root(results_file: Path) -> Path:
+    from kdocs.config import find_root
+
+    return find_root(results_file.parent) or results_file.parent
+
+
+def _record_from_json(value: dict) -> UnitRecord:
+    return UnitRecord(
+        snippet=str(value["snippet"]),
+        sha256=str(value["sha256"]),
+        kind=str(value["kind"]),
+        unit=str(value["unit"]),
+        source=str(value["source"]),
         passed=bool(value["passed"]),
-        provider=value["provider"],
-        kubernetes_version=value["kubernetes_version"],
-        date=value["date"],
+        provider=str(value["provider"]),
+        kubernetes_version=str(value["kubernetes_version"]),
+        date=str(value["date"]),
         checks=tuple(value.get("checks", ())),
-        scenarios=scenarios,
-        message=value.get("message", ""),
-        inputs=dict(value.get("inputs", {})),
+        message=str(value.get("message", "")),
+        inputs={str(k): str(v) for k, v in dict(value.get("inputs", {})).items()},
+        cluster=str(value.get("cluster", "")),
     )

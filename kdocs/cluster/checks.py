@@ -24,6 +24,7 @@ from typing import Any
 from kdocs.cluster import namespaces
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.order import ordered
+from kdocs.cluster.owner import owner_annotations
 from kdocs.cluster.payload import (
     OWNER_FIELD_MANAGER,
     Payload,
@@ -31,6 +32,7 @@ from kdocs.cluster.payload import (
     owner_labels,
     payload_stream,
 )
+from kdocs.errors import BrokenScenarioError
 
 RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
@@ -195,6 +197,8 @@ class RunContext:
     rollout_timeout: float = 60.0
     poll: float = 0.5
     snippets_dir: Path | None = None  # where the default check looks for files a snippet needs
+    # Set (with cancel) when the health probe finds the cluster dead: the run ends as exit 2.
+    unhealthy: str | None = None
 
     def __post_init__(self) -> None:
         self.api = ApiCatalog(self.cluster)
@@ -212,8 +216,11 @@ class RunContext:
                 real = item["metadata"]["name"]
                 label = (item["metadata"].get("labels") or {}).get("kdocs/node", real)
                 self._nodes[label] = real
-        if name not in self._nodes:
-            raise StepFailed(f"no node {name!r} (label kdocs/node) in this cluster")
+        if name not in self._nodes:  # a typo in the scenario, not a false claim of the guide
+            known = ", ".join(sorted(self._nodes)) or "none"
+            raise BrokenScenarioError(
+                None, f"no node {name!r} (label kdocs/node) in this cluster (nodes: {known})"
+            )
         return self._nodes[name]
 
     def _node_labelled(self, selector: str) -> str:
@@ -247,6 +254,8 @@ class Session:
             "metadata": {
                 "name": self.namespace,
                 "labels": {RUN_LABEL: self.ctx.run_id, MANAGED_BY[0]: MANAGED_BY[1]},
+                # Who to ask whether the run still lives, should it be killed (SIGKILL).
+                "annotations": owner_annotations(),
             },
         }
         self.opened = True  # before sending: an interrupted create is still deleted
@@ -453,6 +462,8 @@ class Session:
         takes the namespace controller a few seconds; `await_namespaces` waits for
         all of a run's at once.
         """
+        if self.ctx.unhealthy:  # a dead cluster answers nothing; the next run sweeps this one
+            return [self.ctx.unhealthy] if self.opened else []
         problems: list[str] = []
         for resource, name, namespace in reversed(self.created):
             args = ["delete", resource, name, "--ignore-not-found", "--cascade=foreground"]

@@ -1,28 +1,32 @@
-"""`kdocs cluster up|down|status`: the test cluster by hand, the same one the test suite uses.
+"""`kdocs cluster up|down|status`: this checkout's test cluster by hand, the one its tests use.
 
-kdocs/cli.py owns the top-level parser and calls `add_cluster_parser` and
-`run_cluster`; everything here ends in an exit code (0 ok, 1 not running or
-failed, 2 unusable arguments or cluster) and one-line errors, never a traceback.
+kdocs/cli.py owns the top-level parser, calls `add_cluster_parser` and
+`run_cluster`, and turns errors and interrupts into exit codes (0 ok, 1 not
+running, 2 unusable arguments or cluster, 130 interrupted). Each checkout has
+its own cluster (see `checkout_cluster_name`); `status` also lists the other
+checkouts' kwok clusters on this machine, `down --all` removes them all.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster
+from kdocs.cluster.pick import add_kubeconfig_flags, provider_from_flags
 from kdocs.cluster.providers import (
     PROVIDER_ENV,
     PROVIDERS,
-    add_kubeconfig_flags,
+    cache_root,
     default_provider_name,
-    provider_from_flags,
     stderr_log,
 )
 from kdocs.cluster.topology import choose_topology
 from kdocs.config import Settings
-from kdocs.errors import ExitCode, KdocsError, UnusableInputError
+from kdocs.errors import ExitCode, UnusableInputError
 
 
 def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -30,15 +34,16 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "cluster",
         help="create, inspect or remove the cluster scenarios run on",
-        description="Create, inspect or remove the cluster the scenarios run on.",
+        description="Create, inspect or remove this checkout's cluster the scenarios run on.",
     )
     parser.set_defaults(run=run_cluster)  # kdocs/cli.py calls args.run(args, settings)
     actions = parser.add_subparsers(dest="cluster_action", metavar="{up,down,status}")
     actions.required = True
     helps = {
-        "up": "create the cluster of a topology, or reuse it when it already runs",
-        "down": "remove the cluster and every process it started",
-        "status": "say whether the cluster runs and how to reach it (exit 1 when it does not)",
+        "up": "create this checkout's cluster of a topology, or reuse it when it already runs",
+        "down": "remove this checkout's cluster and every process it started",
+        "status": "say whether this checkout's cluster runs and how to reach it, and list the "
+        "other checkouts' kwok clusters (exit 1 when this one does not run)",
     }
     for action, text in helps.items():
         sub = actions.add_parser(action, help=text, description=text)
@@ -52,26 +57,18 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
             sub.add_argument(
                 "--topology", help="a clusters/*.yaml file stem (default: the only one there is)"
             )
+        if action == "down":
+            sub.add_argument(
+                "--all",
+                action="store_true",
+                help="remove every kwok cluster of this cache root, whichever checkout made it",
+            )
         add_kubeconfig_flags(sub)
     return parser
 
 
 def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
-    """Run `kdocs cluster <action>`; returns the exit code."""
-    try:
-        return _run(args, settings)
-    except KdocsError as error:
-        print(f"kdocs: {error}", file=sys.stderr)
-        return int(error.exit_code)
-    except KeyboardInterrupt:  # the provider removed what it was making (exit 130, as documented)
-        print("kdocs: interrupted", file=sys.stderr)
-        return 130
-    except OSError as error:
-        print(f"kdocs: {error}", file=sys.stderr)
-        return int(ExitCode.UNUSABLE)
-
-
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run `kdocs cluster <action>`; returns the exit code (errors propagate to kdocs/cli.py)."""
     provider_name = getattr(args, "provider", None) or default_provider_name()
     options: dict[str, Any] = {"log": stderr_log}
     if provider_name == "kwok":
@@ -83,17 +80,73 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         _describe(cluster)
         return int(ExitCode.OK)
     if action == "down":
+        if getattr(args, "all", False):
+            return _down_all(provider_name, settings)
         provider.down()
         print(f"{provider_name} cluster removed")
         return int(ExitCode.OK)
     if action == "status":
         found = provider.current()
         if found is None:
-            print(f"no {provider_name} cluster is running")
-            return int(ExitCode.FAILED)
-        _describe(found)
-        return int(ExitCode.OK)
+            print(f"no {provider_name} cluster of this checkout is running")
+        else:
+            _describe(found)
+        if provider_name == "kwok":
+            _list_kwok_clusters(settings, getattr(provider, "cluster_name", ""))
+        return int(ExitCode.OK if found is not None else ExitCode.FAILED)
     raise UnusableInputError(None, f"unknown cluster action {action!r}")
+
+
+def _down_all(provider_name: str, settings: Settings) -> int:
+    if provider_name != "kwok":
+        raise UnusableInputError(None, "--all applies to the kwok provider only")
+    from kdocs.cluster.kwok import KwokProvider
+
+    clusters = known_clusters(settings)
+    for known in clusters:
+        KwokProvider(settings, cluster_name=known.name, log=stderr_log).down()
+    print(f"{len(clusters)} kwok cluster(s) removed")
+    return int(ExitCode.OK)
+
+
+def _list_kwok_clusters(settings: Settings, mine: str) -> None:
+    others = [c for c in known_clusters(settings) if c.name != mine]
+    print(f"this checkout's cluster: {mine}")
+    if not others:
+        print("no other kwok cluster on this machine (this cache root)")
+        return
+    print("other kwok clusters (kdocs cluster down --all removes them all):")
+    for known in others:
+        state = "running" if known.alive else "not running"
+        print(f"  {known.name}  {state}  {known.checkout or '(checkout unknown)'}")
+
+
+@dataclass(frozen=True)
+class KnownCluster:
+    """A kwok cluster in a cache root, whichever checkout made it."""
+
+    name: str
+    checkout: str  # the project root that made it; "" when unknown (made by a test or by hand)
+    alive: bool  # every control plane component runs
+
+
+def known_clusters(settings: Settings, workdir: Path | None = None) -> list[KnownCluster]:
+    """Every kwok cluster under the cache root's kwok folder, by name."""
+    from kdocs.cluster.kwok import COMPONENTS, KwokProvider
+
+    base = (workdir or cache_root() / "kwok").resolve()
+    folder = base / "clusters"
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    found = []
+    for name in names:
+        provider = KwokProvider(settings, cluster_name=name, workdir=base)
+        try:
+            checkout = str(json.loads(provider.owner_file.read_text(encoding="utf-8"))["checkout"])
+        except (OSError, ValueError, KeyError, TypeError):
+            checkout = ""
+        alive = all(provider.component_alive(c) for c in COMPONENTS)
+        found.append(KnownCluster(name, checkout, alive))
+    return found
 
 
 def _topology_name(args: argparse.Namespace, settings: Settings) -> str:

@@ -1,7 +1,7 @@
 """The kind provider: the topology as real kubelets in Docker containers (CI, Docker users).
 
 kind cannot name its nodes, so each worker carries the topology's name in the
-label kdocs/node (kind calls it kdocs-worker, kdocs-worker2, ...), plus the
+label kdocs/node (kind calls it <cluster>-worker, <cluster>-worker2, ...), plus the
 topology's labels (kind's `labels`) and taints (kubeadm JoinConfiguration
 nodeRegistration.taints). Real kubelets report the host's resources; to stage
 contention the generated config reserves the difference (kubelet
@@ -32,6 +32,7 @@ from kdocs.cluster.components import always_on
 from kdocs.cluster.providers import (
     Log,
     cache_root,
+    checkout_cluster_name,
     cluster_nodes,
     find_kubectl,
     install_crds,
@@ -199,7 +200,7 @@ class KindProvider:
         self,
         settings: Settings,
         *,
-        cluster_name: str = "kdocs",
+        cluster_name: str | None = None,
         kind_binary: str | None = None,
         kubectl: str | None = None,
         image: str | None = None,
@@ -208,6 +209,7 @@ class KindProvider:
         log: Log = quiet,
     ) -> None:
         self.settings = settings
+        cluster_name = cluster_name or checkout_cluster_name(settings.root)
         self.cluster_name = cluster_name
         self.kind_binary = kind_binary or os.environ.get("KDOCS_KIND") or "kind"
         self.kubectl = kubectl

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,9 +263,16 @@ class KubeconfigProvider:
         return self.workdir / (re.sub(r"[^A-Za-z0-9_.-]", "_", context) + ".yaml")
 
     def _write_private(self, context: str, text: str) -> Path:
+        """Write the copy (0600) beside itself and rename it into place: two runs on one
+        context at once must never read each other's half-written copy."""
         path = self._private_path(context)
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
+                handle.write(text)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
         return path

@@ -7,11 +7,14 @@ seconds and without Docker; only the kubelets are simulated.
 
 State: kwokctl runs with KWOK_WORKDIR=<cache>/kwok (<cache> is $KDOCS_CACHE or
 ~/.cache/kdocs), so the cluster lives in <cache>/kwok/clusters/<name>/ and never
-mixes with the user's own ~/.kwok. Its kubeconfig is kubeconfig.yaml in that
-folder (context kwok-<name>); ~/.kube/config is never read or written. Which
-topology a cluster was built from is recorded in the ConfigMap
-kube-system/kdocs-topology, written last, so a half-built cluster is never reused.
-Every component listens on 127.0.0.1 only.
+mixes with the user's own ~/.kwok. <name> is the checkout's own
+(`checkout_cluster_name`: kdocs-<folder>-<hash of its path>), and
+<cache>/kwok/owners/<name>.json says which checkout made it, so two clones never
+share or remove each other's cluster and `kdocs cluster status` can list them all.
+Its kubeconfig is kubeconfig.yaml in the cluster folder (context kwok-<name>);
+~/.kube/config is never read or written. Which topology a cluster was built from
+is recorded in the ConfigMap kube-system/kdocs-topology, written last, so a
+half-built cluster is never reused. Every component listens on 127.0.0.1 only.
 
 Cluster components (kdocs/cluster/components.py: the local-path provisioner
 behind the default StorageClass, Karpenter, ...) start once the nodes are
@@ -45,6 +48,7 @@ from kdocs.cluster.kwok_stages import add_stages
 from kdocs.cluster.providers import (
     Log,
     cache_root,
+    checkout_cluster_name,
     cluster_nodes,
     flock,
     install_crds,
@@ -96,15 +100,17 @@ class KwokProvider:
         self,
         settings: Settings,
         *,
-        cluster_name: str = "kdocs",
+        cluster_name: str | None = None,
         workdir: Path | None = None,
         log: Log = quiet,
         show_build_progress: bool = False,
     ) -> None:
         self.settings = settings
+        cluster_name = cluster_name or checkout_cluster_name(settings.root)
         self.cluster_name = cluster_name
         self.workdir = (workdir or cache_root() / "kwok").resolve()
         self.cluster_dir = self.workdir / "clusters" / cluster_name
+        self.owner_file = self.workdir / "owners" / f"{cluster_name}.json"
         self.kubeconfig = self.cluster_dir / "kubeconfig.yaml"
         self.context = f"kwok-{cluster_name}"
         self.log = log
@@ -226,6 +232,11 @@ class KwokProvider:
     ) -> Cluster:  # fmt: skip
         started = time.monotonic()
         self.log(f"creating kwok cluster {self.cluster_name} in {self.cluster_dir}")
+        # Before anything starts: even a half-built cluster says whose it is.
+        self.owner_file.parent.mkdir(parents=True, exist_ok=True)
+        self.owner_file.write_text(
+            json.dumps({"checkout": str(self.settings.root.resolve())}) + "\n", encoding="utf-8"
+        )
         # Options without a create flag: every component listens on 127.0.0.1 only (the
         # default, 0.0.0.0, would expose etcd's plain HTTP port to the network).
         config = self.workdir / f"{self.cluster_name}.kwokctl.yaml"
@@ -304,7 +315,7 @@ class KwokProvider:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return None, "its state folder is incomplete or corrupt"
         for component in COMPONENTS:
-            if not self._component_alive(component):
+            if not self.component_alive(component):
                 return None, f"{component} is not running"
         try:
             probe = self._cluster("", ())
@@ -352,7 +363,8 @@ class KwokProvider:
                              "node_names": names, "components": running})  # fmt: skip
         return cluster, "healthy"
 
-    def _component_alive(self, component: str) -> bool:
+    def component_alive(self, component: str) -> bool:
+        """Whether `component` of this cluster runs (its pid not recycled by another program)."""
         try:
             pid = int((self.cluster_dir / "pids" / f"{component}.pid").read_text().strip())
             exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
@@ -386,6 +398,7 @@ class KwokProvider:
         # lost its command line: wait until every component seen at the start is gone.
         wait_gone(components)
         shutil.rmtree(self.cluster_dir, ignore_errors=True)
+        self.owner_file.unlink(missing_ok=True)
         still = self.processes() + [pid for pid in components if _alive(pid)]
         if still or self.cluster_dir.exists():
             raise ClusterUnavailableError(

@@ -1,4 +1,4 @@
-"""Pick a provider by name, and the steps every provider shares once its API server answers.
+"""The steps every provider shares once its API server answers (kdocs/cluster/pick.py picks one).
 
 Whatever made the cluster (kwok fake nodes, kind containers, somebody's
 existing cluster), the guide's CRDs must be installed and Established and the
@@ -8,22 +8,21 @@ one place keeps the providers' clusters interchangeable.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kdocs.cluster.base import Cluster, ClusterUnavailableError, Provider
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, Topology
-from kdocs.config import Settings
-from kdocs.errors import UnusableInputError
+from kdocs.filelock import flock as flock  # re-exported: the cluster code locks through here
 from kdocs.resource.crds import find_crds
 
 PROVIDERS = ("kwok", "kind", "kubeconfig")
@@ -48,72 +47,22 @@ def cache_root() -> Path:
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kdocs"
 
 
-@contextlib.contextmanager
-def flock(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (created if needed) while the block runs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def checkout_cluster_name(root: Path) -> str:
+    """The cluster name of the checkout at `root`: `kdocs-<folder>-<hash of its real path>`.
+
+    Every clone (and a clone's CI run in another folder) gets a cluster of its own,
+    so one checkout's `kdocs cluster down` never removes what another's tests run on;
+    the folder part says whose it is at a glance, the hash keeps same-named folders apart.
+    """
+    resolved = root.resolve()
+    slug = re.sub(r"[^a-z0-9]+", "-", resolved.name.lower()).strip("-")[:20].strip("-")
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return f"kdocs-{slug or 'project'}-{digest}"
 
 
 def default_provider_name() -> str:
     """The provider of `KDOCS_PROVIDER`, kwok when unset (the one that needs no Docker)."""
     return os.environ.get(PROVIDER_ENV, "").strip() or DEFAULT_PROVIDER
-
-
-def get_provider(name: str, settings: Settings, **options: Any) -> Provider:
-    """The provider called `name`, built with provider-specific `options` (unknown ones fail)."""
-    if name == "kwok":
-        from kdocs.cluster.kwok import KwokProvider
-
-        factory: Callable[..., Provider] = KwokProvider
-    elif name == "kind":
-        from kdocs.cluster.kind import KindProvider
-
-        factory = KindProvider
-    elif name == "kubeconfig":
-        from kdocs.cluster.kubeconfig import KubeconfigProvider
-
-        factory = KubeconfigProvider
-    else:
-        raise UnusableInputError(
-            None, f"unknown cluster provider {name!r} (choose one of {', '.join(PROVIDERS)})"
-        )
-    try:
-        return factory(settings, **options)
-    except TypeError as error:
-        raise UnusableInputError(None, f"provider {name}: {error}") from None
-
-
-KUBECONFIG_ONLY = ("kubeconfig", "context", "allow_context")  # flags of the kubeconfig provider
-
-
-def add_kubeconfig_flags(parser: Any) -> None:
-    """The flags `provider_from_flags` reads, declared once for `cluster` and `test`."""
-    parser.add_argument("--kubeconfig", help="kubeconfig file (kubeconfig provider)")
-    parser.add_argument("--context", help="kubeconfig context (kubeconfig provider)")
-    parser.add_argument(
-        "--allow-context",
-        metavar="NAME",
-        help="use context NAME although it does not look like a throwaway test cluster",
-    )
-
-
-def provider_from_flags(name: str, settings: Settings, flags: Any, **options: Any) -> Provider:
-    """`get_provider` with the CLI's --kubeconfig/--context/--allow-context, refused elsewhere."""
-    for option in KUBECONFIG_ONLY:
-        value = getattr(flags, option, None)
-        if value is None:
-            continue
-        if name != "kubeconfig":
-            flag = "--" + option.replace("_", "-")
-            raise UnusableInputError(None, f"{flag} only applies to --provider kubeconfig")
-        options[option] = value
-    return get_provider(name, settings, **options)
 
 
 def run(

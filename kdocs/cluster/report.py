@@ -24,7 +24,7 @@ from kdocs.cluster.checks import StepFailed, event_line, events, get_json
 from kdocs.cluster.match import show
 
 if TYPE_CHECKING:
-    from kdocs.cluster.runner import Unit
+    from kdocs.cluster.unit import Unit
 
 STATUSES = ("passed", "skipped", "failed", "error", "cancelled")
 _STYLE = {

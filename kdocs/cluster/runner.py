@@ -14,11 +14,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kdocs.cluster import karpenter
+from kdocs.cluster import health, karpenter
 from kdocs.cluster.base import ClusterUnavailableError
 from kdocs.cluster.checks import (
     DEFAULT_CHECKS,
@@ -43,21 +42,9 @@ from kdocs.cluster.report import (
     diagnostics,
     state_line,
 )
-from kdocs.cluster.scenario import Apply, Delete, Expect, Scenario, display
-from kdocs.errors import KdocsError
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One thing to run: a scenario, or the default check of one snippet."""
-
-    name: str
-    kind: str  # "scenario" | "check"
-    source: Path
-    snippets: tuple[Path, ...]  # snippets whose recorded result this unit informs
-    inputs: dict[str, str]  # hashes of every file used: unchanged inputs may skip the unit
-    scenario: Scenario | None = None
-    exclusive: bool = False
+from kdocs.cluster.scenario import Apply, Delete, Expect, display
+from kdocs.cluster.unit import Unit as Unit  # re-exported: the runner's callers name it here
+from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
 
 
 def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[StepRecord]) -> None:
@@ -82,7 +69,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
         except Cancelled:
             record.status = "cancelled"
             raise
-        except StepFailed as error:
+        except (StepFailed, InvalidInputError) as error:  # a claim, or a file it applies, wrong
             raise StepFailed(
                 f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
@@ -92,9 +79,11 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
             raise ClusterUnavailableError(
                 None, f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
-        except KdocsError as error:  # a file the step uses cannot be read
-            raise StepFailed(
-                f"{where}:{step.line}: step {index} ({description}): {error}"
+        except KdocsError as error:
+            # A file the step names is missing or unreadable, a `${node:X}` names no node:
+            # the scenario is broken (exit 2), which says nothing about the guide's snippets.
+            raise BrokenScenarioError(
+                None, f"{where}:{step.line}: step {index} ({description}): {error}"
             ) from None
         finally:
             record.seconds = time.monotonic() - started
@@ -214,8 +203,10 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         outcome.diagnostics = _diagnostics(session, unit)
     except Cancelled:
         outcome.status, outcome.message = "cancelled", "interrupted before the unit finished"
-    except ClusterUnavailableError as error:
-        outcome.status, outcome.message = "error", str(error)
+        if ctx.unhealthy:  # cancelled by the health probe, not by the user
+            outcome.status, outcome.message = "error", _at_step(outcome, ctx.unhealthy)
+    except (ClusterUnavailableError, BrokenScenarioError) as error:
+        outcome.status, outcome.message = "error", str(error)  # exit 2, nothing recorded
     except KdocsError as error:
         outcome.message = str(error)
     finally:
@@ -224,6 +215,10 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
         outcome.seconds = time.monotonic() - started
     _unless_components_died(ctx, outcome)
+    if outcome.status == "failed":  # a dying cluster's answers are no verdict on the guide
+        dead = ctx.unhealthy or _dead(ctx)
+        if dead:
+            outcome.status, outcome.message = "error", _at_step(outcome, dead)
     progress.finished(outcome)
     return outcome
 
@@ -242,6 +237,19 @@ def _missing_components(ctx: RunContext, unit: Unit) -> str | None:
         f"not provable on {ctx.cluster.label}: the scenario requires {', '.join(lacking)},"
         " which only the kwok provider runs (its topology's `karpenter:` section)"
     )
+
+
+def _dead(ctx: RunContext) -> str | None:
+    problem = health.confirmed_problem(ctx.cluster)
+    return f"the API server is unreachable: {problem}" if problem else None
+
+
+def _at_step(outcome: Outcome, problem: str) -> str:
+    """`file:line: step N (what): problem` at the step that was running, like other errors."""
+    if not outcome.steps:
+        return f"{outcome.source}: {problem}" if outcome.source else problem
+    step = outcome.steps[-1]
+    return f"{outcome.source}:{step.line}: step {step.index} ({step.description}): {problem}"
 
 
 def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
@@ -330,9 +338,11 @@ def run_units(
             lock.notify_all()
 
     try:
-        with lock:
-            while waiting or running:
+        with health.HealthWatch(ctx), lock:
+            while (waiting and not ctx.cancel.is_set()) or running:
                 for index in _startable(units, keys, waiting, running, jobs):
+                    if ctx.cancel.is_set():
+                        break
                     waiting.remove(index)
                     running.add(index)
                     threading.Thread(target=work, args=(index,), name=units[index].name).start()
@@ -341,10 +351,14 @@ def run_units(
         ctx.cancel.set()
         progress.note("interrupted: stopping at the next step and cleaning up (please wait)")
         _drain(lock, running)
-    try:
-        problem = await_namespaces(ctx.cluster, ctx.run_id)
-    except KeyboardInterrupt:
-        problem = "not waited for (interrupted again)"
+    if ctx.unhealthy:
+        progress.note(f"stopped: {ctx.unhealthy}")
+        problem = None  # nothing to wait for on a dead cluster; the next run sweeps
+    else:
+        try:
+            problem = await_namespaces(ctx.cluster, ctx.run_id)
+        except KeyboardInterrupt:
+            problem = "not waited for (interrupted again)"
     if problem:
         progress.note(f"namespaces of run {ctx.run_id} not deleted yet: {problem}")
     for index in waiting:

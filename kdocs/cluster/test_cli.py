@@ -4,9 +4,11 @@ No PATH means every snippet and scenario of the site. A scenario file runs
 that scenario; a snippet of the site runs the scenarios that use it, or the
 default check when none does; any other YAML file gets the default check.
 
-Results are recorded per snippet content hash as each unit ends, and only for
-units that ran to the end (passed or failed; never interrupted ones). A unit
-whose inputs (scenario file and every file it applies) hash the same as a
+Results are recorded as each unit ends, per snippet content hash and per
+exact inputs (the scenario file, every file it applies, the topology file),
+and only for units that ran to the end (passed or failed; never interrupted
+ones, nor a scenario that is itself broken: that is exit 2, a broken test, and
+the snippets keep their results). A unit whose inputs hash the same as a
 recorded passing result on the same provider is skipped without touching the
 cluster, so an unchanged rerun does not even bring the cluster up; `--force`
 runs everything. Before any cluster is touched, every file a unit applies goes
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,20 +34,20 @@ from rich.console import Console
 from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_files, snippet_files
 from kdocs.cluster.base import Cluster, Provider
 from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
+from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
 from kdocs.cluster.runner import Unit, run_units
 from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
-from kdocs.results import ClusterResult, ResultStore, ScenarioOutcome
-
-INTERRUPTED = 130
+from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
 
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `test` to the `subparsers` of the kdocs parser."""
-    from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags
+    from kdocs.cluster.pick import add_kubeconfig_flags
+    from kdocs.cluster.providers import PROVIDERS
 
     parser = subparsers.add_parser(
         "test",
@@ -83,9 +86,14 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     """Plan, skip what is proven already, run the rest, record and report; the exit code."""
     console = Console(stderr=True, soft_wrap=True)
     progress = ConsoleProgress(console)
-    units, users = plan(list(args.paths), settings)
+    units, _ = plan(list(args.paths), settings)
+    try:
+        topology: str | None = _topology(args, settings)
+    except UnusableInputError:
+        topology = None  # said when a cluster is needed: nothing recorded can match then
+    units = [with_topology(unit, settings, topology) for unit in units]
     provider_name = provider.name if provider else _provider_name(args)
-    store = ResultStore(settings.results_file)
+    store = ResultStore(settings.results_file, settings.root)
     outcomes: dict[int, Outcome] = {}
     todo: list[int] = []
     refused = offline_refusals(units, settings)
@@ -105,9 +113,12 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     interrupted = False
     if todo:
         provider = provider or _provider(args, settings, provider_name, progress.note)
-        cluster = provider.up(_topology(args, settings))
+        cluster = provider.up(topology or _topology(args, settings))
         meta["kubernetes_version"] = cluster.kubernetes_version
         progress.note(f"{cluster.label} cluster, Kubernetes {cluster.kubernetes_version}")
+        swept = sweep_orphans(cluster)
+        if swept:
+            progress.note(f"removed {len(swept)} namespace(s) of killed runs: {', '.join(swept)}")
         ctx = RunContext(
             cluster, settings.root, rollout_timeout=float(args.timeout),
             snippets_dir=settings.snippets_dir,
@@ -115,12 +126,12 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
 
         def on_done(unit: Unit, outcome: Outcome) -> None:
             if unit.snippets:  # only the site's snippets have results
-                record(store, settings, cluster, unit, outcome, users)
+                record(store, settings, cluster, unit, outcome)
                 store.save()
 
         ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
         outcomes.update(zip(todo, ran, strict=True))
-        interrupted = ctx.cancel.is_set()
+        interrupted = ctx.cancel.is_set() and not ctx.unhealthy
     ordered = [outcomes[i] for i in range(len(units))]
     if args.output == "json":
         write_json(ordered, sys.stdout, **meta)
@@ -130,7 +141,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         write_text(ordered, Console(soft_wrap=True))
     if interrupted:
         console.print("interrupted: every started unit cleaned up its namespace")
-        return INTERRUPTED
+        return int(ExitCode.INTERRUPTED)
     if any(o.status == "error" for o in ordered):
         return int(ExitCode.UNUSABLE)
     return int(ExitCode.OK if all(o.passed for o in ordered) else ExitCode.FAILED)
@@ -204,6 +215,16 @@ def plan(paths: list[str], settings: Settings) -> tuple[list[Unit], dict[Path, s
     return units, users
 
 
+def with_topology(unit: Unit, settings: Settings, topology: str | None) -> Unit:
+    """The unit with the topology file among its inputs: a result holds for that cluster only."""
+    from kdocs.cluster.topology import topology_path
+
+    path = topology_path(settings.clusters_dir, topology) if topology else None
+    if path is None or not path.is_file():
+        return unit  # the provider's up() says which topologies exist
+    return replace(unit, inputs={**unit.inputs, **file_hashes([path], settings.root)})
+
+
 def _unique_names(scenarios: list[Scenario], root: Path) -> None:
     """Results list scenarios by name: two of the same name would overwrite each other."""
     seen: dict[str, Path] = {}
@@ -262,57 +283,36 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def unchanged(unit: Unit, store: ResultStore, provider: str) -> ClusterResult | None:
+def unchanged(unit: Unit, store: ResultStore, provider: str) -> UnitRecord | None:
     """The recorded result proving `unit` with these exact inputs, or None (then run it)."""
-    found: ClusterResult | None = None
+    found: UnitRecord | None = None
     for snippet in unit.snippets:
-        entry = store.lookup(sha256(snippet))
-        # Recorded as the cluster's label ("kwok + Karpenter v1.14.1"): the provider comes first.
-        if entry is None or entry.provider.split(" + ")[0] != provider:
+        proven = store.proven(sha256(snippet), _kind(unit), unit.name, provider, unit.inputs)
+        if proven is None or (unit.kind == "check" and proven.checks != DEFAULT_CHECKS):
             return None
-        if unit.kind == "scenario":
-            if not any(
-                o.name == unit.name and o.passed and o.inputs == unit.inputs
-                for o in entry.scenarios
-            ):
-                return None
-        elif not (entry.passed and entry.checks == DEFAULT_CHECKS and entry.inputs == unit.inputs):
-            return None
-        found = entry
+        found = proven
     return found
 
 
 def record(
-    store: ResultStore, settings: Settings, cluster: Cluster, unit: Unit, outcome: Outcome,
-    users: dict[Path, set[str]],
-) -> None:  # fmt: skip
-    """Merge a finished unit into the result of every snippet it used."""
+    store: ResultStore, settings: Settings, cluster: Cluster, unit: Unit, outcome: Outcome
+) -> None:
+    """Record a finished unit's verdict on every snippet it used, for exactly its inputs."""
     date = datetime.now(UTC).isoformat(timespec="seconds")
+    passed = outcome.status == "passed"
+    checks = ("server-side apply", "scenario") if unit.kind == "scenario" else DEFAULT_CHECKS
     for snippet in unit.snippets:
-        sha, rel = sha256(snippet), _snippet_name(snippet, settings)
-        if unit.kind == "check":
-            store.record(sha, ClusterResult(
-                rel, outcome.status == "passed", cluster.label, cluster.kubernetes_version,
-                date, DEFAULT_CHECKS if outcome.status == "passed" else (), (), outcome.message,
-                inputs=unit.inputs,
-            ))  # fmt: skip
-            continue
-        old = store.lookup(sha)
-        same = old is not None and (old.provider, old.kubernetes_version) == (
-            cluster.label, cluster.kubernetes_version,
-        )  # fmt: skip
-        wanted = users.get(snippet.resolve(), set())
-        kept = (
-            [o for o in old.scenarios if o.name != unit.name and o.name in wanted] if same else []
-        )
-        mine = ScenarioOutcome(unit.name, outcome.status == "passed", dict(unit.inputs))
-        scenarios = tuple(sorted([*kept, mine], key=lambda o: o.name))
-        passed = all(o.passed for o in scenarios)
-        message = outcome.message if not mine.passed else (old.message if not passed else "")
-        store.record(sha, ClusterResult(
-            rel, passed, cluster.label, cluster.kubernetes_version, date,
-            ("server-side apply",), scenarios, message,
+        store.record(UnitRecord(
+            snippet=_snippet_name(snippet, settings), sha256=sha256(snippet), kind=_kind(unit),
+            unit=unit.name, source=display(unit.source, settings.root), passed=passed,
+            provider=cluster.provider, cluster=cluster.label,
+            kubernetes_version=cluster.kubernetes_version, date=date,
+            checks=checks if passed else (), message=outcome.message, inputs=dict(unit.inputs),
         ))  # fmt: skip
+
+
+def _kind(unit: Unit) -> str:
+    return SCENARIO if unit.kind == "scenario" else CHECK
 
 
 def _snippet_name(path: Path, settings: Settings) -> str:
@@ -328,7 +328,7 @@ def _provider_name(args: argparse.Namespace) -> str:
 
 
 def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any) -> Provider:
-    from kdocs.cluster.providers import provider_from_flags
+    from kdocs.cluster.pick import provider_from_flags
 
     return provider_from_flags(name, settings, args, log=log)
 

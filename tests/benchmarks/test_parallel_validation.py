@@ -14,6 +14,7 @@ import pytest
 
 from kdocs.output import get_output
 from kdocs.schema.api import _workers, validate_paths
+from tests.signals import default_signals
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from corpus import generate  # noqa: E402
@@ -79,6 +80,7 @@ def test_ctrl_c_stops_the_workers_quietly(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_signals,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not _children(proc.pid):

@@ -5,7 +5,8 @@ up once per session and removed at the end, even when tests fail, unless it
 was already running before the session (then it is somebody's, e.g. made by
 `kdocs cluster up`) or KDOCS_KEEP_CLUSTER=1 (fast reruns: the next session
 reuses it in seconds). pytest-xdist workers share it: each registers its pid,
-and the last one out removes it.
+and the last one out removes it. The cluster and that registry are this
+checkout's own: another clone's test run has its own of both.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.providers import cache_root, default_provider_name, flock, get_provider
+from kdocs.cluster.pick import get_provider
+from kdocs.cluster.providers import (
+    cache_root,
+    checkout_cluster_name,
+    default_provider_name,
+    flock,
+)
 from kdocs.config import Settings, load_settings
 
 TOPOLOGY = "karpenter"
@@ -85,7 +92,7 @@ def _live_users(users: Path) -> list[Path]:
 @pytest.fixture(scope="session")
 def cluster(cluster_provider: Provider) -> Iterator[Cluster]:
     """The running cluster of topology karpenter (see the module docstring for its lifetime)."""
-    folder = cache_root() / "pytest" / cluster_provider.name
+    folder = cache_root() / "pytest" / cluster_provider.name / checkout_cluster_name(ROOT)
     users = folder / "users"
     created_marker = folder / "created-by-tests"
     with flock(folder / "lock"):

@@ -23,7 +23,8 @@ import yaml
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kind import HostCapacity, kind_config, kubelet_label_problem, parse_quantity
 from kdocs.cluster.kubeconfig import KubeconfigProvider, context_decision, match_nodes
-from kdocs.cluster.providers import cache_root, default_provider_name, get_provider
+from kdocs.cluster.pick import get_provider
+from kdocs.cluster.providers import cache_root, default_provider_name
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
 from kdocs.config import load_settings
 from kdocs.errors import UnusableInputError
@@ -273,15 +274,13 @@ def test_unknown_provider_and_options():
 
 
 def cli(*argv: str) -> int:
-    import argparse
+    """`kdocs cluster ...` through the one place that turns errors into exit codes."""
+    import contextlib
 
-    from kdocs.cluster.cli import add_cluster_parser, run_cluster
+    from kdocs.cli import main
 
-    parser = argparse.ArgumentParser()
-    add_cluster_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["cluster", *argv])
-    assert args.run is run_cluster
-    return run_cluster(args, SETTINGS)
+    with contextlib.chdir(SETTINGS.root):
+        return main(["cluster", *argv])
 
 
 def test_cli_refuses_a_production_context_in_one_line(tmp_path, capsys):

@@ -1,10 +1,12 @@
-"""Ctrl-C: `kdocs test` stops at the next step, cleans up everything, records nothing.
+"""Ctrl-C or SIGTERM: `kdocs test` stops at the next step, cleans up everything, records nothing.
 
 Runs the real command line in a subprocess (`python -m kdocs.cli test`, the
-kubeconfig provider pointed at the session's cluster) and sends it SIGINT once
-the DaemonSet of the first scenario is applied, the moment an interrupted run
-would most likely leave a DaemonSet, its pods and the PriorityClass behind.
-The scenarios need no Karpenter (the kubeconfig provider cannot prove those).
+kubeconfig provider pointed at the session's cluster) and sends it SIGINT (or
+SIGTERM, which must be handled the same way) once the DaemonSet of the first
+scenario is applied, the moment an interrupted run would most likely leave a
+DaemonSet, its pods and the PriorityClass behind. The scenarios need no
+Karpenter (the kubeconfig provider cannot prove those). The child starts with
+default signal dispositions whatever this suite inherited.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 
 from kdocs.cluster.base import Cluster
 from tests.cluster.test_runner_helpers import ROOT, leftovers, make_project, units_lock, write
+from tests.signals import default_signals
 
 pytestmark = pytest.mark.cluster
 
@@ -35,8 +38,9 @@ steps:
 """
 
 
-def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
-    cluster: Cluster, tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_mid_run_exits_130_cleans_up_and_records_nothing(
+    cluster: Cluster, tmp_path: Path, signum: signal.Signals
 ) -> None:
     settings = make_project(tmp_path / "project")
     guide = settings.snippets_dir / "karpenter-daemonset"
@@ -54,7 +58,7 @@ def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
     with units_lock():
         proc = subprocess.Popen(
             command, cwd=settings.root, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_signals,
         )  # fmt: skip
         try:
             assert proc.stderr is not None
@@ -63,7 +67,7 @@ def test_sigint_mid_run_exits_non_zero_cleans_up_and_records_nothing(
                 if line.startswith("▶ scenario agent"):
                     namespace = line.rsplit("(", 1)[1].strip().rstrip(")")
                 if "agent [2/" in line:  # the DaemonSet is applied
-                    proc.send_signal(signal.SIGINT)
+                    proc.send_signal(signum)
                     break
             stdout, stderr = proc.communicate(timeout=300)  # a hang guard, not an assertion
         finally:

@@ -2,8 +2,10 @@
 
 These decide what a badge claims, so they are tested on their own: a site
 snippet is proven by its scenarios, only site snippets get results, a skip
-needs a passing result for exactly these inputs on this provider, and merging
-one scenario's outcome keeps the other scenarios' outcomes of the same bytes.
+needs a passing result for exactly these inputs on this provider, one
+scenario's outcome keeps the other scenarios' outcomes of the same bytes, a
+result shows only while the files it used are unchanged (so restoring a
+scenario restores its result) and two runs' saves merge.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import pytest
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.report import Outcome
 from kdocs.cluster.runner import Unit, _startable
-from kdocs.cluster.test_cli import plan, record, sha256, unchanged
+from kdocs.cluster.scenario import display
+from kdocs.cluster.test_cli import plan, record, sha256, unchanged, with_topology
 from kdocs.errors import ExitCode, UnusableInputError
-from kdocs.results import ClusterResult, ResultStore, ScenarioOutcome
+from kdocs.results import ResultStore
 from tests.cluster.test_runner_helpers import make_project, write
 
 CLUSTER = Cluster(
@@ -125,65 +128,95 @@ def outcome(unit: Unit, status: str, message: str = "") -> Outcome:
 
 
 def test_results_merge_per_snippet_and_a_failure_fails_the_snippet(project) -> None:
-    store = ResultStore(project.results_file)
-    units, users = plan([], project)
+    store = ResultStore(project.results_file, project.root)
+    units, _ = plan([], project)
     placement, preemption = units[0], units[1]
-    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
-    record(store, project, CLUSTER, preemption, outcome(preemption, "failed", "f:1: no"), users)
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"))
+    record(store, project, CLUSTER, preemption, outcome(preemption, "failed", "f:1: no"))
     daemonset = store.lookup(sha256(placement.snippets[1]))
     assert daemonset is not None and not daemonset.passed
     assert [(s.name, s.passed) for s in daemonset.scenarios] == [
         ("daemonset-placement", True), ("daemonset-preemption", False),
     ]  # fmt: skip
     assert daemonset.message == "f:1: no"
-    record(store, project, CLUSTER, preemption, outcome(preemption, "passed"), users)
+    assert daemonset.recheck == f"kdocs test {display(preemption.source, project.root)}"
+    record(store, project, CLUSTER, preemption, outcome(preemption, "passed"))
     daemonset = store.lookup(sha256(placement.snippets[1]))
     assert daemonset is not None and daemonset.passed and daemonset.message == ""
 
 
-def test_outcomes_of_scenarios_gone_or_from_another_cluster_are_dropped(project) -> None:
-    store = ResultStore(project.results_file)
-    units, users = plan([], project)
+def test_a_result_shows_only_while_every_file_it_used_is_unchanged(project) -> None:
+    store = ResultStore(project.results_file, project.root)
+    units, _ = plan([], project)
     placement = units[0]
-    sha = sha256(placement.snippets[1])
-    stale = ScenarioOutcome("deleted-scenario", True, {})
-    store.record(sha, ClusterResult("x", True, "kwok", "v1.36.3", "2026-01-01", (), (stale,)))
-    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
-    assert [s.name for s in store.lookup(sha).scenarios] == ["daemonset-placement"]
-    old = ScenarioOutcome("daemonset-preemption", True, {})
-    store.record(sha, ClusterResult("x", True, "kind", "v1.35.0", "2026-01-01", (), (old,)))
-    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
-    assert [s.name for s in store.lookup(sha).scenarios] == ["daemonset-placement"]
+    daemonset = placement.snippets[1]
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"))
+    scenario = placement.source
+    passing = scenario.read_bytes()
+    scenario.write_bytes(passing + b"# edited\n")
+    edited = plan([], project)[0][0]
+    record(store, project, CLUSTER, edited, outcome(edited, "failed", "f:3: no"))
+    store.save()
+    assert not ResultStore(project.results_file, project.root).lookup(sha256(daemonset)).passed
+    scenario.write_bytes(passing)  # restored byte for byte: its recorded result is back
+    restored = ResultStore(project.results_file, project.root).lookup(sha256(daemonset))
+    assert restored is not None and restored.passed
+    assert [s.name for s in restored.scenarios] == ["daemonset-placement"]
+    scenario.unlink()  # a scenario gone proves nothing any more
+    assert ResultStore(project.results_file, project.root).lookup(sha256(daemonset)) is None
+
+
+def test_saves_merge_with_what_another_run_saved_meanwhile(project) -> None:
+    units, _ = plan([], project)
+    placement, preemption = units[0], units[1]
+    mine = ResultStore(project.results_file, project.root)
+    theirs = ResultStore(project.results_file, project.root)  # read before either saved
+    record(mine, project, CLUSTER, placement, outcome(placement, "passed"))
+    record(theirs, project, CLUSTER, preemption, outcome(preemption, "passed"))
+    mine.save()
+    theirs.save()
+    both = ResultStore(project.results_file, project.root).lookup(sha256(placement.snippets[1]))
+    assert both is not None
+    assert [s.name for s in both.scenarios] == ["daemonset-placement", "daemonset-preemption"]
+    assert not list(project.results_file.parent.glob(".results-*")), "no temporary file left"
 
 
 def test_a_unit_is_skipped_only_for_a_passing_result_of_the_same_inputs_and_provider(
     project,
 ) -> None:
-    store = ResultStore(project.results_file)
-    units, users = plan([], project)
+    store = ResultStore(project.results_file, project.root)
+    units, _ = plan([], project)
     placement = units[0]
     assert unchanged(placement, store, "kwok") is None
-    record(store, project, CLUSTER, placement, outcome(placement, "passed"), users)
+    record(store, project, CLUSTER, placement, outcome(placement, "passed"))
     assert unchanged(placement, store, "kwok") is not None
     assert unchanged(placement, store, "kind") is None
     edited = Unit(**{**placement.__dict__, "inputs": {**placement.inputs, "x": "changed"}})
     assert unchanged(edited, store, "kwok") is None
-    record(store, project, CLUSTER, placement, outcome(placement, "failed", "no"), users)
+    record(store, project, CLUSTER, placement, outcome(placement, "failed", "no"))
     assert unchanged(placement, store, "kwok") is None
+
+
+def test_the_topology_file_is_an_input_of_every_unit(project) -> None:
+    units, _ = plan([], project)
+    placed = with_topology(units[0], project, "karpenter")
+    topology = project.clusters_dir / "karpenter.yaml"
+    assert placed.inputs[display(topology, project.root)] == sha256(topology)
+    assert set(units[0].inputs) < set(placed.inputs)
 
 
 def test_a_default_check_is_skipped_only_with_its_inputs_recorded(project) -> None:
     write(project.snippets_dir / "app" / "config.yaml", CONFIGMAP)
-    store = ResultStore(project.results_file)
-    units, users = plan([], project)
+    store = ResultStore(project.results_file, project.root)
+    units, _ = plan([], project)
     check = units[-1]
-    record(store, project, CLUSTER, check, outcome(check, "passed"), users)
+    record(store, project, CLUSTER, check, outcome(check, "passed"))
     entry = store.lookup(sha256(check.source))
     assert entry is not None and entry.checks == (
         "server-side apply", "default check of each kind", "delete",
     )  # fmt: skip
-    assert unchanged(check, store, "kwok") is entry
-    record(store, project, CLUSTER, check, outcome(check, "failed", "bad"), users)
+    assert unchanged(check, store, "kwok") is not None
+    record(store, project, CLUSTER, check, outcome(check, "failed", "bad"))
     assert unchanged(check, store, "kwok") is None
     assert store.lookup(sha256(check.source)).checks == ()
 

@@ -28,8 +28,9 @@ from kdocs.cluster.checks import RUN_LABEL
 from kdocs.cluster.component_process import BUILD_COMPONENT, build_component
 from kdocs.cluster.components import find_component
 from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
-from kdocs.cluster.providers import default_provider_name
+from kdocs.cluster.providers import checkout_cluster_name, default_provider_name
 from kdocs.config import Settings, load_settings
+from tests.signals import default_signals
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT)
@@ -109,7 +110,7 @@ class KdocsTest:
     def popen(self, *paths: Path) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(*paths), cwd=self.settings.root, env=self.env(), text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_signals,
         )  # fmt: skip
 
     def run(self, *paths: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -224,7 +225,8 @@ def project(tmp_path: Path) -> Iterator[Project]:
         **os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok",
         "PYTHONPATH": str(ROOT),
     }  # fmt: skip
-    made = Project(root, env, cache / "kwok" / "clusters" / "kdocs", root / "clusters")
+    name = checkout_cluster_name(root)
+    made = Project(root, env, cache / "kwok" / "clusters" / name, root / "clusters")
     try:
         yield made
     finally:

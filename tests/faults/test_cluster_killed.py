@@ -1,4 +1,4 @@
-"""kill -9 of the API server in the middle of `kdocs test`: a bounded, clean, honest end.
+"""kill -9 of the API server or etcd in the middle of `kdocs test`: a bounded, clean, honest end.
 
 A cluster that dies under a run says nothing about the guide: the run must
 stop soon with exit code 2 and one line saying the cluster is unreachable and
@@ -8,9 +8,11 @@ The next `kdocs test` must recreate the cluster by itself and pass.
 
 Everything goes through the command line with the default kwok provider, as
 a user would, but with KDOCS_CACHE pointing at a folder of this test's own
-(its `bin/` linked to the real binaries): the cluster it kills is a `kdocs`
-cluster nobody else uses. The scenario is the guide's daemonset-placement
-(14 steps, ~20 s), killed once its DaemonSet is applied.
+(its `bin/` linked to the real binaries): the cluster it kills is that
+project's own, which nobody else uses. The scenario is the guide's daemonset-placement
+(14 steps, ~20 s), killed once its DaemonSet is applied. A dead API server
+refuses connections at once; a dead etcd leaves the API server accepting
+requests and answering none, which the run's /readyz probe must notice.
 """
 
 from __future__ import annotations
@@ -30,15 +32,18 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
+from kdocs.cluster.providers import checkout_cluster_name
 from kdocs.config import Settings, load_settings
+from tests.cluster.conftest import record_timing
 from tests.cluster.test_runner_helpers import make_project
 from tests.faults.conftest import ROOT, SETTINGS, alive, kwok_only, processes_with
 
 pytestmark = [pytest.mark.cluster, kwok_only]
 
 SCENARIO = "snippets/karpenter-daemonset/daemonset-placement.scenario.yaml"
-# From the kill to the end of the run. Measured: ~2 s (a refused connection fails at once);
-# the bound leaves room for a loaded machine, not for a cleanup that waits on a dead server.
+# From the kill to the end of the run. Measured: ~2 s for the API server (a refused connection
+# fails at once), ~13-20 s for etcd (three failed /readyz probes, 3 s apart); the bound leaves room
+# for a loaded machine, not for kubectl timeouts (a dead etcd took ~190 s before the probe).
 BOUND = 60.0
 MARKER = "KDOCS_FAULTS_MARK"
 
@@ -54,8 +59,8 @@ class Workspace:
     def kdocs(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "kdocs.cli", *args]
 
-    def apiserver(self) -> int:
-        return int((self.cluster_dir / "pids" / "kube-apiserver.pid").read_text())
+    def pid(self, component: str) -> int:
+        return int((self.cluster_dir / "pids" / f"{component}.pid").read_text())
 
 
 @pytest.fixture
@@ -69,7 +74,8 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
         **os.environ, "KDOCS_CACHE": str(cache), "KDOCS_PROVIDER": "kwok",
         "PYTHONPATH": str(ROOT),
     }  # fmt: skip
-    space = Workspace(load_settings(settings.root), env, cache / "kwok" / "clusters" / "kdocs")
+    name = checkout_cluster_name(settings.root)
+    space = Workspace(load_settings(settings.root), env, cache / "kwok" / "clusters" / name)
     try:
         yield space
     finally:
@@ -80,8 +86,9 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
         assert not space.cluster_dir.exists()
 
 
-def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
-    workspace: Workspace,
+@pytest.mark.parametrize("component", ["kube-apiserver", "etcd"])
+def test_a_killed_control_plane_mid_run_ends_it_with_exit_2_recording_nothing(
+    workspace: Workspace, component: str
 ) -> None:
     root, env = workspace.settings.root, workspace.env
     up = subprocess.run(
@@ -89,7 +96,7 @@ def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
         timeout=600,
     )  # fmt: skip
     assert up.returncode == 0, up.stderr
-    victim = workspace.apiserver()
+    victim = workspace.pid(component)
     # Only the run carries the marker (the cluster's own processes, started by `up`, do not).
     env = {**env, MARKER: uuid.uuid4().hex}
     test = workspace.kdocs("test", "--jobs", "1", "--output", "json", "--force", SCENARIO)
@@ -109,6 +116,7 @@ def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
         killed = time.monotonic()
         stdout, stderr = proc.communicate(timeout=300)  # a hang guard; the bound is below
         took = time.monotonic() - killed
+        record_timing(f"run's end after kill -9 of {component}", took)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -134,8 +142,9 @@ def test_a_killed_api_server_mid_run_ends_it_with_exit_2_recording_nothing(
         test, cwd=root, env=workspace.env, capture_output=True, text=True, timeout=600
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
-    assert "recreating cluster kdocs: kube-apiserver is not running" in again.stderr
-    assert workspace.apiserver() != victim
+    name = workspace.cluster_dir.name
+    assert f"recreating cluster {name}: {component} is not running" in again.stderr
+    assert workspace.pid(component) != victim
     assert [o["status"] for o in json.loads(again.stdout)["outcomes"]] == ["passed"]
     assert workspace.settings.results_file.exists()
     status = subprocess.run(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster import runner
+from kdocs.cluster import health, runner, test_cli
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.checks import DEFAULT_CHECKS, Cancelled, Session, StepFailed
 from kdocs.cluster.test_cli import sha256
@@ -88,6 +88,8 @@ def end_units_with(
     monkeypatch.setattr(runner, "default_check", lambda *args: checks(*args) or [])
     monkeypatch.setattr(runner, "conflict_keys", lambda ctx, unit: set())
     monkeypatch.setattr(runner, "await_namespaces", lambda cluster, run_id: None)
+    monkeypatch.setattr(health, "readiness_problem", lambda cluster, timeout=5.0: None)
+    monkeypatch.setattr(test_cli, "sweep_orphans", lambda cluster: [])
 
 
 @pytest.mark.parametrize("ending", list(ENDINGS))

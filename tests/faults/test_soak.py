@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.soak import Run, summarize
+from benchmarks.soak import Run, summarize
 from tests.faults.conftest import ROOT, kwok_only
 
 CLEAN = Run(
@@ -67,8 +67,9 @@ def test_one_bad_run_in_many_fails_the_soak_and_is_named(change: dict[str, objec
 @pytest.mark.cluster
 @kwok_only
 def test_two_runs_against_a_cluster_of_its_own(tmp_path: Path) -> None:
+    soak = ROOT / "benchmarks" / "soak.py"
     done = subprocess.run(
-        [sys.executable, "-m", "kdocs.cluster.soak", "--runs", "2", "--out", str(tmp_path)],
+        [sys.executable, str(soak), "--runs", "2", "--out", str(tmp_path)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from kdocs import snippets
+from kdocs.results import ResultStore, UnitRecord
 from kdocs.site.extract import rendered_blocks
 from tests.site.conftest import CONFIGMAP, REPO, Project
 
@@ -191,16 +191,16 @@ def test_call_inside_prose_fails(project: Project) -> None:
 
 
 def record_result(project: Project, rel: str, passed: bool, message: str = "") -> None:
-    """A results file as `kdocs test` writes it, for the snippet's current bytes."""
+    """A default check's result as `kdocs test` records it, for the snippet's current bytes."""
     sha = snippets.load(project.root / "snippets", rel).sha256
-    results = project.root / ".kdocs" / "results.json"
-    results.parent.mkdir(exist_ok=True)
-    result = {
-        "snippet": rel, "passed": passed, "provider": "kwok", "kubernetes_version": "v1.36.3",
-        "date": "2026-11-27T12:00:00Z", "checks": ["server-side apply"] if passed else [],
-        "scenarios": [], "message": message,
-    }  # fmt: skip
-    results.write_text(json.dumps({"format": 1, "results": {sha: result}}))
+    store = ResultStore(project.root / ".kdocs" / "results.json", project.root)
+    store.record(UnitRecord(
+        snippet=rel, sha256=sha, kind="check", unit=f"snippets/{rel}", source=f"snippets/{rel}",
+        passed=passed, provider="kwok", kubernetes_version="v1.36.3",
+        date="2026-11-27T12:00:00Z", checks=("server-side apply",) if passed else (),
+        message=message, inputs={f"snippets/{rel}": sha},
+    ))  # fmt: skip
+    store.save()
 
 
 def test_a_recorded_failure_refuses_the_snippet_and_says_what_to_run(project: Project) -> None:
@@ -211,7 +211,7 @@ def test_a_recorded_failure_refuses_the_snippet_and_says_what_to_run(project: Pr
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "kdocs: docs/p.md:3: snippet 'app/cm.yaml': snippets/app/cm.yaml: failed on the cluster"
-        " (kwok): rollout timed out; fix it, then run `kdocs test snippets/app`"
+        " (kwok): rollout timed out; fix it, then run `kdocs test snippets/app/cm.yaml`"
     ]
 
 

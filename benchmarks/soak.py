@@ -20,7 +20,9 @@ etcd. Written to artifacts/soak/soak-<time>.csv and .md; a summary is printed.
 Exit code 0 when every run passed and nothing leaked, 1 otherwise, 2 when the
 soak could not start.
 
-    python -m kdocs.cluster.soak [--runs N] [--scenario PATH] [--out DIR]
+    python benchmarks/soak.py [--runs N] [--scenario PATH] [--out DIR]
+
+A test tool, not part of the kdocs package (so not in its wheel).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Run:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kdocs.cluster.soak", description=__doc__.split("\n\n")[0]
+        prog="benchmarks/soak.py", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--runs", type=int, default=200, help="consecutive runs (default 200)")
     parser.add_argument("--scenario", default=DEFAULT_SCENARIO, help="a scenario of the site")
