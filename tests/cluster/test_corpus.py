@@ -151,9 +151,9 @@ def test_every_check_says_what_it_waited_for(valid_run: dict) -> None:
         "statefulset-static-volumes"]  # fmt: skip
     assert "PersistentVolumeClaim scratch: Pending, waiting for its first consumer" in lines[
         "pvc-wait-for-first-consumer"]  # fmt: skip
-    assert lines["daemonset-tolerate-all"] == "DaemonSet csi-node: ready on 4 of 4 eligible nodes"
+    assert lines["daemonset-tolerate-all"] == "DaemonSet csi-node: ready on 2 of 2 eligible nodes"
     assert lines["daemonset-node-selector"] == (
-        "DaemonSet spot-handler: ready on 2 of 2 eligible nodes"
+        "DaemonSet spot-handler: ready on 1 of 1 eligible nodes"
     )
     assert "Job nightly-report: accepted, suspended" in lines["job-suspended"]
     # What the cluster environment gives, as kind does: a default StorageClass with a real
