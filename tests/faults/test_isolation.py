@@ -32,6 +32,18 @@ from tests.signals import default_signals, interrupt, reaped
 pytestmark = [pytest.mark.cluster, kwok_only]
 
 SCENARIO = "snippets/karpenter-daemonset/daemonset-placement.scenario.yaml"
+# What a killed run leaves: the guide's PriorityClass and DaemonSet, no Karpenter needed
+# (the kubeconfig provider, which KdocsTest uses, does not run one).
+AGENT = """\
+name: agent
+description: the guide's PriorityClass and DaemonSet, applied, then a long wait
+steps:
+  - apply: priorityclass.yaml
+  - apply: daemonset.yaml
+  - error:
+      for: 60s
+      object: {apiVersion: v1, kind: Pod, metadata: {name: never-made}}
+"""
 
 
 class Machine:
@@ -160,16 +172,18 @@ def test_the_next_run_sweeps_what_killed_runs_left_and_nothing_of_live_ones(
     cluster = faults_provider.up(TOPOLOGY)
     settings = make_project(tmp_path / "project")
     run = KdocsTest(cluster, settings)
-    killed = run.popen(settings.root / SCENARIO)
+    agent = settings.snippets_dir / "karpenter-daemonset" / "agent.scenario.yaml"
+    write(agent, AGENT)
+    killed = run.popen(agent)
     left = ""
     try:
         seen = []
         assert killed.stderr is not None
         for line in killed.stderr:
             seen.append(line)
-            if line.startswith("▶ scenario daemonset-placement"):
+            if line.startswith("▶ scenario agent"):
                 left = line.rsplit("(", 1)[1].strip().rstrip(")")
-            if "daemonset-placement [2/" in line:  # its PriorityClass and DaemonSet exist
+            if "agent [2/" in line:  # its PriorityClass and DaemonSet exist
                 break
         killed.kill()  # SIGKILL: no cleanup at all
     finally:
