@@ -30,6 +30,19 @@ GUIDE = ROOT / "snippets" / "karpenter-daemonset"
 FAULTY = ROOT / "tests" / "fixtures" / "faulty"
 TOPOLOGY = "karpenter"
 OWNER_LABEL = "kdocs.dev/owner"
+# A scenario of the guide's PriorityClass and DaemonSet, then a long wait: what an
+# interrupted or killed run leaves behind. It needs no Karpenter, so the kubeconfig
+# provider (which runs none) can run it.
+AGENT = """\
+name: agent
+description: the guide's DaemonSet and PriorityClass, applied, then a long wait
+steps:
+  - apply: priorityclass.yaml
+  - apply: daemonset.yaml
+  - error:
+      for: 60s
+      object: {apiVersion: v1, kind: Pod, metadata: {name: never-made}}
+"""
 
 
 class StaticProvider:

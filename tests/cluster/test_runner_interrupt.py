@@ -21,21 +21,17 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from tests.cluster.test_runner_helpers import ROOT, leftovers, make_project, units_lock, write
+from tests.cluster.test_runner_helpers import (
+    AGENT,
+    ROOT,
+    leftovers,
+    make_project,
+    units_lock,
+    write,
+)
 from tests.signals import default_signals
 
 pytestmark = pytest.mark.cluster
-
-AGENT = """\
-name: agent
-description: the guide's DaemonSet and PriorityClass, applied, then a long wait
-steps:
-  - apply: priorityclass.yaml
-  - apply: daemonset.yaml
-  - error:
-      for: 60s
-      object: {apiVersion: v1, kind: Pod, metadata: {name: never-made}}
-"""
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

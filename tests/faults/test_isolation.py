@@ -25,25 +25,13 @@ from kdocs.cluster.kwok import KwokProvider
 from kdocs.cluster.owner import HOST_ANNOTATION, PID_ANNOTATION, START_ANNOTATION, owner_annotations
 from kdocs.cluster.providers import checkout_cluster_name
 from kdocs.config import load_settings
-from tests.cluster.test_runner_helpers import make_project, write
+from tests.cluster.test_runner_helpers import AGENT, make_project, write
 from tests.faults.conftest import ROOT, SETTINGS, TOPOLOGY, KdocsTest, kwok_only
 from tests.signals import default_signals, interrupt, reaped
 
 pytestmark = [pytest.mark.cluster, kwok_only]
 
 SCENARIO = "snippets/karpenter-daemonset/daemonset-placement.scenario.yaml"
-# What a killed run leaves: the guide's PriorityClass and DaemonSet, no Karpenter needed
-# (the kubeconfig provider, which KdocsTest uses, does not run one).
-AGENT = """\
-name: agent
-description: the guide's PriorityClass and DaemonSet, applied, then a long wait
-steps:
-  - apply: priorityclass.yaml
-  - apply: daemonset.yaml
-  - error:
-      for: 60s
-      object: {apiVersion: v1, kind: Pod, metadata: {name: never-made}}
-"""
 
 
 class Machine:
