@@ -382,11 +382,8 @@ class Session:
         """The claims a StatefulSet makes: they outlive it and hold their volumes."""
         if doc.get("kind") != "StatefulSet":
             return
-        spec, meta = doc.get("spec") or {}, doc["metadata"]
-        for template in spec.get("volumeClaimTemplates") or []:
-            for index in range(int(spec.get("replicas") or 1)):
-                name = f"{(template.get('metadata') or {}).get('name')}-{meta['name']}-{index}"
-                self.track("persistentvolumeclaims", name, namespace)
+        for name in statefulset_claims(doc.get("spec") or {}, str(doc["metadata"]["name"])):
+            self.track("persistentvolumeclaims", name, namespace)
 
     def _label(self, items: list[dict[str, Any]]) -> None:
         """Put the owner label on objects applied from their own bytes (cleanup finds them)."""
@@ -482,6 +479,15 @@ class Session:
         except Cancelled:
             return [f"{' '.join(args[:3])}: kubectl was interrupted"]
         return [f"{' '.join(args[:3])}: {reason(done.stderr)}"] if done.returncode else []
+
+
+def statefulset_claims(spec: dict[str, Any], name: str) -> list[str]:
+    """The claims a StatefulSet's controller makes: `<template>-<statefulset>-<ordinal>`."""
+    return [
+        f"{(template.get('metadata') or {}).get('name')}-{name}-{index}"
+        for template in spec.get("volumeClaimTemplates") or []
+        for index in range(int(spec.get("replicas", 1) or 0))
+    ]
 
 
 def _owned(item: dict[str, Any]) -> bool:

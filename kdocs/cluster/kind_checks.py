@@ -15,7 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdocs.cluster.checks import StepFailed, condition, get_json, kubectl, reason
+from kdocs.cluster.checks import (
+    StepFailed,
+    condition,
+    get_json,
+    kubectl,
+    reason,
+    statefulset_claims,
+)
 from kdocs.cluster.references import pod_template, static_volumes
 
 if TYPE_CHECKING:
@@ -122,13 +129,8 @@ class StatefulSetReady(Accepted):
         rolled = _replicas(self.title, obj)
         if rolled.state != "done" or not templates:
             return rolled
-        replicas = spec.get("replicas", 1)
         namespace = (obj.get("metadata") or {}).get("namespace")
-        claims = [
-            f"{(t.get('metadata') or {}).get('name')}-{self.name}-{i}"
-            for t in templates
-            for i in range(replicas)
-        ]
+        claims = statefulset_claims(spec, self.name)
         found = get_json(self.session.cluster, "persistentvolumeclaims", "-n", str(namespace))
         phases = {
             (c.get("metadata") or {}).get("name"): (c.get("status") or {}).get("phase")
