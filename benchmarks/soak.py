@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL
+from kdocs.cluster.session import OWNER_LABEL, RUN_LABEL
 from kdocs.config import Settings, load_settings
 from kdocs.errors import KdocsError
 

@@ -15,18 +15,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdocs.cluster.checks import (
-    StepFailed,
-    condition,
-    get_json,
-    kubectl,
-    reason,
-    statefulset_claims,
-)
+from kdocs.cluster.kube import condition, get_json, kubectl, reason
+from kdocs.cluster.model import StepFailed
 from kdocs.cluster.references import pod_template, static_volumes
+from kdocs.cluster.session import statefulset_claims
 
 if TYPE_CHECKING:
-    from kdocs.cluster.checks import Session
+    from kdocs.cluster.session import Session
 
 # API groups of the built-in kinds: anything else is a custom resource, which gets a moment
 # for its controller (if one runs) to report a Ready condition.

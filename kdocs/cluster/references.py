@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kdocs.cluster.checks import get_json
+from kdocs.cluster.kube import get_json
 from kdocs.cluster.payload import load_manifest
 from kdocs.cluster.scenario import display
 from kdocs.errors import KdocsError
 
 if TYPE_CHECKING:
-    from kdocs.cluster.checks import Session
+    from kdocs.cluster.session import Session
 
 # Kind -> (kubectl resource, namespaced)
 REFERABLE = {

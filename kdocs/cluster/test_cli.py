@@ -33,11 +33,13 @@ from rich.console import Console
 
 from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_files, snippet_files
 from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
+from kdocs.cluster.defaults import DEFAULT_CHECKS
 from kdocs.cluster.health import sweep_orphans
-from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
-from kdocs.cluster.runner import Unit, run_units
+from kdocs.cluster.model import Outcome, Unit
+from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
+from kdocs.cluster.runner import run_units
 from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
+from kdocs.cluster.session import RunContext
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
