@@ -48,8 +48,7 @@ from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `test` to the `subparsers` of the kdocs parser."""
-    from kdocs.cluster.pick import add_kubeconfig_flags
-    from kdocs.cluster.providers import PROVIDERS
+    from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags
 
     parser = subparsers.add_parser(
         "test",
@@ -324,13 +323,13 @@ def _snippet_name(path: Path, settings: Settings) -> str:
 
 
 def _provider_name(args: argparse.Namespace) -> str:
-    from kdocs.cluster.providers import default_provider_name
+    from kdocs.cluster.providers._common import default_provider_name
 
     return args.provider or default_provider_name()
 
 
 def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any) -> Provider:
-    from kdocs.cluster.pick import provider_from_flags
+    from kdocs.cluster.providers import provider_from_flags
 
     return provider_from_flags(name, settings, args, log=log)
 
