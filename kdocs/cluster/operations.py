@@ -12,6 +12,7 @@ import time
 from typing import Any, Protocol
 
 from kdocs.cluster import karpenter
+from kdocs.cluster.hopeless import why_hopeless
 from kdocs.cluster.match import first_mismatch
 from kdocs.cluster.model import StepFailed
 from kdocs.cluster.payload import load_manifest, payloads
@@ -53,19 +54,17 @@ class ApplyOperation:
 
 
 class AssertOperation:
-    """`assert`: the objects must match within the timeout (then, with `during`, keep matching)."""
+    """`assert`: the objects must match within the timeout (then, with `during`, keep matching).
+
+    The wait ends early, as a failure, when the object the step names can no
+    longer match (kdocs.cluster.hopeless): the reason is said instead of a timeout.
+    """
 
     def run(self, session: Session, step: Expect, requires: tuple[str, ...]) -> None:
         expected = session.substitute(step.object)
-        deadline = time.monotonic() + step.timeout
-        while True:
-            session.seen = session.select(expected)
-            holds, detail = evaluate(step, expected, session.seen)
-            if holds or time.monotonic() >= deadline:
-                break
-            session.pause(session.ctx.poll)
+        holds, detail = _poll(session, step, expected)
         if not holds:
-            raise StepFailed(f"not within {step.timeout:g}s: {detail}")
+            raise StepFailed(detail)
         if step.during:
             self._keeps_holding(session, step, expected)
 
@@ -85,19 +84,35 @@ class AssertOperation:
 
 
 class ErrorOperation:
-    """`error`: what it describes must not happen at any poll for the whole window."""
+    """`error`: what it describes must not happen at any poll for the whole window
+    (or until it can no longer happen at all)."""
 
     def run(self, session: Session, step: Expect, requires: tuple[str, ...]) -> None:
         expected = session.substitute(step.object)
-        deadline = time.monotonic() + step.timeout
-        while True:
-            session.seen = session.select(expected)
-            holds, detail = evaluate(step, expected, session.seen)
-            if holds:
-                raise StepFailed(f"this must not happen, but did: {detail}")
-            if time.monotonic() >= deadline:
-                return
-            session.pause(session.ctx.poll)
+        happened, detail = _poll(session, step, expected)
+        if happened:
+            raise StepFailed(f"this must not happen, but did: {detail}")
+
+
+def _poll(session: Session, step: Expect, expected: dict[str, Any]) -> tuple[bool, str]:
+    """Evaluate at every poll until it holds or the step's time is up: (holds, why (not)).
+
+    A named object that can never match ends the wait at once: an `assert` then
+    fails with the reason, an `error` has its proof early (it can never happen).
+    """
+    deadline = time.monotonic() + step.timeout
+    while True:
+        session.seen = session.select(expected)
+        holds, detail = evaluate(step, expected, session.seen)
+        if holds:
+            return holds, detail
+        if step.count is None and step.match is None and len(session.seen) == 1:
+            reason = why_hopeless(expected, session.seen[0])
+            if reason:
+                return holds, f"cannot happen any more: {reason}"
+        if time.monotonic() >= deadline:
+            return holds, f"not within {step.timeout:g}s: {detail}"
+        session.pause(session.ctx.poll)
 
 
 class DeleteOperation:
