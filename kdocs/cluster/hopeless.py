@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from kdocs.cluster.kind_checks import pod_failure
-from kdocs.cluster.kube import condition
+from kdocs.cluster.kube import condition, condition_entry, condition_reason
 from kdocs.cluster.match import first_mismatch
 
 # Controllers that give each pod a fresh generated name: a pod they own is never
@@ -59,7 +59,7 @@ def _job(expected: dict[str, Any], job: dict[str, Any]) -> str | None:
     if condition(job, "Complete") == "True":
         ended = "completed"
     elif condition(job, "Failed") == "True":
-        ended = f"failed ({_failure(job)})"
+        ended = f"failed ({condition_reason(condition_entry(job, 'Failed') or {})})"
     else:
         return None
     problem = first_mismatch(_settled_part(expected), job)
@@ -81,9 +81,3 @@ def _name_reused(pod: dict[str, Any]) -> bool:
             return True
     return False
 
-
-def _failure(job: dict[str, Any]) -> str:
-    for item in (job.get("status") or {}).get("conditions") or []:
-        if isinstance(item, dict) and item.get("type") == "Failed":
-            return f"{item.get('reason', 'Failed')}: {item.get('message', '')}".rstrip(": ")
-    return "Failed"

@@ -126,11 +126,22 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
         raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
 
 
-def condition(obj: dict[str, Any], kind: str) -> str | None:
+def condition_entry(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The status condition of type `kind` (status, reason, message), if the object has it."""
     for item in (obj.get("status") or {}).get("conditions") or []:
         if isinstance(item, dict) and item.get("type") == kind:
-            return item.get("status")
+            return item
     return None
+
+
+def condition(obj: dict[str, Any], kind: str) -> str | None:
+    """The status ("True", "False", "Unknown") of the condition of type `kind`, if any."""
+    return (condition_entry(obj, kind) or {}).get("status")
+
+
+def condition_reason(entry: dict[str, Any]) -> str:
+    """`Reason: message` of a condition, as one line."""
+    return f"{entry.get('reason', entry.get('type', ''))}: {entry.get('message', '')}".rstrip(": ")
 
 
 def events(cluster: Cluster, namespace: str | None, **field: str) -> list[dict[str, Any]]:
