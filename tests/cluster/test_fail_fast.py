@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from kdocs.cluster.base import Cluster
+from tests.cluster.conftest import record_timing
 from tests.cluster.test_runner_helpers import (
     StaticProvider,
     kdocs_test,
@@ -92,16 +93,22 @@ def test_a_false_assert_on_a_pod_bound_elsewhere_fails_well_before_its_timeout(
     )
     steps = outcome["steps"]
     assert [s["status"] for s in steps] == ["passed", "passed", "failed"]
+    record_timing(
+        f"fail fast: assert on a pod bound elsewhere (timeout {TIMEOUT:g}s)", steps[2]["seconds"]
+    )
     assert steps[2]["seconds"] < TIMEOUT / 4, "it waited as if the pod could still move"
 
 
 def test_a_false_assert_on_a_finished_pod_fails_well_before_its_timeout(report: dict) -> None:
     outcome = outcomes(report)["finished"]
     assert outcome["status"] == "failed"
-    assert "cannot happen any more: Pod once succeeded and a finished pod never runs again" in (
-        outcome["message"]
+    assert (
+        "cannot happen any more: Pod once succeeded and a finished pod never runs again"
+        in (outcome["message"])
     ), outcome["message"]
-    assert outcome["steps"][-1]["seconds"] < TIMEOUT / 4
+    seconds = outcome["steps"][-1]["seconds"]
+    record_timing(f"fail fast: assert Running on a finished pod (timeout {TIMEOUT:g}s)", seconds)
+    assert seconds < TIMEOUT / 4
 
 
 def test_failing_fast_still_cleans_up(report: dict) -> None:
