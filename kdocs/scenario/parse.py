@@ -37,16 +37,31 @@ _ACTIONS = ("apply", "assert", "error", "delete")
 
 
 def load_scenario(path: Path, root: Path, boundary: Path) -> Scenario:
-    """Parse a scenario file; every problem is an UnusableInputError naming file:line."""
-    where = display(path, root)
+    """Parse a scenario file; every problem is an UnusableInputError naming file:line:col."""
     try:
-        documents = read_yaml(path, name=where)
+        document = read_scenario(path, root)
     except KdocsError as error:
         raise UnusableInputError(error.location, error.reason) from None
+    return parse_scenario(path, root, boundary, document)
+
+
+def read_scenario(path: Path, root: Path) -> tuple[Any, Positions]:
+    """The scenario file's one YAML document; the reader's errors keep their own exit code
+    (a YAML syntax error is found wrong, a binary file unusable), as the lint reports them."""
+    where = display(path, root)
+    documents = read_yaml(path, name=where)
     if len(documents) > 1:
-        raise UnusableInputError(where, "a scenario is one YAML document")
-    value, positions = documents[0] if documents else (None, Positions())
-    return _Parser(path, where, root, boundary).scenario(_Node(value, (), positions))
+        line, col = documents[1][1].value(())
+        raise UnusableInputError(Location(where, line, col), "a scenario is one YAML document")
+    return documents[0] if documents else (None, Positions())
+
+
+def parse_scenario(
+    path: Path, root: Path, boundary: Path, document: tuple[Any, Positions]
+) -> Scenario:
+    """The scenario in a document `read_scenario` returned; format errors are UnusableInputError."""
+    value, positions = document
+    return _Parser(path, display(path, root), root, boundary).scenario(_Node(value, (), positions))
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,11 @@ class _Node:
     def line(self) -> int:
         return self.positions.value(self.path)[0]
 
+    @property
+    def where(self) -> tuple[int, int]:
+        """1-based line and column of the value."""
+        return self.positions.value(self.path)
+
     def child(self, key: str | int) -> _Node:
         return _Node(self.value[key], (*self.path, key), self.positions)
 
@@ -70,19 +90,25 @@ class _Parser:
         self.path, self.where, self.root, self.boundary = path, where, root, boundary
         self.files: list[Path] = []
 
-    def fail(self, node: _Node | None, reason: str, line: int | None = None) -> UnusableInputError:
-        line = line or (node.line if node is not None else None)
-        return UnusableInputError(Location(self.where, line), reason)
+    def fail(
+        self, node: _Node | None, reason: str, at: tuple[int, int] | None = None
+    ) -> UnusableInputError:
+        line, col = at or (node.where if node is not None else (None, None))
+        return UnusableInputError(Location(self.where, line, col), reason)
 
     def mapping(self, node: _Node | None, what: str, allowed: tuple[str, ...]) -> dict:
         if node is None or not isinstance(node.value, dict):
             raise self.fail(node, f"{what} must be a mapping")
         for name in node.value:
             if name not in allowed:
-                line = node.positions.key((*node.path, name))[0]
-                hint = did_you_mean(name, allowed)
-                reason = f"unknown key {name!r} in {what}{hint} (allowed: {', '.join(allowed)})"
-                raise self.fail(node, reason, line)
+                at = node.positions.key((*node.path, name))
+                hint = did_you_mean(str(name), allowed)
+                listed = ", ".join(allowed)
+                if what == "a step":  # the key of a step is its kind
+                    reason = f"unknown step kind {name!r}{hint} (kinds: {listed})"
+                else:
+                    reason = f"unknown key {name!r} in {what}{hint} (allowed: {listed})"
+                raise self.fail(node, reason, at)
         return {name: node.child(name) for name in node.value}
 
     def plain(self, node: _Node) -> Any:
@@ -118,11 +144,12 @@ class _Parser:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             known = ", ".join(COMPONENTS)
             raise self.fail(node, f"requires must be a list of components ({known})")
-        for item in value:
+        for index, item in enumerate(value):
             if item not in COMPONENTS:
-                raise self.fail(
-                    node, f"unknown component {item!r} in requires (known: {', '.join(COMPONENTS)})"
-                )
+                hint = did_you_mean(item, COMPONENTS)
+                known = ", ".join(COMPONENTS)
+                reason = f"unknown component {item!r} in requires{hint} (known: {known})"
+                raise self.fail(node.child(index), reason)
         return tuple(dict.fromkeys(value))
 
     def step(self, node: _Node, default_timeout: float) -> Step:
@@ -241,7 +268,8 @@ class _Parser:
         if boundary not in real.parents:
             raise self.fail(node, f"{rel!r} leads outside {display(self.boundary, self.root)}/")
         if not real.is_file():
-            raise self.fail(node, f"{rel!r} does not exist next to the scenario")
+            hint = did_you_mean(rel, _nearby_files(self.path.parent))
+            raise self.fail(node, f"{rel!r} does not exist next to the scenario{hint}")
         if target not in self.files:
             self.files.append(target)
         spec = load_spec(target)
@@ -261,3 +289,14 @@ class _Parser:
         if total <= 0:
             raise self.fail(node, "a duration must be longer than 0s")
         return total
+
+
+def _nearby_files(folder: Path) -> list[str]:
+    """YAML files a scenario in `folder` could mean, as it would name them (two levels deep:
+    a scenario outside snippets/ may sit in a large folder)."""
+    found = [*folder.glob("*"), *folder.glob("*/*")]
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in found
+        if p.suffix in (".yaml", ".yml") and ".scenario." not in p.name and p.is_file()
+    )

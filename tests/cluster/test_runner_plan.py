@@ -112,7 +112,7 @@ def test_unusable_paths_are_exit_2_before_anything_runs(project, name: str, reas
 
 def test_a_malformed_site_scenario_stops_the_plan_with_exit_2(project) -> None:
     write(project.snippets_dir / "karpenter-daemonset" / "bad.scenario.yaml", "steps: 3\n")
-    with pytest.raises(UnusableInputError, match=r"bad.scenario.yaml:1: .*steps"):
+    with pytest.raises(UnusableInputError, match=r"bad.scenario.yaml:1:8: .*steps"):
         plan([], project)
 
 
