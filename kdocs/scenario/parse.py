@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.config import did_you_mean
-from kdocs.errors import KdocsError, Location, UnusableInputError
+from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import load_spec, read_snippet
 from kdocs.resource.manifest import read_yaml
 from kdocs.resource.positions import JsonPath, Positions
@@ -45,6 +45,12 @@ def load_scenario(path: Path, root: Path, boundary: Path) -> Scenario:
     return parse_scenario(path, root, boundary, document)
 
 
+def scenario_boundary(path: Path, snippets_dir: Path) -> Path:
+    """The folder a scenario's files must stay in: snippets/ for the site's, else its own."""
+    inside = snippets_dir.resolve() in path.resolve().parents
+    return snippets_dir if inside else path.parent
+
+
 def read_scenario(path: Path, root: Path) -> tuple[Any, Positions]:
     """The scenario file's one YAML document; the reader's errors keep their own exit code
     (a YAML syntax error is found wrong, a binary file unusable), as the lint reports them."""
@@ -52,7 +58,7 @@ def read_scenario(path: Path, root: Path) -> tuple[Any, Positions]:
     documents = read_yaml(path, name=where)
     if len(documents) > 1:
         line, col = documents[1][1].value(())
-        raise UnusableInputError(Location(where, line, col), "a scenario is one YAML document")
+        raise InvalidInputError(Location(where, line, col), "a scenario is one YAML document")
     return documents[0] if documents else (None, Positions())
 
 
