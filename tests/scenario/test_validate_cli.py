@@ -91,3 +91,21 @@ def test_an_unreadable_scenario_is_exit_2_and_json_counts_scenarios(project: Pat
     assert report["summary"]["scenarios"] == 2 and report["summary"]["scenarios_clean"] == 1
     (bad,) = [f for f in report["files"] if not f["valid"]]
     assert bad["scenario"] and "binary" in bad["errors"][0]["reason"]
+
+
+def test_kdocs_test_refuses_a_broken_scenario_before_any_cluster(project: Path) -> None:
+    """The lint runs against the run's topology first: no cluster is asked for at all (a
+    kubeconfig provider with no kubeconfig would fail the run otherwise, without outcomes)."""
+    scenario = project / "snippets/app/settings.scenario.yaml"
+    scenario.write_text(GOOD.replace("fargate-1", "fargate-2"), encoding="utf-8")
+    done = subprocess.run(
+        [str(KDOCS), "test", "--provider", "kubeconfig", "--output", "json"],
+        cwd=project, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(project), "CI": "true"},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    (outcome,) = json.loads(done.stdout)["outcomes"]
+    assert outcome["status"] == "error"
+    assert outcome["message"].startswith(
+        "refused offline: snippets/app/settings.scenario.yaml:6:60: ${node:fargate-2}: no static"
+    )
