@@ -70,15 +70,22 @@ def lint_scenario(
     `topologies`: the clusters it may run on (a `${node:...}` must work on at
     least one); None when they are unknown, which skips the node checks.
     """
+    return check_scenario(path, root, snippets_dir, topologies)[1]
+
+
+def check_scenario(
+    path: Path, root: Path, snippets_dir: Path, topologies: Sequence[TopologyFacts] | None
+) -> tuple[Scenario | None, list[KdocsError]]:
+    """The parsed scenario (None if it does not parse) and its lint problems, reading it once."""
     where = display(path, root)
     try:
         document = read_scenario(path, root)
     except KdocsError as error:  # the reader's own verdict: syntax 1, unreadable 2
-        return [error]
+        return None, [error]
     try:
         scenario = parse_scenario(path, root, scenario_boundary(path, snippets_dir), document)
     except UnusableInputError as error:  # checked and found wrong, as `kdocs validate` says
-        return [InvalidInputError(error.location, error.reason)]
+        return None, [InvalidInputError(error.location, error.reason)]
     checker = _Variables(scenario, topologies)
     value, positions = document
     problems = list(checker.check(where, value.get("steps"), ("steps",), positions))
@@ -91,7 +98,7 @@ def lint_scenario(
         loaded = read_snippet(file, name=display(file, root))
         for doc in loaded.documents:  # an unreadable file is the schema check's to report
             problems.extend(checker.check(doc.file, doc.obj, doc.prefix, doc.positions))
-    return problems
+    return scenario, problems
 
 
 class _Variables:

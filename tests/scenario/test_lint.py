@@ -184,3 +184,23 @@ def test_the_scaffolded_scenario_lints_clean(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (scenario,) = (tmp_path / "snippets").glob("**/*.scenario.yaml")
     assert lint_scenario(scenario, tmp_path, tmp_path / "snippets", [KARPENTER, STATIC]) == []
+
+
+def test_the_site_refuses_a_shown_scenario_the_lint_finds_wrong(snippets: Path) -> None:
+    """A page showing a scenario gets the lint's line; the site reads no topology."""
+    from kdocs.config import load_settings
+    from kdocs.errors import KdocsError
+    from kdocs.pipeline import SitePipeline
+
+    (snippets.parent / "pyproject.toml").write_text("[tool.kdocs]\n", encoding="utf-8")
+    lint(snippets, "steps:\n  - delete: {apiVersion: v1, kind: Pod, name: '${namespaec}'}\n")
+    site = SitePipeline(load_settings(snippets.parent))
+    with pytest.raises(KdocsError) as caught:
+        site.verify("guide/s.scenario.yaml")
+    assert str(caught.value).startswith(f"{WHERE}:2:47: unknown variable ${{namespaec}}")
+    assert caught.value.exit_code == ExitCode.FAILED
+    (snippets / "guide" / "ok.scenario.yaml").write_text(
+        "steps:\n  - delete: {apiVersion: v1, kind: Pod, name: '${node:anywhere}'}\n",
+        encoding="utf-8",
+    )
+    assert site.verify("guide/ok.scenario.yaml").static is not None  # node names: not here
