@@ -31,6 +31,8 @@ from kdocs.catalog import is_embed_spec
 from kdocs.config import did_you_mean
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import read_snippet
+from kdocs.resource.limits import DEFAULT_LIMITS
+from kdocs.resource.manifest import Document
 from kdocs.resource.positions import JsonPath, Positions
 from kdocs.scenario.model import Apply, Scenario, display
 from kdocs.scenario.parse import parse_scenario, read_scenario, scenario_boundary
@@ -90,13 +92,7 @@ def check_scenario(
     value, positions = document
     problems = list(checker.check(where, value.get("steps"), ("steps",), positions))
     for file in scenario.files:
-        if is_embed_spec(file):
-            continue
-        text = file.read_bytes()
-        if b"${" not in text:  # the common case: nothing to substitute, nothing to read
-            continue
-        loaded = read_snippet(file, name=display(file, root))
-        for doc in loaded.documents:  # an unreadable file is the schema check's to report
+        for doc in _documents(file, root, only_with_variables=True):
             problems.extend(checker.check(doc.file, doc.obj, doc.prefix, doc.positions))
     return scenario, problems
 
@@ -196,11 +192,20 @@ def _applies_nodes(scenario: Scenario) -> bool:
         if isinstance(step, Apply) and (step.inline or {}).get("kind") == "Node":
             return True
     for file in scenario.files:
-        if is_embed_spec(file):
-            continue
-        if any(d.obj.get("kind") == "Node" for d in read_snippet(file).documents):
+        if any(d.obj.get("kind") == "Node" for d in _documents(file, root=None)):
             return True
     return False
+
+
+def _documents(file: Path, root: Path | None, only_with_variables: bool = False) -> list[Document]:
+    """The objects a scenario applies from `file`; none for an embed spec, or a file too large
+    or unreadable (the schema check reports those, once)."""
+    if is_embed_spec(file) or file.stat().st_size > DEFAULT_LIMITS.max_bytes:
+        return []
+    if only_with_variables and b"${" not in file.read_bytes():
+        return []  # the common case: nothing to substitute, nothing to parse
+    name = display(file, root) if root is not None else None
+    return list(read_snippet(file, name=name).documents)
 
 
 def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
