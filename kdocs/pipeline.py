@@ -92,9 +92,17 @@ class SitePipeline:
         display = f"snippets/{snippet.rel}"
         if is_scenario(snippet.path):
             # Not kept on disk: a scenario's validity also depends on the files it names.
-            from kdocs.cluster.scenario import load_scenario
+            # The lint costs little more than parsing; node names need the topologies,
+            # which only `kdocs validate` and `kdocs test` read (the site never imports
+            # the cluster stage).
+            from kdocs.scenario.lint import check_scenario
 
-            scenario = load_scenario(snippet.path, self.settings.root, self.settings.snippets_dir)
+            settings = self.settings
+            scenario, problems = check_scenario(
+                snippet.path, settings.root, settings.snippets_dir, None
+            )
+            if problems or scenario is None:
+                raise problems[0]
             badge = scenario_badge(scenario.name, len(scenario.steps))
         else:
             stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
