@@ -121,7 +121,7 @@ def _subject(step: Expect) -> str:
 
 
 def _plural(step: Expect) -> bool:
-    return (step.count is not None and step.count != 1) or step.match == "all"
+    return step.count is not None and step.count != 1
 
 
 def _fields(obj: dict[str, Any]) -> str:
