@@ -101,7 +101,7 @@ class SitePipeline:
         display = f"snippets/{snippet.rel}"
         if is_scenario(snippet.path):
             # Not kept on disk: a scenario's validity also depends on the files it names.
-            from kdocs.cluster.scenario import load_scenario
+            from kdocs.scenario.parse import load_scenario
 
             scenario = load_scenario(snippet.path, self.settings.root, self.settings.snippets_dir)
             badge = scenario_badge(scenario.name, len(scenario.steps))

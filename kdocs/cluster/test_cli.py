@@ -37,11 +37,12 @@ from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
 from kdocs.cluster.runner import Unit, run_units
-from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
+from kdocs.scenario.model import Scenario, display, file_hashes
+from kdocs.scenario.parse import load_scenario
 
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:

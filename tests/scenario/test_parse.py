@@ -9,9 +9,10 @@ import pytest
 
 from kdocs.catalog import scenario_files
 from kdocs.cluster.payload import documents
-from kdocs.cluster.scenario import Apply, Delete, Expect, load_scenario, merge_patch
 from kdocs.config import load_settings
 from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.scenario.model import Apply, Delete, Expect, merge_patch
+from kdocs.scenario.parse import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 DAEMONSET = (ROOT / "snippets/karpenter-daemonset/daemonset.yaml").read_text(encoding="utf-8")
