@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kdocs import catalog
-from kdocs.cluster.scenario import Scenario, load_scenario
 from kdocs.errors import KdocsError
 from kdocs.pipeline import SitePipeline
 from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
+from kdocs.scenario.model import Scenario
+from kdocs.scenario.parse import load_scenario
 from kdocs.site.steps import StepWords, scenario_words
 
 PROVEN = "proven"

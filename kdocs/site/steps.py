@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kdocs.cluster.scenario import Apply, Delete, Expect, Scenario
+from kdocs.scenario.model import Apply, Delete, Expect, Scenario
 
 STEP = "step"
 CONTROL = "control"  # the step that breaks the claim on purpose

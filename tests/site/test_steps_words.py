@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.scenario import load_scenario
+from kdocs.scenario.parse import load_scenario
 from kdocs.site.steps import CONTROL, CONTROL_CHECK, STEP, scenario_words
 
 DEPLOYMENT = """\
