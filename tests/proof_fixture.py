@@ -26,7 +26,7 @@ def scenario(name: str, file: str, description: str) -> str:
         steps:
           - apply: {file}
           - assert:
-              object:
+              object: &holds-a
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -40,13 +40,7 @@ def scenario(name: str, file: str, description: str) -> str:
                 data: null
           - error:
               for: 3s
-              object:
-                apiVersion: v1
-                kind: ConfigMap
-                metadata:
-                  name: {name}
-                data:
-                  a: "1"
+              object: *holds-a
         """)
 
 

@@ -60,7 +60,7 @@ def proof_page(status: SiteStatus, from_page: str) -> str:
 
 
 def _scenario_entry(scenario: ScenarioStatus, status: SiteStatus, from_page: str) -> list[str]:
-    out = [f"## {literal_text(scenario.name)} {{ #{scenario_anchor(scenario.name)} }}", ""]
+    out = _heading(literal_text(scenario.name), scenario_anchor(scenario.name))
     out += [f"{_state_line(scenario.state, scenario.result)}", ""]
     if scenario.problem:
         return [*out, f"The scenario file cannot be read: {literal_text(scenario.problem)}", ""]
@@ -110,7 +110,7 @@ def tested_page(status: SiteStatus, from_page: str) -> str:
 
 
 def _snippet_entry(snippet: SnippetStatus, status: SiteStatus, from_page: str) -> list[str]:
-    out = [f"## `{snippet.rel}` {{ #{snippet_anchor(snippet.rel)} }}", ""]
+    out = _heading(f"`{snippet.rel}`", snippet_anchor(snippet.rel))
     out += [f"**{STATE_WORDS.get(snippet.state, snippet.state)}**", ""]
     facts = [f"- Offline: {literal_text(snippet.offline_detail)}"]
     if snippet.sections:
@@ -150,6 +150,10 @@ def proven_note(status: SiteStatus, folder: str, from_page: str) -> str:
         for step in controls:
             lines.append(f"    - negative control: {literal_text(step.words)}")
     return START + ("\n" + INDENT).join(lines)
+
+
+def _heading(title: str, anchor: str) -> list[str]:
+    return [f"## {title} {{ #{anchor} }}", ""]
 
 
 def _short_state(scenario: ScenarioStatus) -> str:

@@ -14,20 +14,14 @@ from kdocs.site.steps import CONTROL, CONTROL_CHECK, STEP, scenario_words
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
-metadata:
-  name: web
+metadata: {name: web, labels: {tier: front}}
 spec:
-  selector:
-    matchLabels: {app: web}
+  selector: {matchLabels: {app: web}}
   template:
-    metadata:
-      labels: {app: web}
+    metadata: {labels: {app: web}}
     spec:
-      tolerations:
-        - operator: Exists
-      containers:
-        - name: app
-          image: nginx:1.27
+      tolerations: [{operator: Exists}]
+      containers: [{name: app, image: "nginx:1.27"}]
 """
 
 
