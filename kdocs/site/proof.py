@@ -48,12 +48,14 @@ def proof_page(status: SiteStatus, from_page: str) -> str:
     """Every scenario of the site, what it proves and whether these bytes passed."""
     if not status.scenarios:
         return "No scenario in this site yet."
-    out = [
-        f"Each scenario below ran on a real cluster; its steps are read from the scenario file"
-        f" and its verdict from the results, for the exact bytes on this site. The inventory of"
-        f" every page and snippet is on [What is tested]({page_link(from_page, TESTED_PAGE)}).",
-        "",
-    ]
+    intro = (
+        "Each scenario below ran on a real cluster; its steps are read from the scenario file"
+        " and its verdict from the results, for the exact bytes on this site."
+    )
+    if _has(status, TESTED_PAGE):
+        link = page_link(from_page, TESTED_PAGE)
+        intro += f" The inventory of every page and snippet is on [What is tested]({link})."
+    out = [intro, ""]
     for scenario in status.scenarios:
         out += _scenario_entry(scenario, status, from_page)
     return "\n".join(out)
@@ -123,7 +125,7 @@ def _snippet_entry(snippet: SnippetStatus, status: SiteStatus, from_page: str) -
     facts.append("- Shown on: " + (", ".join(pages) if pages else "no page"))
     out += [*facts, ""]
     for unit in snippet.units:
-        out.append(f"- {_unit_name(unit, from_page)}: {_state_line(unit.state, unit)}")
+        out.append(f"- {_unit_name(unit, status, from_page)}: {_state_line(unit.state, unit)}")
     return [*out, ""]
 
 
@@ -143,9 +145,11 @@ def proven_note(status: SiteStatus, folder: str, from_page: str) -> str:
     lines: list[str] = []
     for scenario in chosen:
         name = scenario.name
-        link = page_link(from_page, PROOF_PAGE, scenario_anchor(name))
+        title = literal_text(name)
+        if _has(status, PROOF_PAGE):
+            title = f"[{title}]({page_link(from_page, PROOF_PAGE, scenario_anchor(name))})"
         claim = literal_text(scenario.description or name)
-        lines.append(f"- [{literal_text(name)}]({link}) ({_short_state(scenario)}): {claim}")
+        lines.append(f"- {title} ({_short_state(scenario)}): {claim}")
         controls = [s for s in scenario.steps if s.role == CONTROL]
         for step in controls:
             lines.append(f"    - negative control: {literal_text(step.words)}")
@@ -183,8 +187,10 @@ def _state_line(state: str, unit: UnitStatus | None) -> str:
     return line
 
 
-def _unit_name(unit: UnitStatus, from_page: str) -> str:
+def _unit_name(unit: UnitStatus, status: SiteStatus, from_page: str) -> str:
     if unit.kind == "scenario":
+        if not _has(status, PROOF_PAGE):
+            return f"scenario {literal_text(unit.name)}"
         link = page_link(from_page, PROOF_PAGE, scenario_anchor(unit.name))
         return f"scenario [{literal_text(unit.name)}]({link})"
     return "default check (server-side apply, then the default check of each kind)"
@@ -192,9 +198,14 @@ def _unit_name(unit: UnitStatus, from_page: str) -> str:
 
 def _snippet_link(rel: str, status: SiteStatus, from_page: str) -> str:
     name = posixpath.basename(rel)
-    if status.snippet(rel) is None:
+    if status.snippet(rel) is None or not _has(status, TESTED_PAGE):
         return f"`{name}`"
     return f"[`{name}`]({page_link(from_page, TESTED_PAGE, snippet_anchor(rel))})"
+
+
+def _has(status: SiteStatus, page: str) -> bool:
+    """Whether the site has this generated page (a link to a missing page fails strict mode)."""
+    return posixpath.join(status.docs, page) in status.pages
 
 
 def _doc_link(from_page: str, page: str, status: SiteStatus) -> str:

@@ -103,3 +103,27 @@ def test_a_badge_never_run_leads_to_what_is_tested_which_says_so(page, proof_sit
     assert row.locator("a").all_inner_texts() == ["docs/guide.md", "proven.yaml", "plain.yaml"]
     proven = page.locator("h2#snippet-app-proven-yaml")
     assert "proven" in proven.locator("xpath=following-sibling::p[1]").inner_text()
+
+
+def test_the_guides_proven_note_lists_every_scenario_of_its_folder_with_a_working_link(
+    page, site_url: str
+) -> None:
+    """The repo's guide: its "What was proven" note is generated, one entry per scenario
+    file under snippets/karpenter-daemonset/, each leading to its steps on the proof page."""
+    folder = REPO / "snippets" / "karpenter-daemonset"
+    names = sorted(p.name.split(".scenario.")[0] for p in folder.glob("*.scenario.yaml"))
+    page.goto(site_url + "guides/advanced/deploy-daemonset-with-karpenter/")
+    note = page.locator("details", has_text="What was proven on a cluster")
+    note.locator("summary").click()  # collapsed (`???`): the reader opens it
+    links = note.locator(":scope > ul > li > a")
+    assert sorted(links.all_inner_texts()) == names
+    controls = note.locator(":scope > ul > li > ul > li").all_inner_texts()
+    assert controls and all(c.startswith("negative control: apply ") for c in controls)
+    assert "negative control: apply daemonset.yaml without spec.template.spec.tolerations" in (
+        controls
+    )
+    links.first.click()
+    page.wait_for_load_state("load")
+    anchor = page.url.split("#", 1)[1]
+    assert page.locator(f"h2#{anchor}").is_visible()
+    assert page.locator(f"h2#{anchor} ~ ol").first.locator("li").count() >= 3
