@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kdocs.site.links import page_url_to
+from tests.proof_fixture import configmap, record_run, scenario
 from tests.site.conftest import Project
 
 
@@ -56,3 +57,25 @@ def test_a_note_lists_the_folders_scenarios_and_their_state(project: Project) ->
         '<li>negative control: apply cm.yaml with metadata.name = "": the API server must reject'
         " it (with 'name')</li>" in html
     )
+
+
+def test_a_scenario_changed_since_its_run_is_shown_stale_not_proven(project: Project) -> None:
+    project.snippet("app/proven.yaml", configmap("proven"))
+    project.snippet("app/proven.scenario.yaml", scenario("proven", "proven.yaml", "it holds a"))
+    (project.root / "docs" / "proof.md").write_text("# Proof\n\n{{ proof_page() }}\n")
+    project.page("guide.md", '# Guide\n\n{{ snippet("app/proven.yaml") }}\n')
+    record_run(project.root, "proven", ["app/proven.yaml", "app/proven.scenario.yaml"], True)
+    proof_html = project.root / "site" / "proof" / "index.html"
+    assert project.build().returncode == 0
+    assert '<span class="kdocs-state kdocs-state--proven">proven</span>' in proof_html.read_text()
+    path = project.root / "snippets" / "app" / "proven.scenario.yaml"
+    path.write_text(path.read_text().replace("for: 3s", "for: 4s"))
+    done = project.build()
+    assert done.returncode == 0, done.stderr
+    html = proof_html.read_text()
+    assert "kdocs-state--proven" not in html
+    assert '<span class="kdocs-state kdocs-state--stale">stale: changed since it was proven' in html
+    assert "must NOT appear for 4 s" in html  # the steps of the bytes on disk, not of the run
+    guide = (project.root / "site" / "guide" / "index.html").read_text()
+    assert 'href="../tested/' not in guide  # no "What is tested" page: no link to it
+    assert "kdocs-badge--not-run" in guide
