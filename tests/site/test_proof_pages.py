@@ -26,12 +26,8 @@ def test_a_badge_links_to_the_proof_page_in_either_url_style(page_url: str, link
 def test_a_note_for_a_folder_without_scenarios_is_one_line_at_its_page_line(
     project: Project,
 ) -> None:
-    project.snippet("demo/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")
-    project.snippet(
-        "demo/cm.scenario.yaml",
-        "steps:\n  - apply: cm.yaml\n  - assert:\n      object: {apiVersion: v1, kind: ConfigMap,"
-        " metadata: {name: a}}\n",
-    )
+    project.snippet("demo/cm.yaml", configmap("cm"))
+    project.snippet("demo/cm.scenario.yaml", scenario("cm", "cm.yaml", "it holds a"))
     project.page("guide.md", '---\ntitle: G\n---\n# Guide\n\n{{ proven_note("dmeo") }}\n')
     done = project.build()
     assert done.returncode == 1, done.stderr
