@@ -337,6 +337,7 @@ def record(
             provider=cluster.provider, cluster=cluster.label,
             kubernetes_version=cluster.kubernetes_version, date=date,
             checks=checks if passed else (), message=outcome.message, inputs=dict(unit.inputs),
+            seconds=round(outcome.seconds, 1),
         ))  # fmt: skip
 
 
