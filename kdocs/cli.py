@@ -37,6 +37,7 @@ COMMANDS = {
     "cluster": ("kdocs.cluster.cli", "add_cluster_parser"),
     "test": ("kdocs.cluster.test_cli", "add_test_parser"),
     "new": ("kdocs.site.scaffold", "add_new_parser"),
+    "status": ("kdocs.site.status_cli", "add_status_parser"),
 }
 
 

@@ -79,6 +79,7 @@ class UnitRecord:
     inputs: dict[str, str] = field(default_factory=dict)  # project-relative path -> SHA-256
     # The cluster as the badge names it ("kwok + Karpenter v1.14.1"); `provider` alone keys it.
     cluster: str = ""
+    seconds: float = 0.0  # how long the unit ran (0: not recorded), shown on its proof page
 
     @property
     def key(self) -> str:
@@ -157,6 +158,16 @@ class ResultStore:
         probe = UnitRecord("", sha256, kind, unit, "", False, provider, "", "", inputs=inputs)
         found = self._records.get(probe.key)
         return found if found is not None and found.passed else None
+
+    def history(self, snippet: str) -> list[UnitRecord]:
+        """Every record about any version of the snippet at this path, oldest first."""
+        return sorted(
+            (r for r in self._records.values() if r.snippet == snippet), key=lambda r: r.date
+        )
+
+    def is_current(self, record: UnitRecord) -> bool:
+        """Whether every file the record used still hashes the same on disk."""
+        return self._current(record)
 
     def records(self, sha256: str) -> list[UnitRecord]:
         """Every record about the snippet with these bytes, oldest first."""
@@ -241,4 +252,5 @@ def _record_from_json(value: dict) -> UnitRecord:
         message=str(value.get("message", "")),
         inputs={str(k): str(v) for k, v in dict(value.get("inputs", {})).items()},
         cluster=str(value.get("cluster", "")),
+        seconds=float(value.get("seconds", 0.0)),
     )

@@ -20,7 +20,7 @@ from kdocs.cluster.model import StepFailed
 from kdocs.cluster.order import FOUNDATION
 from kdocs.cluster.payload import file_payloads, read_objects
 from kdocs.cluster.references import missing_reference
-from kdocs.cluster.scenario import display
+from kdocs.scenario.model import display
 
 if TYPE_CHECKING:
     from kdocs.cluster.session import Session

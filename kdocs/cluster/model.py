@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kdocs.cluster.scenario import Scenario
+    from kdocs.scenario.model import Scenario
 
 STATUSES = ("passed", "skipped", "failed", "error", "cancelled")
 

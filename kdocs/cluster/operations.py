@@ -16,8 +16,8 @@ from kdocs.cluster.hopeless import why_hopeless
 from kdocs.cluster.match import first_mismatch
 from kdocs.cluster.model import StepFailed
 from kdocs.cluster.payload import load_manifest, payloads
-from kdocs.cluster.scenario import Apply, Delete, Expect, Step, display
 from kdocs.cluster.session import Session
+from kdocs.scenario.model import Apply, Delete, Expect, Step, display
 
 
 class Operation(Protocol):

@@ -25,9 +25,9 @@ from kdocs.cluster.model import Cancelled, Outcome, StepFailed, StepRecord, Unit
 from kdocs.cluster.operations import run_step
 from kdocs.cluster.payload import documents, load_manifest
 from kdocs.cluster.report import Progress, QuietProgress
-from kdocs.cluster.scenario import Apply, display
 from kdocs.cluster.session import RunContext, Session, await_namespaces
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
+from kdocs.scenario.model import Apply, display
 
 
 def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[StepRecord]) -> None:

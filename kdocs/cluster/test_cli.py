@@ -38,12 +38,13 @@ from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.model import Outcome, Unit
 from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
 from kdocs.cluster.runner import run_units
-from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.cluster.session import RunContext
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
+from kdocs.scenario.model import Scenario, display, file_hashes
+from kdocs.scenario.parse import load_scenario
 
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -97,7 +98,10 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     store = ResultStore(settings.results_file, settings.root)
     outcomes: dict[int, Outcome] = {}
     todo: list[int] = []
-    refused = offline_refusals(units, settings)
+    refused = {
+        **scenario_lint_refusals(units, settings, topology),
+        **offline_refusals(units, settings),
+    }
     for index, unit in enumerate(units):
         proven = None if args.force else unchanged(unit, store, provider_name)
         if index in refused:
@@ -173,6 +177,31 @@ def offline_refusals(units: list[Unit], settings: Settings) -> dict[int, Outcome
                     unit.name, unit.kind, source, status, f"refused offline: {line}"
                 )
                 break
+    return out
+
+
+def scenario_lint_refusals(
+    units: list[Unit], settings: Settings, topology: str | None
+) -> dict[int, Outcome]:
+    """Scenarios the lint finds broken for this run's topology (a `${node:X}` it lacks, a
+    variable typo), as errors (exit 2, a broken test): found before any cluster comes up."""
+    from kdocs.cluster.topology import find_topology
+    from kdocs.scenario.lint import lint_scenario
+
+    try:
+        topologies = [find_topology(settings.clusters_dir, topology)] if topology else None
+    except UnusableInputError:
+        topologies = None  # said when the cluster comes up
+    out: dict[int, Outcome] = {}
+    for index, unit in enumerate(units):
+        if unit.scenario is None:
+            continue
+        problems = lint_scenario(unit.source, settings.root, settings.snippets_dir, topologies)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            source = display(unit.source, settings.root)
+            message = f"refused offline: {problems[0]}{more}"
+            out[index] = Outcome(unit.name, unit.kind, source, "error", message)
     return out
 
 
@@ -309,6 +338,7 @@ def record(
             provider=cluster.provider, cluster=cluster.label,
             kubernetes_version=cluster.kubernetes_version, date=date,
             checks=checks if passed else (), message=outcome.message, inputs=dict(unit.inputs),
+            seconds=round(outcome.seconds, 1),
         ))  # fmt: skip
 
 
