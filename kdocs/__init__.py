@@ -4,7 +4,7 @@ Modules in the order data flows (each stage imports only those above it):
     resource/          bytes -> objects: limits, YAML events, positions, fragments, CRD finder
     catalog, snippets  which snippets the pages use, and their files
     schema/            offline validation against Kubernetes schemas (CRDs included)
-    scenario/          scenario files: model, parser, offline lint (the cluster and the site read them)
+    scenario/          scenario files: model, parser, offline lint (for the cluster and site)
     cluster/           proof on a real cluster:
       model            units, outcomes, step records, statuses (a leaf)
       providers/       kwok, kind, kubeconfig: a lazy name -> class table; _common steps
