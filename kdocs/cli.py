@@ -35,7 +35,7 @@ COMMANDS = {
     "build": ("kdocs.site.build", "add_build_parser"),
     "serve": ("kdocs.site.build", "add_serve_parser"),
     "cluster": ("kdocs.cluster.cli", "add_cluster_parser"),
-    "test": ("kdocs.cluster.test_cli", "add_test_parser"),
+    "test": ("kdocs.commands.test", "add_test_parser"),
     "new": ("kdocs.site.scaffold", "add_new_parser"),
 }
 
