@@ -36,6 +36,7 @@ COMMANDS = {
     "serve": ("kdocs.site.build", "add_serve_parser"),
     "cluster": ("kdocs.cluster.cli", "add_cluster_parser"),
     "test": ("kdocs.commands.test", "add_test_parser"),
+    "results": ("kdocs.commands.results", "add_results_parser"),
     "new": ("kdocs.site.scaffold", "add_new_parser"),
 }
 

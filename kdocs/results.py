@@ -79,6 +79,7 @@ class UnitRecord:
     inputs: dict[str, str] = field(default_factory=dict)  # project-relative path -> SHA-256
     # The cluster as the badge names it ("kwok + Karpenter v1.14.1"); `provider` alone keys it.
     cluster: str = ""
+    seconds: float = 0.0  # how long the unit ran: balances `kdocs test --shard`
 
     @property
     def key(self) -> str:
@@ -150,6 +151,22 @@ class ResultStore:
 
     # -- reading ---------------------------------------------------------------
 
+    def durations(self) -> dict[str, float]:
+        """The newest recorded duration of each unit, by "kind:name" (for sharding)."""
+        out: dict[str, float] = {}
+        for record in sorted(self._records.values(), key=lambda r: r.date):
+            if record.seconds > 0:
+                out[f"{record.kind}:{record.unit}"] = record.seconds
+        return out
+
+    def has(self, sha256: str, kind: str, unit: str, inputs: dict[str, str]) -> bool:
+        """Whether any provider recorded a verdict of this unit for exactly these inputs."""
+        return any(
+            r.kind == kind and r.unit == unit and r.inputs == inputs
+            for r in self._records.values()
+            if r.sha256 == sha256
+        )
+
     def proven(
         self, sha256: str, kind: str, unit: str, provider: str, inputs: dict[str, str]
     ) -> UnitRecord | None:
@@ -206,6 +223,74 @@ class ResultStore:
         return self._hashes[path]
 
 
+def shard_file(results_file: Path, label: str) -> Path:
+    """Where shard `label` ("2-of-3") records: beside the results file, named for the shard."""
+    return results_file.with_name(f"{results_file.stem}.shard-{label}{results_file.suffix}")
+
+
+@dataclass(frozen=True)
+class Merged:
+    records: int  # records taken from the files
+    failed: int  # of which failures
+
+
+def merge_files(sources: list[Path], target: Path, root: Path | None = None) -> Merged:
+    """Merge the records of `sources` (shards' results) into the results file `target`.
+
+    A record of the same unit, snippet and inputs in two places keeps the newest
+    (a failure wins a tie), so a failure in any shard stays a failure unless a
+    later run passed. Two sources that disagree about the same key (one passed,
+    one failed) are an error naming both files: shards run disjoint units, so
+    that means two runs of one unit, and neither verdict may be dropped silently.
+    """
+    incoming: dict[str, tuple[UnitRecord, Path]] = {}
+    for source in sources:
+        for record in _strict_records(source):
+            seen = incoming.get(record.key)
+            if seen is not None and seen[0].passed != record.passed:
+                verdicts = {True: "passed", False: "failed"}
+                raise UnusableInputError(
+                    Location(str(source)),
+                    f"conflicting results for {record.kind} {record.unit!r} on {record.snippet}"
+                    f" (same inputs): {verdicts[record.passed]} here,"
+                    f" {verdicts[seen[0].passed]} in {seen[1]}",
+                )
+            if seen is None or _newer(record, seen[0]):
+                incoming[record.key] = (record, source)
+    store = ResultStore(target, root)
+    for key, (record, _) in sorted(incoming.items()):
+        present = store._records.get(key)
+        if present is None or not _newer(present, record):
+            store.record(record)
+    store.save()
+    chosen = [record for record, _ in incoming.values()]
+    return Merged(len(chosen), sum(1 for r in chosen if not r.passed))
+
+
+def _newer(record: UnitRecord, than: UnitRecord) -> bool:
+    """Later date; on the same second, a failure beats a pass."""
+    return (record.date, not record.passed) > (than.date, not than.passed)
+
+
+def _strict_records(path: Path) -> list[UnitRecord]:
+    """The records of a results file to merge: missing, unreadable or another format is exit 2."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UnusableInputError(Location(str(path)), f"cannot read: {error.strerror}") from None
+    except ValueError as error:
+        raise UnusableInputError(Location(str(path)), f"not a results file: {error}") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_VERSION:
+        found = raw.get("format") if isinstance(raw, dict) else None
+        raise UnusableInputError(
+            Location(str(path)), f"results format {found!r}, expected {FORMAT_VERSION}"
+        )
+    try:
+        return [_record_from_json(value) for value in raw["records"].values()]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UnusableInputError(Location(str(path)), f"malformed record: {error}") from None
+
+
 def _pruned(records: dict[str, UnitRecord]) -> dict[str, UnitRecord]:
     """At most KEPT_VERSIONS records (newest) per snippet, unit and provider."""
     groups: dict[tuple[str, str, str, str], list[UnitRecord]] = {}
@@ -241,4 +326,5 @@ def _record_from_json(value: dict) -> UnitRecord:
         message=str(value.get("message", "")),
         inputs={str(k): str(v) for k, v in dict(value.get("inputs", {})).items()},
         cluster=str(value.get("cluster", "")),
+        seconds=float(value.get("seconds", 0.0)),
     )

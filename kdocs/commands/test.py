@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,8 @@ from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
-from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
+from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord, shard_file
+from kdocs.shards import Shard, Work, parse_shard, share
 
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -67,6 +69,11 @@ def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=_positive, default=60, help="rollout timeout of the default check (s)"
     )
+    parser.add_argument(
+        "--shard", type=_shard, metavar="I/N",
+        help="run only shard I of N (a deterministic, balanced share of the units) and record "
+        "into a results file of its own; `kdocs results merge` brings the shards together",
+    )  # fmt: skip
     add_kubeconfig_flags(parser)
     parser.set_defaults(run=run_test)
     return parser
@@ -82,6 +89,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except UnusableInputError as error:
+        raise argparse.ArgumentTypeError(error.reason) from None
+
+
 def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | None = None) -> int:
     """Plan, skip what is proven already, run the rest, record and report; the exit code."""
     console = Console(stderr=True, soft_wrap=True)
@@ -94,11 +108,19 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     units = [with_topology(unit, settings, topology) for unit in units]
     provider_name = provider.name if provider else _provider_name(args)
     store = ResultStore(settings.results_file, settings.root)
+    known = [store]  # where a unit may be recorded as proven already
+    shard: Shard | None = getattr(args, "shard", None)
+    if shard is not None:
+        units = shard_units(units, store, shard)
+        progress.note(f"shard {shard.index}/{shard.total}: {len(units)} unit(s)")
+        # Its own file: the shared one stays as every shard found it, so all agree on the plan.
+        store = ResultStore(shard_file(settings.results_file, shard.label), settings.root)
+        known.append(store)
     outcomes: dict[int, Outcome] = {}
     todo: list[int] = []
     refused = offline_refusals(units, settings)
     for index, unit in enumerate(units):
-        proven = None if args.force else unchanged(unit, store, provider_name)
+        proven = None if args.force else _first(unchanged(unit, k, provider_name) for k in known)
         if index in refused:
             outcomes[index] = refused[index]
         elif proven is None:
@@ -132,6 +154,8 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
+    if shard is not None:
+        store.save()  # the shard's file exists even when it ran nothing: CI uploads it
     ordered = [outcomes[i] for i in range(len(units))]
     if args.output == "json":
         write_json(ordered, sys.stdout, **meta)
@@ -145,6 +169,42 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     if any(o.status == "error" for o in ordered):
         return int(ExitCode.UNUSABLE)
     return int(ExitCode.OK if all(o.passed for o in ordered) else ExitCode.FAILED)
+
+
+def shard_units(units: list[Unit], store: ResultStore, shard: Shard) -> list[Unit]:
+    """The units shard `shard` runs, balanced by the durations `store` recorded."""
+    recorded = store.durations()
+    work = [Work(_unit_key(u), recorded.get(_unit_key(u)), u.exclusive) for u in units]
+    mine = share(work, shard)
+    return [unit for unit in units if _unit_key(unit) in mine]
+
+
+def _unit_key(unit: Unit) -> str:
+    return f"{_kind(unit)}:{unit.name}"
+
+
+def unrecorded_units(settings: Settings) -> list[str]:
+    """One line per unit of the site with no recorded verdict for its current inputs.
+
+    What `kdocs build --require-complete` refuses to publish: after a sharded
+    run, such a unit is one no shard ran (a shard lost, a results file not merged).
+    """
+    try:
+        topology: str | None = _topology(argparse.Namespace(topology=None), settings)
+    except UnusableInputError:
+        topology = None
+    store = ResultStore(settings.results_file, settings.root)
+    lines = []
+    for unit in plan([], settings)[0]:
+        unit = with_topology(unit, settings, topology)
+        kind, name, inputs = _kind(unit), unit.name, unit.inputs
+        if not all(store.has(sha256(s), kind, name, inputs) for s in unit.snippets):
+            lines.append(
+                f"{display(unit.source, settings.root)}: {unit.kind} {unit.name!r} has no result "
+                f"for its current inputs in {display(settings.results_file, settings.root)}"
+                " (no shard ran it, or its results were not merged)"
+            )
+    return lines
 
 
 def offline_refusals(units: list[Unit], settings: Settings) -> dict[int, Outcome]:
@@ -308,7 +368,12 @@ def record(
             provider=cluster.provider, cluster=cluster.label,
             kubernetes_version=cluster.kubernetes_version, date=date,
             checks=checks if passed else (), message=outcome.message, inputs=dict(unit.inputs),
+            seconds=round(outcome.seconds, 2),
         ))  # fmt: skip
+
+
+def _first(records: Iterable[UnitRecord | None]) -> UnitRecord | None:
+    return next((r for r in records if r is not None), None)
 
 
 def _kind(unit: Unit) -> str:
