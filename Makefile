@@ -25,8 +25,9 @@ $(STAMP):
 	rm -f $(VENV)/.installed-* && touch $@
 
 # Builds (once, cached outside the clone) the control plane binaries of the kwok provider and
-# its cluster components (clusters/build/*/component.conf: the local-path provisioner,
-# Karpenter; cold, Karpenter adds ~4 min of CPU, 9 min beside other builds).
+# everything in clusters/build/*/component.conf: its cluster components (the local-path
+# provisioner, Karpenter; cold, Karpenter adds ~4 min of CPU, 9 min beside other builds) and
+# actionlint, which the workflow test runs (cold ~40 s).
 cluster-binaries:
 	clusters/build/build-binaries.sh >/dev/null
 	clusters/build/build-component.sh --all >/dev/null
