@@ -84,7 +84,19 @@ class UnitRecord:
     @property
     def key(self) -> str:
         inputs = hashlib.sha256(json.dumps(sorted(self.inputs.items())).encode()).hexdigest()
-        return f"{self.sha256}/{self.kind}/{self.unit}/{self.provider}/{inputs[:32]}"
+        where = f"{self.provider}/{self.kubernetes_version}"  # one verdict per version
+        return f"{self.sha256}/{self.kind}/{self.unit}/{where}/{inputs[:32]}"
+
+    @property
+    def minor(self) -> str:
+        """ "1.34" for v1.34.4: the cluster version a record proves."""
+        return minor_of(self.kubernetes_version)
+
+
+def minor_of(version: str) -> str:
+    """The minor version ("1.34") of a release ("v1.34.4", "v1.34.0-kind"), "" if none."""
+    parts = version.removeprefix("v").split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else ""
 
 
 class ResultStore:
@@ -159,21 +171,35 @@ class ResultStore:
                 out[f"{record.kind}:{record.unit}"] = record.seconds
         return out
 
-    def has(self, sha256: str, kind: str, unit: str, inputs: dict[str, str]) -> bool:
-        """Whether any provider recorded a verdict of this unit for exactly these inputs."""
+    def has(
+        self, sha256: str, kind: str, unit: str, inputs: dict[str, str], minor: str | None = None
+    ) -> bool:
+        """Whether any provider recorded a verdict of this unit for exactly these inputs (on
+        this minor version, when given)."""
         return any(
             r.kind == kind and r.unit == unit and r.inputs == inputs
+            and (minor is None or r.minor == minor)
             for r in self._records.values()
             if r.sha256 == sha256
-        )
+        )  # fmt: skip
 
     def proven(
-        self, sha256: str, kind: str, unit: str, provider: str, inputs: dict[str, str]
+        self,
+        sha256: str,
+        kind: str,
+        unit: str,
+        provider: str,
+        inputs: dict[str, str],
+        minor: str | None = None,
     ) -> UnitRecord | None:
-        """The passing record of this unit with exactly these inputs (skip-unchanged), or None."""
-        probe = UnitRecord("", sha256, kind, unit, "", False, provider, "", "", inputs=inputs)
-        found = self._records.get(probe.key)
-        return found if found is not None and found.passed else None
+        """The newest record of this unit with exactly these inputs on this provider (and
+        minor version, when given), if it passed: then the unit may be skipped. Else None."""
+        found = [
+            r for r in self.records(sha256)
+            if (r.kind, r.unit, r.provider, r.inputs) == (kind, unit, provider, inputs)
+            and (minor is None or r.minor == minor)
+        ]  # fmt: skip
+        return found[-1] if found and found[-1].passed else None
 
     def records(self, sha256: str) -> list[UnitRecord]:
         """Every record about the snippet with these bytes, oldest first."""
@@ -185,28 +211,39 @@ class ResultStore:
         """What the site shows for the snippet with these bytes, from current records only.
 
         A record is current when every file it used hashes the same today. Per unit
-        the newest current record counts; the scenarios' records when there are any
-        (they prove more than the default check), else the default check's.
+        and Kubernetes version the newest current record counts; the scenarios'
+        records when there are any (they prove more than the default check), else
+        the default check's. A failure on any version fails the snippet, and the
+        result names that version; a pass lists every version it passed on.
         """
-        newest: dict[tuple[str, str], UnitRecord] = {}
+        newest: dict[tuple[str, str, str], UnitRecord] = {}
         for record in self.records(sha256):
             if self._current(record):
-                newest[(record.kind, record.unit)] = record
-        chosen = [r for (kind, _), r in newest.items() if kind == SCENARIO]
-        chosen = chosen or [r for (kind, _), r in newest.items() if kind == CHECK]
+                newest[(record.kind, record.unit, record.kubernetes_version)] = record
+        chosen = [r for (kind, _, _), r in newest.items() if kind == SCENARIO]
+        chosen = chosen or [r for (kind, _, _), r in newest.items() if kind == CHECK]
         if not chosen:
             return None
-        chosen.sort(key=lambda r: r.unit)
+        chosen.sort(key=lambda r: (r.unit, _version_order(r.kubernetes_version)))
         latest = max(chosen, key=lambda r: r.date)
         failed = [r for r in chosen if not r.passed]
+        versions = sorted({r.kubernetes_version for r in chosen}, key=_version_order)
+        if failed:
+            versions = sorted({r.kubernetes_version for r in failed}, key=_version_order)
+        message = ""
+        if failed:
+            message = failed[0].message
+            if len({r.kubernetes_version for r in chosen}) > 1:  # which one, when several
+                message = f"on Kubernetes {failed[0].kubernetes_version}: {message}"
         scenarios = tuple(
-            ScenarioOutcome(r.unit, r.passed, dict(r.inputs)) for r in chosen if r.kind == SCENARIO
-        )
+            ScenarioOutcome(r.unit, r.passed, dict(r.inputs))
+            for r in _one_per_unit(chosen) if r.kind == SCENARIO
+        )  # fmt: skip
         checks = latest.checks if not scenarios else ("server-side apply",)
         return ClusterResult(
             snippet=latest.snippet, passed=not failed, provider=latest.cluster or latest.provider,
-            kubernetes_version=latest.kubernetes_version, date=latest.date, checks=checks,
-            scenarios=scenarios, message=failed[0].message if failed else "",
+            kubernetes_version=", ".join(versions), date=latest.date, checks=checks,
+            scenarios=scenarios, message=message,
             inputs=dict(latest.inputs) if not scenarios else {},
             recheck=f"kdocs test {failed[0].source}" if failed else "",
         )  # fmt: skip
@@ -291,13 +328,34 @@ def _strict_records(path: Path) -> list[UnitRecord]:
         raise UnusableInputError(Location(str(path)), f"malformed record: {error}") from None
 
 
+def _version_order(version: str) -> tuple[int, ...]:
+    """v1.34.4 before v1.36.3 (numerically: v1.100 after v1.99)."""
+    numbers = version.removeprefix("v").split("-")[0].split(".")
+    return tuple(int(n) if n.isdigit() else 0 for n in numbers)
+
+
+def _one_per_unit(records: list[UnitRecord]) -> list[UnitRecord]:
+    """One record per unit for the scenario list: its failure if it failed on any version."""
+    out: dict[str, UnitRecord] = {}
+    for record in records:
+        kept = out.get(record.unit)
+        if kept is None or (kept.passed and not record.passed):
+            out[record.unit] = record
+    return sorted(out.values(), key=lambda r: r.unit)
+
+
 def _pruned(records: dict[str, UnitRecord]) -> dict[str, UnitRecord]:
-    """At most KEPT_VERSIONS records (newest) per snippet, unit and provider."""
-    groups: dict[tuple[str, str, str, str], list[UnitRecord]] = {}
+    """At most KEPT_VERSIONS records (newest) per snippet, unit, provider and cluster version."""
+    groups: dict[tuple[str, ...], list[UnitRecord]] = {}
     for record in records.values():
-        groups.setdefault((record.sha256, record.kind, record.unit, record.provider), []).append(
-            record
+        group = (
+            record.sha256,
+            record.kind,
+            record.unit,
+            record.provider,
+            record.kubernetes_version,
         )
+        groups.setdefault(group, []).append(record)
     kept: dict[str, UnitRecord] = {}
     for group in groups.values():
         for record in sorted(group, key=lambda r: r.date)[-KEPT_VERSIONS:]:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kdocs.config import load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "docs.yml"
 HASHED = "hashFiles('snippets/**', 'clusters/**', 'pyproject.toml')"
@@ -88,6 +90,12 @@ def test_each_shard_restores_earlier_results_proves_its_share_and_uploads_it(wor
     prove = workflow["jobs"]["prove"]
     shards = prove["strategy"]["matrix"]["shard"]
     assert shards == list(range(1, int(workflow["env"]["SHARDS"]) + 1))
+    versions = prove["strategy"]["matrix"]["kubernetes"]
+    assert tuple(versions) == load_settings(ROOT).cluster_versions  # the same matrix as locally
+    images = {i["kubernetes"]: i["image"] for i in prove["strategy"]["matrix"]["include"]}
+    assert set(images) == set(versions)
+    assert all(re.fullmatch(rf"kindest/node:v{re.escape(v)}\.\d+", images[v]) for v in versions)
+    assert prove["env"]["KDOCS_KIND_IMAGE"] == "${{ matrix.image }}"
     assert prove["strategy"]["fail-fast"] is False  # a failing shard must not cancel the others
     steps = prove["steps"]
     restore = index_of(steps, uses("actions/cache/restore"))
@@ -96,10 +104,11 @@ def test_each_shard_restores_earlier_results_proves_its_share_and_uploads_it(wor
     assert steps[restore]["with"]["path"] == ".kdocs/results.json"
     up = index_of(steps, runs(r"kdocs cluster up --provider kind"))
     test = index_of(steps, runs(r"kdocs test --shard \"\$\{\{ matrix.shard \}\}/\$\{SHARDS\}\""))
+    assert '--cluster-version "${{ matrix.kubernetes }}"' in steps[test]["run"]
     upload = index_of(steps, uses("actions/upload-artifact"))
     assert restore < up < test < upload
     assert steps[upload]["if"] == "${{ !cancelled() }}"  # a failed shard's results still go
-    path = "results.shard-${{ matrix.shard }}-of-${{ env.SHARDS }}.json"
+    path = "results.shard-${{ matrix.shard }}-of-${{ env.SHARDS }}.v${{ matrix.kubernetes }}.json"
     assert steps[upload]["with"]["path"] == f".kdocs/{path}"
 
 
