@@ -175,3 +175,11 @@ def _line_of(text: str, key: str | None) -> int | None:
         ):
             return number
     return None
+
+
+if __name__ == "__main__":  # `python -m kdocs.config --cluster-releases`: for the Makefile
+    import sys
+
+    if sys.argv[1:] != ["--cluster-releases"]:
+        sys.exit("usage: python -m kdocs.config --cluster-releases")
+    print(" ".join(CLUSTER_RELEASES[minor] for minor in load_settings().cluster_versions))

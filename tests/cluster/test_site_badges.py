@@ -28,7 +28,7 @@ pytestmark = pytest.mark.cluster
 def kdocs(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kdocs.cli", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,  # two versions, one cluster each
     )  # fmt: skip
 
 
