@@ -106,6 +106,7 @@ class ResultStore:
         self.path = path
         self.root = root if root is not None else _project_root(path)
         self._records: dict[str, UnitRecord] = self._read()
+        self._by_sha: dict[str, list[UnitRecord]] | None = None  # index, rebuilt after changes
         self._pending: dict[str, UnitRecord] = {}
         self._hashes: dict[str, str | None] = {}
 
@@ -138,6 +139,7 @@ class ResultStore:
     def record(self, record: UnitRecord) -> None:
         """Add (or replace, for the same inputs) a record; `save` writes it."""
         self._records[record.key] = record
+        self._by_sha = None
         self._pending[record.key] = record
 
     def save(self) -> None:
@@ -159,7 +161,7 @@ class ResultStore:
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
-        self._records, self._pending = merged, {}
+        self._records, self._pending, self._by_sha = merged, {}, None
 
     # -- reading ---------------------------------------------------------------
 
@@ -179,8 +181,7 @@ class ResultStore:
         return any(
             r.kind == kind and r.unit == unit and r.inputs == inputs
             and (minor is None or r.minor == minor)
-            for r in self._records.values()
-            if r.sha256 == sha256
+            for r in self.records(sha256)
         )  # fmt: skip
 
     def proven(
@@ -203,9 +204,11 @@ class ResultStore:
 
     def records(self, sha256: str) -> list[UnitRecord]:
         """Every record about the snippet with these bytes, oldest first."""
-        return sorted(
-            (r for r in self._records.values() if r.sha256 == sha256), key=lambda r: r.date
-        )
+        if self._by_sha is None:  # one pass, not one per snippet: big sites have many records
+            self._by_sha = {}
+            for record in sorted(self._records.values(), key=lambda r: r.date):
+                self._by_sha.setdefault(record.sha256, []).append(record)
+        return list(self._by_sha.get(sha256, ()))
 
     def lookup(self, sha256: str) -> ClusterResult | None:
         """What the site shows for the snippet with these bytes, from current records only.
