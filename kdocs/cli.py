@@ -38,6 +38,7 @@ COMMANDS = {
     "test": ("kdocs.commands.test", "add_test_parser"),
     "results": ("kdocs.commands.results", "add_results_parser"),
     "new": ("kdocs.site.scaffold", "add_new_parser"),
+    "status": ("kdocs.site.status_cli", "add_status_parser"),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kdocs import snippets
@@ -22,6 +22,7 @@ from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
+from kdocs.site.links import badge_link
 from kdocs.site.render import Badge, render_block
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
@@ -82,6 +83,14 @@ class SitePipeline:
         self._by_rel[rel] = verified
         return verified
 
+    def static_check(self, rel: str) -> tuple[snippets.Snippet, Badge]:
+        """The snippet and what its offline check proved, without its cluster result
+        (`kdocs status` reports a recorded failure instead of refusing it)."""
+        snippet = snippets.load(self.settings.snippets_dir, rel)
+        snippets.check_renderable(snippet)
+        snippet.sections()
+        return snippet, self._static_check(snippet)
+
     def _static_check(self, snippet: snippets.Snippet) -> Badge:
         """Schema validation for manifests; the scenario parser for scenario files."""
         sidecar = spec_path(snippet.path)
@@ -92,9 +101,17 @@ class SitePipeline:
         display = f"snippets/{snippet.rel}"
         if is_scenario(snippet.path):
             # Not kept on disk: a scenario's validity also depends on the files it names.
-            from kdocs.cluster.scenario import load_scenario
+            # The lint costs little more than parsing; node names need the topologies,
+            # which only `kdocs validate` and `kdocs test` read (the site never imports
+            # the cluster stage).
+            from kdocs.scenario.lint import check_scenario
 
-            scenario = load_scenario(snippet.path, self.settings.root, self.settings.snippets_dir)
+            settings = self.settings
+            scenario, problems = check_scenario(
+                snippet.path, settings.root, settings.snippets_dir, None
+            )
+            if problems or scenario is None:
+                raise problems[0]
             badge = scenario_badge(scenario.name, len(scenario.steps))
         else:
             stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
@@ -128,11 +145,13 @@ class SitePipeline:
         shown = self._shown_text(verified.snippet, section)
         self.used[verified.snippet.rel] = verified.snippet.data
         self.rendered[page_url] += 1
+        cluster = cluster_badge(verified.cluster)
+        link = badge_link(self.settings.docs_dir, page_url, verified.snippet.rel, verified.cluster)
         return render_block(
             shown,
             title=title or posixpath.basename(verified.snippet.rel),
             download_url=download_url(page_url, verified.snippet.rel),
-            badges=[verified.static, cluster_badge(verified.cluster)],
+            badges=[verified.static, replace(cluster, link=link)],
             hl_lines=hl_lines,
             source={
                 "snippet": verified.snippet.rel,

@@ -79,7 +79,7 @@ class UnitRecord:
     inputs: dict[str, str] = field(default_factory=dict)  # project-relative path -> SHA-256
     # The cluster as the badge names it ("kwok + Karpenter v1.14.1"); `provider` alone keys it.
     cluster: str = ""
-    seconds: float = 0.0  # how long the unit ran: balances `kdocs test --shard`
+    seconds: float = 0.0  # how long the unit ran (0: not recorded): proof pages, --shard
 
     @property
     def key(self) -> str:
@@ -201,6 +201,16 @@ class ResultStore:
             and (minor is None or r.minor == minor)
         ]  # fmt: skip
         return found[-1] if found and found[-1].passed else None
+
+    def history(self, snippet: str) -> list[UnitRecord]:
+        """Every record about any version of the snippet at this path, oldest first."""
+        return sorted(
+            (r for r in self._records.values() if r.snippet == snippet), key=lambda r: r.date
+        )
+
+    def is_current(self, record: UnitRecord) -> bool:
+        """Whether every file the record used still hashes the same on disk."""
+        return self._current(record)
 
     def records(self, sha256: str) -> list[UnitRecord]:
         """Every record about the snippet with these bytes, oldest first."""

@@ -1,4 +1,4 @@
-"""mkdocs-macros module: the `snippet()` macro, the guide lists and the site variables.
+"""mkdocs-macros module: the `snippet()` macro, the generated lists and the site variables.
 
 Nothing else: checking, injecting, reading back and publishing snippets, and
 reporting errors as one `page:line` line, belong to the kdocs MkDocs plugin
@@ -8,7 +8,7 @@ reporting errors as one `page:line` line, belong to the kdocs MkDocs plugin
 from __future__ import annotations
 
 from kdocs.mkdocs.plugin import kdocs_plugin
-from kdocs.site import guides
+from kdocs.site import guides, proof
 from kdocs.site.badges import version_span
 
 
@@ -37,3 +37,23 @@ def define_env(env) -> None:
     def tag_index():
         """Every tag with the guides that carry it; tag links on pages point here."""
         return guides.tag_index(kdocs.index, env.page.file.src_uri)
+
+    @env.macro
+    def proof_page():
+        """Every scenario: its claim, steps in words, negative controls and verdict."""
+        page = env.page
+        return kdocs.macro(page, lambda: proof.proof_page(kdocs.status(), page.file.src_uri))
+
+    @env.macro
+    def tested_page():
+        """Every page, its snippets and sections, the scenarios covering each, their state."""
+        page = env.page
+        return kdocs.macro(page, lambda: proof.tested_page(kdocs.status(), page.file.src_uri))
+
+    @env.macro
+    def proven_note(folder):
+        """For a guide: what the scenarios under snippets/FOLDER/ proved, from the files."""
+        page = env.page
+        return kdocs.macro(
+            page, lambda: proof.proven_note(kdocs.status(), folder, page.file.src_uri)
+        )

@@ -19,7 +19,7 @@ from kdocs.cluster.kind_checks import Accepted, Verdict, check_for
 from kdocs.cluster.order import FOUNDATION
 from kdocs.cluster.payload import file_payloads, read_objects
 from kdocs.cluster.references import missing_reference
-from kdocs.cluster.scenario import display
+from kdocs.scenario.model import display
 
 if TYPE_CHECKING:
     from kdocs.cluster.checks import Session

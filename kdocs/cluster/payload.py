@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kdocs.cluster.scenario import Apply, display, merge_patch
 from kdocs.errors import InvalidInputError
 from kdocs.resource.embed import read_snippet
 from kdocs.resource.manifest import Document
+from kdocs.scenario.model import Apply, display, merge_patch
 
 OWNER_FIELD_MANAGER = "kdocs-owner"  # adds the owner label to what was applied as is
 

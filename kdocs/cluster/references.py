@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from kdocs.cluster.checks import get_json
 from kdocs.cluster.payload import load_manifest
-from kdocs.cluster.scenario import display
 from kdocs.errors import KdocsError
+from kdocs.scenario.model import display
 
 if TYPE_CHECKING:
     from kdocs.cluster.checks import Session

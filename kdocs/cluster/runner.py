@@ -42,9 +42,9 @@ from kdocs.cluster.report import (
     diagnostics,
     state_line,
 )
-from kdocs.cluster.scenario import Apply, Delete, Expect, display
 from kdocs.cluster.unit import Unit as Unit  # re-exported: the runner's callers name it here
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
+from kdocs.scenario.model import Apply, Delete, Expect, display
 
 
 def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[StepRecord]) -> None:

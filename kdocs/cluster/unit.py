@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdocs.cluster.scenario import Scenario
+from kdocs.scenario.model import Scenario
 
 
 @dataclass(frozen=True)

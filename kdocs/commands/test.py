@@ -41,11 +41,12 @@ from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
 from kdocs.cluster.runner import Unit, run_units
-from kdocs.cluster.scenario import Scenario, display, file_hashes, load_scenario
 from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord, minor_of, shard_file
+from kdocs.scenario.model import Scenario, display, file_hashes
+from kdocs.scenario.parse import load_scenario
 from kdocs.shards import Shard, Work, parse_shard, share
 
 
@@ -134,7 +135,10 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         label = shard.label + (f".v{chosen}" if chosen else "")
         store = ResultStore(shard_file(settings.results_file, label), settings.root)
         known_stores.append(store)
-    refused = offline_refusals(units, settings)
+    refused = {
+        **scenario_lint_refusals(units, settings, topology),
+        **offline_refusals(units, settings),
+    }
     passes: list[str | None] = [chosen]
     if provider is None and provider_name == "kwok" and chosen is None:
         passes = list(settings.cluster_versions)
@@ -287,6 +291,31 @@ def offline_refusals(units: list[Unit], settings: Settings) -> dict[int, Outcome
                     unit.name, unit.kind, source, status, f"refused offline: {line}"
                 )
                 break
+    return out
+
+
+def scenario_lint_refusals(
+    units: list[Unit], settings: Settings, topology: str | None
+) -> dict[int, Outcome]:
+    """Scenarios the lint finds broken for this run's topology (a `${node:X}` it lacks, a
+    variable typo), as errors (exit 2, a broken test): found before any cluster comes up."""
+    from kdocs.cluster.topology import find_topology
+    from kdocs.scenario.lint import lint_scenario
+
+    try:
+        topologies = [find_topology(settings.clusters_dir, topology)] if topology else None
+    except UnusableInputError:
+        topologies = None  # said when the cluster comes up
+    out: dict[int, Outcome] = {}
+    for index, unit in enumerate(units):
+        if unit.scenario is None:
+            continue
+        problems = lint_scenario(unit.source, settings.root, settings.snippets_dir, topologies)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            source = display(unit.source, settings.root)
+            message = f"refused offline: {problems[0]}{more}"
+            out[index] = Outcome(unit.name, unit.kind, source, "error", message)
     return out
 
 

@@ -25,6 +25,7 @@ one line in the terminal, and the server keeps serving.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from mkdocs.structure.files import Files
     from mkdocs.structure.pages import Page
 
+    from kdocs.status import SiteStatus
+
 log = logging.getLogger("mkdocs.plugins.kdocs")
 
 
@@ -57,6 +60,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         self._settings: Settings | None = None
         self._pipeline: SitePipeline | None = None
         self._index: guides.SiteIndex | None = None
+        self._status: SiteStatus | None = None
         self.blocks_checked = 0
         self.problems: list[KdocsError] = []
 
@@ -71,6 +75,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         self._pipeline = SitePipeline(self._settings)
         docs = self._settings.docs_dir.relative_to(self._settings.root).as_posix()
         self._index = guides.SiteIndex(self._settings.docs_dir, docs)
+        self._status = None
         self.blocks_checked, self.problems = 0, []
         if self.preview:  # a saved snippet or CRD rebuilds the pages that show it
             folders = [self._settings.snippets_dir, *self._settings.crd_dirs]
@@ -90,7 +95,27 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
     def index(self) -> guides.SiteIndex:
         return self._ready(self._index)
 
+    def status(self) -> SiteStatus:
+        """What is tested, read once per build for the proof pages (the preview re-reads it
+        on each rebuild: a new result shows on the next save)."""
+        if self._status is None:
+            from kdocs.status import site_status  # only sites with proof pages parse scenarios
+
+            self._status = site_status(self.pipeline)
+        return self._status
+
+    def macro(self, page: Page, render: Callable[[], str]) -> str:
+        """A macro's Markdown, or its error at the call's page line."""
+        try:
+            return render()
+        except KdocsError as error:
+            line = calling_line()
+            display = self.index.display(page.file.src_uri)
+            where = Location(display, line + front_matter_lines(page) if line else None)
+            return self.report(type(error)(where, error.reason))
+
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self._status = None
         macros = _macros_plugin(config)
         macros.render = reporting_render(macros, self.index, self.report)
         if not self.preview:
@@ -107,15 +132,16 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         hl_lines: str | None = None,
     ) -> str:
         """The `snippet()` macro: the block and its badges, or the error at the call's line."""
-        try:
-            return self.pipeline.render(
-                path, page_url=page.url, section=section, title=title, hl_lines=hl_lines
-            )
-        except KdocsError as error:
-            line = calling_line()
-            display = self.index.display(page.file.src_uri)
-            where = Location(display, line + front_matter_lines(page) if line else None)
-            return self.report(type(error)(where, f"snippet {path!r}: {error}"))
+
+        def render() -> str:
+            try:
+                return self.pipeline.render(
+                    path, page_url=page.url, section=section, title=title, hl_lines=hl_lines
+                )
+            except KdocsError as error:
+                raise type(error)(None, f"snippet {path!r}: {error}") from None
+
+        return self.macro(page, render)
 
     def report(self, error: KdocsError) -> str:
         """Preview: one line in the terminal and a box in the page. Build: stop."""

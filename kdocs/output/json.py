@@ -51,11 +51,14 @@ def to_dict(report: Report) -> dict[str, Any]:
             "resources": len(docs),
             "valid": sum(d.valid for d in docs),
             "invalid": sum(not d.valid for d in docs),
+            "scenarios": sum(f.scenario for f in report.files),
+            "scenarios_clean": sum(f.scenario and f.valid for f in report.files),
         },
         "errors": [_error(e) for e in report.errors],
         "files": [
             {
                 "path": f.path,
+                "scenario": f.scenario,
                 "valid": f.valid,
                 "errors": [_error(e) for e in f.errors],
                 "resources": [_document(d) for d in f.documents],

@@ -54,6 +54,7 @@ class FileReport:
     path: str
     documents: list[DocumentResult] = field(default_factory=list)
     errors: list[KdocsError] = field(default_factory=list)
+    scenario: bool = False  # a scenario file, linted (kdocs.scenario.lint), not validated
 
     @property
     def valid(self) -> bool:
@@ -67,6 +68,7 @@ class Report:
     versions: tuple[str, ...]
     files: list[FileReport] = field(default_factory=list)
     errors: list[KdocsError] = field(default_factory=list)  # not about one file
+    scenarios_checked: bool = False  # the summary then counts the scenarios, even 0
 
     @property
     def exit_code(self) -> int:
@@ -95,12 +97,19 @@ class Report:
     def summary(self) -> str:
         docs = self.documents
         invalid = sum(not d.valid for d in docs)
-        errors = len(self.errors) + sum(len(f.errors) for f in self.files)
-        return (
-            f"{len(self.files)} files, {len(docs)} resources: {len(docs) - invalid} valid, "
+        manifests = [f for f in self.files if not f.scenario]
+        errors = len(self.errors) + sum(len(f.errors) for f in manifests)
+        text = (
+            f"{len(manifests)} files, {len(docs)} resources: {len(docs) - invalid} valid, "
             f"{invalid} invalid, {errors} unreadable or malformed"
-            + (f" [k8s {version_span(self.versions)}]" if self.versions else "")
         )
+        if self.scenarios_checked:
+            scenarios = [f for f in self.files if f.scenario]
+            clean = sum(f.valid for f in scenarios)
+            bad = len(scenarios) - clean
+            linted = f"{len(scenarios)} scenarios: {clean} clean, {bad} with problems"
+            text = f"{text}; {linted}" if manifests or errors else linted
+        return text + (f" [k8s {version_span(self.versions)}]" if self.versions else "")
 
 
 class Engine:

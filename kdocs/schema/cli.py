@@ -3,9 +3,13 @@
     kdocs validate [PATH ...] [--kubernetes-version V ...] [--crd-dir DIR ...]
                    [--output text|json|junit|github]
 
-No PATH means every snippet of the site (`kdocs.catalog.snippet_files`).  Versions
+No PATH means every snippet and scenario of the site (`kdocs.catalog`).  Versions
 default to the project's ``kubernetes-versions`` setting, CRD folders to its
 ``crd-dirs`` plus any ``--crd-dir``.  Returns the Report's exit code (0/1/2).
+
+Scenario files (``*.scenario.yaml``, given or found in a folder) are not
+Kubernetes objects: they go through the scenario lint (`kdocs.scenario.lint`)
+instead, against the project's topologies, and the summary counts them apart.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ def add_validate_parser(
     """Add `validate` to an argparse subparsers object; `args.run(args, settings)` runs it."""
     parser = subparsers.add_parser(
         "validate",
-        help="strict offline schema validation of YAML files or folders",
+        help="strict offline schema validation of YAML files or folders, scenario lint",
         description="Validate Kubernetes YAML against the schemas of every Kubernetes "
-        "version in the matrix (custom resources against their CRDs), offline.",
+        "version in the matrix (custom resources against their CRDs), offline; "
+        "lint scenario files (*.scenario.yaml) against the scenario format.",
     )
     parser.add_argument(
         "paths",
@@ -102,16 +107,88 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
     from kdocs.schema.api import validate_paths
 
     paths = list(args.paths)
+    scenarios: list[Path] | None = None  # None: none asked for, the summary says nothing
     if not paths:
-        finder = getattr(args, "default_paths", None) or _snippets
-        paths = [_shown(p) for p in finder(settings)]
+        finder = getattr(args, "default_paths", None)
+        paths = [_shown(p) for p in (finder or _snippets)(settings)]
+        if finder is None and settings is not None:
+            from kdocs.catalog import scenario_files
+
+            scenarios = [_shown(p) for p in scenario_files(settings)]
+    else:
+        paths, scenarios = _split_scenarios(paths)
     versions = args.versions or (list(settings.kubernetes_versions) if settings else None)
     crd_dirs = [*(settings.crd_dirs if settings else ()), *args.crd_dir]
     crd_dirs = [d for d in crd_dirs if d.is_dir() or d in args.crd_dir]
-    report = validate_paths(paths, versions, crd_dirs, jobs=getattr(args, "jobs", None))
+    if paths or not scenarios:
+        report = validate_paths(paths, versions, crd_dirs, jobs=getattr(args, "jobs", None))
+    else:  # scenarios only: no schema is needed
+        from kdocs.schema.api import Report
+
+        report = Report(())
+    if scenarios is not None:
+        _lint_scenarios(report, scenarios, settings)
     output = args.output or ("github" if in_github_actions() else "text")
     get_output(output).write(report, sys.stdout)
     return report.exit_code
+
+
+def _split_scenarios(paths: list[Path]) -> tuple[list[Path], list[Path] | None]:
+    """Manifest paths for the schema check, scenario files for the lint (None: no folder
+    and no scenario given). A folder holding only scenarios is not a folder without YAML."""
+    from kdocs.catalog import YAML_SUFFIXES, is_scenario
+
+    manifests: list[Path] = []
+    scenarios: list[Path] = []
+    looked = False
+    for path in paths:
+        if path.is_file() and is_scenario(path):
+            scenarios.append(path)
+            looked = True
+        elif path.is_dir():
+            looked = True
+            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+            scenarios.extend(p for p in found if is_scenario(p))
+            if not found or not all(is_scenario(p) for p in found):
+                manifests.append(path)
+        else:
+            manifests.append(path)
+    return manifests, (scenarios if looked else None)
+
+
+def _lint_scenarios(report: Any, scenarios: list[Path], settings: Any) -> None:
+    """Add one FileReport per scenario to `report`, with every problem the lint finds."""
+    from kdocs.errors import KdocsError
+    from kdocs.scenario.lint import lint_scenario
+    from kdocs.schema.api import FileReport
+
+    root = Path.cwd()  # messages name files as the user typed them, like the schema check's
+    topologies: list[Any] | None = None
+    if scenarios and settings is not None:
+        try:
+            topologies = _topologies(settings.clusters_dir)
+        except KdocsError as error:  # a broken topology is said once; node checks are skipped
+            report.errors.append(error)
+    for path in scenarios:
+        snippets_dir = settings.snippets_dir if settings is not None else path.parent
+        errors = lint_scenario(path, root, snippets_dir, topologies)
+        report.files.append(FileReport(_display(path, root), errors=errors, scenario=True))
+    report.scenarios_checked = True
+
+
+def _topologies(clusters_dir: Path) -> list[Any] | None:
+    """Every topology of the project: a `${node:...}` must work on one of them."""
+    # The CLI wires stages: the lint takes topologies as facts, the cluster stage reads them.
+    from kdocs.cluster.topology import available_topologies, load_topology, topology_path
+
+    names = available_topologies(clusters_dir)
+    return [load_topology(topology_path(clusters_dir, n)) for n in names] or None
+
+
+def _display(path: Path, root: Path) -> str:
+    from kdocs.scenario.model import display
+
+    return display(path, root)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,12 +136,12 @@ def tag_anchor(tag: str) -> str:
     return "tag-" + (re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-") or "x")
 
 
-def _link(from_page: str, to_page: str, anchor: str = "") -> str:
+def page_link(from_page: str, to_page: str, anchor: str = "") -> str:
     target = posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
     return target + (f"#{anchor}" if anchor else "")
 
 
-def _text(value: str) -> str:
+def literal_text(value: str) -> str:
     """Front matter text shown literally: one line, no Markdown, no HTML, no table cell break."""
     text = " ".join(value.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
@@ -149,7 +149,7 @@ def _text(value: str) -> str:
 
 def tag_links(tags: tuple[str, ...], from_page: str) -> str:
     return " ".join(
-        f"[{_text(tag)}]({_link(from_page, TAG_INDEX, tag_anchor(tag))}){{ .kdocs-tag }}"
+        f"[{literal_text(tag)}]({page_link(from_page, TAG_INDEX, tag_anchor(tag))}){{ .kdocs-tag }}"
         for tag in tags
     )
 
@@ -158,9 +158,9 @@ def guide_list(index: SiteIndex, from_page: str) -> str:
     """A bulleted list of every guide: linked title and description."""
     lines = []
     for guide in index.guides():
-        line = f"- [{_text(guide.meta.title)}]({_link(from_page, guide.meta.page)})"
+        line = f"- [{literal_text(guide.meta.title)}]({page_link(from_page, guide.meta.page)})"
         if guide.meta.description:
-            line += f": {_text(guide.meta.description)}"
+            line += f": {literal_text(guide.meta.description)}"
         lines.append(line)
     return "\n".join(lines) if lines else "*No guide yet.*"
 
@@ -175,8 +175,8 @@ def guide_table(index: SiteIndex, from_page: str) -> str:
             parts += ["", f"## {guide.category_title}", "", "| Guide | About | Tags | Updated |"]
             parts.append("| --- | --- | --- | --- |")
         parts.append(
-            f"| [{_text(guide.meta.title)}]({_link(from_page, guide.meta.page)}) "
-            f"| {_text(guide.meta.description)} | {tag_links(guide.meta.tags, from_page)} "
+            f"| [{literal_text(guide.meta.title)}]({page_link(from_page, guide.meta.page)}) "
+            f"| {literal_text(guide.meta.description)} | {tag_links(guide.meta.tags, from_page)} "
             f"| {guide.date} |"
         )
     return "\n".join(parts).strip() if parts else "*No guide yet.*"
@@ -190,8 +190,10 @@ def tag_index(index: SiteIndex, from_page: str) -> str:
             by_tag.setdefault(tag, []).append(meta)
     parts: list[str] = []
     for tag in sorted(by_tag, key=str.lower):
-        parts += ["", f"## {_text(tag)} {{ #{tag_anchor(tag)} }}", ""]
-        parts += [f"- [{_text(m.title)}]({_link(from_page, m.page)})" for m in by_tag[tag]]
+        parts += ["", f"## {literal_text(tag)} {{ #{tag_anchor(tag)} }}", ""]
+        parts += [
+            f"- [{literal_text(m.title)}]({page_link(from_page, m.page)})" for m in by_tag[tag]
+        ]
     return "\n".join(parts).strip() if parts else "*No tagged page yet.*"
 
 

@@ -33,6 +33,7 @@ class Badge:
     state: str  # "passed", "failed", "not-run"
     text: str  # short, shown in the badge
     detail: str  # longer, shown on hover
+    link: str = ""  # where the badge leads (the cluster badge: the proof of its snippet)
 
 
 def render_block(
@@ -71,6 +72,10 @@ def render_badges(
         f'<span class="kdocs-badge__label">{_html(b.label)}</span>'
         f'<span class="kdocs-badge__value">{_html(b.text)}</span></span>'
         for b in badges
+    ]
+    spans = [
+        f'<a class="kdocs-badge-link" href="{_html(b.link)}">{span}</a>' if b.link else span
+        for b, span in zip(badges, spans, strict=True)
     ]
     link = (
         f'<a class="kdocs-download" href="{_html(download_url)}" download>'

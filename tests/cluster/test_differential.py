@@ -34,8 +34,9 @@ import pytest
 
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.payload import as_json, file_payloads, payload_stream, payloads, read_objects
-from kdocs.cluster.scenario import Apply, load_scenario
 from kdocs.resource.embed import read_snippet
+from kdocs.scenario.model import Apply
+from kdocs.scenario.parse import load_scenario
 from kdocs.schema.api import engine_for, validate_file
 from tests.crd_fixture import crd
 

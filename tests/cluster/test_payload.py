@@ -12,7 +12,8 @@ from kdocs.cluster.payload import (
     payloads,
     read_objects,
 )
-from kdocs.cluster.scenario import Apply, load_scenario
+from kdocs.scenario.model import Apply
+from kdocs.scenario.parse import load_scenario
 
 CM = (
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"

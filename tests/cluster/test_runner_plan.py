@@ -17,10 +17,10 @@ import pytest
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.report import Outcome
 from kdocs.cluster.runner import Unit, _startable
-from kdocs.cluster.scenario import display
 from kdocs.commands.test import plan, record, sha256, unchanged, with_topology
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.results import ResultStore
+from kdocs.scenario.model import display
 from tests.cluster.test_runner_helpers import make_project, write
 
 CLUSTER = Cluster(
@@ -112,7 +112,7 @@ def test_unusable_paths_are_exit_2_before_anything_runs(project, name: str, reas
 
 def test_a_malformed_site_scenario_stops_the_plan_with_exit_2(project) -> None:
     write(project.snippets_dir / "karpenter-daemonset" / "bad.scenario.yaml", "steps: 3\n")
-    with pytest.raises(UnusableInputError, match=r"bad.scenario.yaml:1: .*steps"):
+    with pytest.raises(UnusableInputError, match=r"bad.scenario.yaml:1:8: .*steps"):
         plan([], project)
 
 

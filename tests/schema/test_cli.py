@@ -67,7 +67,8 @@ def test_valid_files_and_folders_exit_0(tmp_path: Path, write, validate) -> None
     write("dir/notes.txt", "not yaml")
     run = validate(tmp_path / "dir", "-k", "v1.31", "-k", "1.37.2")
     assert run.code == 0 and run.lines == [
-        "2 files, 2 resources: 2 valid, 0 invalid, 0 unreadable or malformed [k8s 1.31, 1.37]"
+        "2 files, 2 resources: 2 valid, 0 invalid, 0 unreadable or malformed;"
+        " 0 scenarios: 0 clean, 0 with problems [k8s 1.31, 1.37]"
     ]
 
 

@@ -52,7 +52,10 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A project with the repo's mkdocs.yml (no nav), macros and CRDs, and no pages yet."""
-    root = tmp_path / "project"
+    return make_project(tmp_path / "project")
+
+
+def make_project(root: Path) -> Project:
     root.mkdir()
     config = (REPO / "mkdocs.yml").read_text()
     (root / "mkdocs.yml").write_text(config.split("\nnav:")[0] + "\n")

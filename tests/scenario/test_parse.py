@@ -9,9 +9,10 @@ import pytest
 
 from kdocs.catalog import scenario_files
 from kdocs.cluster.payload import documents
-from kdocs.cluster.scenario import Apply, Delete, Expect, load_scenario, merge_patch
 from kdocs.config import load_settings
 from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.scenario.model import Apply, Delete, Expect, merge_patch
+from kdocs.scenario.parse import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 DAEMONSET = (ROOT / "snippets/karpenter-daemonset/daemonset.yaml").read_text(encoding="utf-8")
@@ -152,82 +153,90 @@ def test_merge_patch_follows_rfc_7386() -> None:
 @pytest.mark.parametrize(
     ("text", "where", "reason"),
     [
-        ("steps: []\n", ":1:", "needs a non-empty list `steps`"),
-        ("name: x\n", ":1:", "needs a non-empty list `steps`"),
-        ("- apply: a.yaml\n", ":1:", "a scenario must be a mapping"),
-        ("steps:\n  - apply: daemonset.yaml\nstep: 1\n", ":3:", "unknown key 'step'"),
-        ("name: Bad_Name\nsteps: [{apply: daemonset.yaml}]\n", ":1:", "name must be lowercase"),
-        ("exclusive: yes please\nsteps: [{apply: daemonset.yaml}]\n", ":1:", "true or false"),
-        ("timeout: soon\nsteps: [{apply: daemonset.yaml}]\n", ":1:", "invalid duration 'soon'"),
-        ("timeout: 0s\nsteps: [{apply: daemonset.yaml}]\n", ":1:", "longer than 0s"),
+        ("steps: []\n", ":1:8:", "needs a non-empty list `steps`"),
+        ("name: x\n", ":1:1:", "needs a non-empty list `steps`"),
+        ("- apply: a.yaml\n", ":1:1:", "a scenario must be a mapping"),
+        ("steps:\n  - apply: daemonset.yaml\nstep: 1\n", ":3:1:", "unknown key 'step'"),
+        ("name: Bad_Name\nsteps: [{apply: daemonset.yaml}]\n", ":1:7:", "name must be lowercase"),
+        ("exclusive: yes please\nsteps: [{apply: daemonset.yaml}]\n", ":1:12:", "true or false"),
+        ("timeout: soon\nsteps: [{apply: daemonset.yaml}]\n", ":1:10:", "invalid duration 'soon'"),
+        ("timeout: 0s\nsteps: [{apply: daemonset.yaml}]\n", ":1:10:", "longer than 0s"),
         (
             "steps:\n  - apply: daemonset.yaml\n    delete: daemonset.yaml\n",
-            ":2:", "exactly one of: apply, assert, error, delete",
+            ":2:5:", "exactly one of: apply, assert, error, delete",
         ),
-        ("steps:\n  - wait: 5s\n", ":2:", "unknown key 'wait' in a step"),
-        ("steps:\n  - aply: x.yaml\n", ":2:", "in a step; did you mean 'apply'?"),
-        ("steps:\n  - apply: ../../outside.yaml\n", ":2:", "leads outside snippets/"),
-        ("steps:\n  - apply: /etc/passwd\n", ":2:", "relative to the scenario file"),
-        ("steps:\n  - apply: missing.yaml\n", ":2:", "does not exist next to the scenario"),
+        ("steps:\n  - wait: 5s\n", ":2:5:", "unknown step kind 'wait' (kinds: apply, assert"),
+        ("steps:\n  - aply: x.yaml\n", ":2:5:", "step kind 'aply'; did you mean 'apply'?"),
+        ("steps:\n  - apply: ../../outside.yaml\n", ":2:12:", "leads outside snippets/"),
+        ("steps:\n  - apply: /etc/passwd\n", ":2:12:", "relative to the scenario file"),
+        ("steps:\n  - apply: missing.yaml\n", ":2:12:", "does not exist next to the scenario"),
+        (
+            "steps:\n  - apply: daemonset.yml\n",
+            ":2:12:", "does not exist next to the scenario; did you mean 'daemonset.yaml'?",
+        ),
+        (
+            "requires: [karpentr]\nsteps: [{apply: daemonset.yaml}]\n",
+            ":1:12:", "unknown component 'karpentr' in requires; did you mean 'karpenter'?",
+        ),
         (
             "steps:\n  - apply: {file: daemonset.yaml, object: {apiVersion: v1, kind: Pod}}\n",
-            ":2:", "exactly one of `file` or `object`",
+            ":2:12:", "exactly one of `file` or `object`",
         ),
-        ("steps:\n  - apply: {file: daemonset.yaml, patch: [1]}\n", ":2:", "non-empty mapping"),
+        ("steps:\n  - apply: {file: daemonset.yaml, patch: [1]}\n", ":2:42:", "non-empty mapping"),
         (
             "steps:\n  - apply:\n      file: daemonset.yaml\n"
             "      patch: {spec: {tolerationz: null}}\n",
-            ":4:", "the patch changes nothing in snippets/guide/daemonset.yaml",
+            ":4:14:", "the patch changes nothing in snippets/guide/daemonset.yaml",
         ),
         (
             "steps:\n  - apply: {object: {apiVersion: v1, kind: Pod}}\n",
-            ":2:", "object needs metadata.name",
+            ":2:21:", "object needs metadata.name",
         ),
-        ("steps:\n  - assert: {object: {kind: Pod}}\n", ":2:", "needs a string `apiVersion`"),
+        ("steps:\n  - assert: {object: {kind: Pod}}\n", ":2:22:", "needs a string `apiVersion`"),
         (
             "steps:\n  - assert:\n"
             "      object: {apiVersion: v1, kind: Pod, metadata: {labels: {a: b}}}\n",
-            ":3:", "needs `count: N` or `match: any|all`",
+            ":3:7:", "needs `count: N` or `match: any|all`",
         ),
         (
             "steps:\n  - assert:\n      count: 1\n"
             "      object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
-            ":3:", "selected by name takes no count or match",
+            ":3:7:", "selected by name takes no count or match",
         ),
         (
             "steps:\n  - error:\n      count: -1\n      object: {apiVersion: v1, kind: Pod}\n",
-            ":3:", "count must be a whole number >= 0",
+            ":3:14:", "count must be a whole number >= 0",
         ),
         (
             "steps:\n  - error:\n      match: some\n      object: {apiVersion: v1, kind: Pod}\n",
-            ":3:", "match must be `any` or `all`",
+            ":3:14:", "match must be `any` or `all`",
         ),
         (
             "steps:\n  - error:\n      for: 1s\n      timeout: 2s\n"
             "      object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
-            ":3:", "give `timeout` or `for`, not both",
+            ":3:12:", "give `timeout` or `for`, not both",
         ),
-        ("steps:\n  - delete: {apiVersion: v1, kind: Pod}\n", ":2:", "needs a string `name`"),
+        ("steps:\n  - delete: {apiVersion: v1, kind: Pod}\n", ":2:13:", "needs a string `name`"),
         (
             "requires: [karpenter, cilium]\nsteps: [{apply: daemonset.yaml}]\n",
-            ":1:", "unknown component 'cilium' in requires (known: karpenter)",
+            ":1:23:", "unknown component 'cilium' in requires (known: karpenter)",
         ),
-        ("requires: karpenter\nsteps: [{apply: daemonset.yaml}]\n", ":1:", "must be a list"),
+        ("requires: karpenter\nsteps: [{apply: daemonset.yaml}]\n", ":1:11:", "must be a list"),
         (
             "steps:\n  - error:\n      during: 5s\n"
             "      object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
-            ":3:", "unknown key 'during' in error",
+            ":3:7:", "unknown key 'during' in error",
         ),
         (
             "steps:\n  - assert:\n      during: soon\n"
             "      object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
-            ":3:", "invalid duration 'soon'",
+            ":3:15:", "invalid duration 'soon'",
         ),
-        ("steps:\n  - apply: [daemonset.yaml\n", ":3:", "invalid YAML"),
-        ("steps:\n  - apply: daemonset.yaml\nsteps: []\n", ":3:", "duplicate key 'steps'"),
+        ("steps:\n  - apply: [daemonset.yaml\n", ":3:1:", "invalid YAML"),
+        ("steps:\n  - apply: daemonset.yaml\nsteps: []\n", ":3:1:", "duplicate key 'steps'"),
     ],
 )  # fmt: skip
-def test_a_malformed_scenario_is_one_line_naming_file_and_line(
+def test_a_malformed_scenario_is_one_line_naming_file_line_and_column(
     snippets: Path, text: str, where: str, reason: str
 ) -> None:
     message = fails(snippets, text)

@@ -1,151 +1,73 @@
-"""Scenario files: the claims of a guide, as ordered steps run against a real cluster.
+"""Scenario files -> `Scenario`: strict parsing, every problem one line naming file:line.
 
-A `NAME.scenario.yaml` lives next to the snippets it uses:
-
-    name: daemonset-placement          # defaults to NAME
-    description: what the guide claims
-    exclusive: false                   # true: needs the nodes to itself (stages contention)
-    requires: [karpenter]              # components the claim needs (else: not provable there)
-    timeout: 60s                       # default for steps that give none
-    steps:
-      - apply: daemonset.yaml                                   # a snippet, as is
-      - apply: {file: daemonset.yaml, patch: {spec: ...}}       # RFC 7386 merge patch per document
-      - apply: {file: x.yaml, patch: ..., rejected: "reason"}   # the API server must refuse it
-      - apply: {object: {apiVersion: v1, kind: Pod, ...}}       # an inline fixture
-      - assert: {object: <partial object>, timeout: 30s}        # must match within the timeout
-      - assert: {object: <partial, selected by labels>, count: 3}   # or match: any|all
-      - assert: {object: ..., count: 2, during: 20s}   # holds (within timeout), then for 20s
-      - error: {object: <partial object>, for: 10s}             # must NOT appear for 10s
-      - delete: {apiVersion: apps/v1, kind: DaemonSet, name: x} # or delete: FILE
-
-Objects are found by apiVersion/kind and `metadata.name`, or, without a name,
-by `metadata.labels` (none: every object of the kind), and then `count: N`
-(exactly N match), `match: any` (at least one) or `match: all` (at least one
-selected and every one matches). Cluster-scoped kinds (Node, NodeClaim,
-NodePool) are selected cluster-wide. Strings may use `${namespace}` (the
-scenario's namespace), `${node:NAME}` (the real name of the topology node
-NAME, for providers that name nodes themselves) and `${node:KEY=VALUE}` (the
-name of the one node labelled KEY=VALUE now, such as a node Karpenter
-launched: `${node:karpenter.sh/nodepool=stable}`).
-
-Paths are relative to the scenario file and may not leave snippets/ (or, for
-a scenario outside snippets/, its own folder). A malformed scenario is one
-line naming file:line and exit code 2: it is a broken test, not a failed claim.
-
-Scenario files and the manifests they apply are read by the one reader
-(`kdocs.resource`), so an inline object's scalars are what kubectl would read,
-and an apply step sends a file's own bytes unless a patch or an embed changes
-them (`kdocs.cluster.payload`).
+The format is described in `kdocs.scenario`. A malformed scenario is a broken
+test, not a failed claim, so every problem is an UnusableInputError (exit 2).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kdocs.config import did_you_mean
-from kdocs.errors import KdocsError, Location, UnusableInputError
+from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import load_spec, read_snippet
 from kdocs.resource.manifest import read_yaml
 from kdocs.resource.positions import JsonPath, Positions
+from kdocs.scenario.model import (
+    COMPONENTS,
+    Apply,
+    Delete,
+    Expect,
+    Scenario,
+    Step,
+    display,
+    merge_patch,
+)
 
 DEFAULT_TIMEOUT = 30.0
 _DURATION = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
 )
 _ACTIONS = ("apply", "assert", "error", "delete")
-# Components a scenario may require (kdocs.cluster.base.Cluster.components).
-COMPONENTS = ("karpenter",)
-
-
-@dataclass(frozen=True)
-class Apply:
-    """Send documents with server-side apply: a file (maybe patched) or an inline object."""
-
-    line: int
-    file: Path | None = None
-    patch: dict[str, Any] | None = None
-    inline: dict[str, Any] | None = None
-    rejected: str | None = None  # the apply must fail with a reason containing this
-
-    def describe(self, root: Path) -> str:
-        if self.file is None:
-            return f"apply {describe_object(self.inline or {})}"
-        patched = " (patched)" if self.patch is not None else ""
-        refused = " (must be rejected)" if self.rejected is not None else ""
-        return f"apply {display(self.file, root)}{patched}{refused}"
-
-
-@dataclass(frozen=True)
-class Expect:
-    """`assert` (the state must appear in time) or `error` (it must not appear for a while)."""
-
-    line: int
-    object: dict[str, Any]
-    timeout: float
-    must_appear: bool
-    count: int | None = None
-    match: str | None = None  # "any" | "all"; None with count or a name
-    during: float = 0.0  # assert only: once it holds, it must keep holding this long
-
-    def describe(self, root: Path) -> str:
-        verb = "assert" if self.must_appear else "error"
-        how = f" count={self.count}" if self.count is not None else ""
-        how += f" match={self.match}" if self.match else ""
-        how += f" during={self.during:g}s" if self.during else ""
-        return f"{verb} {describe_object(self.object)}{how}"
-
-
-@dataclass(frozen=True)
-class Delete:
-    """Delete one object, or every object of a file, and wait until they are gone."""
-
-    line: int
-    timeout: float
-    file: Path | None = None
-    ref: dict[str, Any] | None = None  # apiVersion, kind, metadata.name (and namespace)
-
-    def describe(self, root: Path) -> str:
-        if self.file is not None:
-            return f"delete {display(self.file, root)}"
-        return f"delete {describe_object(self.ref or {})}"
-
-
-Step = Apply | Expect | Delete
-
-
-@dataclass(frozen=True)
-class Scenario:
-    path: Path
-    name: str
-    description: str
-    exclusive: bool
-    timeout: float
-    steps: tuple[Step, ...]
-    files: tuple[Path, ...] = field(default=())  # every file applied or deleted, in order
-    requires: tuple[str, ...] = field(default=())  # components, e.g. ("karpenter",)
-
-    def inputs(self, root: Path) -> dict[str, str]:
-        """Content hashes of everything this scenario depends on (itself, files, embed specs)."""
-        return file_hashes([self.path, *self.files], root)
 
 
 def load_scenario(path: Path, root: Path, boundary: Path) -> Scenario:
-    """Parse a scenario file; every problem is an UnusableInputError naming file:line."""
-    where = display(path, root)
+    """Parse a scenario file; every problem is an UnusableInputError naming file:line:col."""
     try:
-        documents = read_yaml(path, name=where)
+        document = read_scenario(path, root)
     except KdocsError as error:
         raise UnusableInputError(error.location, error.reason) from None
+    return parse_scenario(path, root, boundary, document)
+
+
+def scenario_boundary(path: Path, snippets_dir: Path) -> Path:
+    """The folder a scenario's files must stay in: snippets/ for the site's, else its own."""
+    inside = snippets_dir.resolve() in path.resolve().parents
+    return snippets_dir if inside else path.parent
+
+
+def read_scenario(path: Path, root: Path) -> tuple[Any, Positions]:
+    """The scenario file's one YAML document; the reader's errors keep their own exit code
+    (a YAML syntax error is found wrong, a binary file unusable), as the lint reports them."""
+    where = display(path, root)
+    documents = read_yaml(path, name=where)
     if len(documents) > 1:
-        raise UnusableInputError(where, "a scenario is one YAML document")
-    value, positions = documents[0] if documents else (None, Positions())
-    return _Parser(path, where, root, boundary).scenario(_Node(value, (), positions))
+        line, col = documents[1][1].value(())
+        raise InvalidInputError(Location(where, line, col), "a scenario is one YAML document")
+    return documents[0] if documents else (None, Positions())
+
+
+def parse_scenario(
+    path: Path, root: Path, boundary: Path, document: tuple[Any, Positions]
+) -> Scenario:
+    """The scenario in a document `read_scenario` returned; format errors are UnusableInputError."""
+    value, positions = document
+    return _Parser(path, display(path, root), root, boundary).scenario(_Node(value, (), positions))
 
 
 @dataclass(frozen=True)
@@ -160,6 +82,11 @@ class _Node:
     def line(self) -> int:
         return self.positions.value(self.path)[0]
 
+    @property
+    def where(self) -> tuple[int, int]:
+        """1-based line and column of the value."""
+        return self.positions.value(self.path)
+
     def child(self, key: str | int) -> _Node:
         return _Node(self.value[key], (*self.path, key), self.positions)
 
@@ -169,19 +96,25 @@ class _Parser:
         self.path, self.where, self.root, self.boundary = path, where, root, boundary
         self.files: list[Path] = []
 
-    def fail(self, node: _Node | None, reason: str, line: int | None = None) -> UnusableInputError:
-        line = line or (node.line if node is not None else None)
-        return UnusableInputError(Location(self.where, line), reason)
+    def fail(
+        self, node: _Node | None, reason: str, at: tuple[int, int] | None = None
+    ) -> UnusableInputError:
+        line, col = at or (node.where if node is not None else (None, None))
+        return UnusableInputError(Location(self.where, line, col), reason)
 
     def mapping(self, node: _Node | None, what: str, allowed: tuple[str, ...]) -> dict:
         if node is None or not isinstance(node.value, dict):
             raise self.fail(node, f"{what} must be a mapping")
         for name in node.value:
             if name not in allowed:
-                line = node.positions.key((*node.path, name))[0]
-                hint = did_you_mean(name, allowed)
-                reason = f"unknown key {name!r} in {what}{hint} (allowed: {', '.join(allowed)})"
-                raise self.fail(node, reason, line)
+                at = node.positions.key((*node.path, name))
+                hint = did_you_mean(str(name), allowed)
+                listed = ", ".join(allowed)
+                if what == "a step":  # the key of a step is its kind
+                    reason = f"unknown step kind {name!r}{hint} (kinds: {listed})"
+                else:
+                    reason = f"unknown key {name!r} in {what}{hint} (allowed: {listed})"
+                raise self.fail(node, reason, at)
         return {name: node.child(name) for name in node.value}
 
     def plain(self, node: _Node) -> Any:
@@ -217,11 +150,12 @@ class _Parser:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             known = ", ".join(COMPONENTS)
             raise self.fail(node, f"requires must be a list of components ({known})")
-        for item in value:
+        for index, item in enumerate(value):
             if item not in COMPONENTS:
-                raise self.fail(
-                    node, f"unknown component {item!r} in requires (known: {', '.join(COMPONENTS)})"
-                )
+                hint = did_you_mean(item, COMPONENTS)
+                known = ", ".join(COMPONENTS)
+                reason = f"unknown component {item!r} in requires{hint} (known: {known})"
+                raise self.fail(node.child(index), reason)
         return tuple(dict.fromkeys(value))
 
     def step(self, node: _Node, default_timeout: float) -> Step:
@@ -340,7 +274,8 @@ class _Parser:
         if boundary not in real.parents:
             raise self.fail(node, f"{rel!r} leads outside {display(self.boundary, self.root)}/")
         if not real.is_file():
-            raise self.fail(node, f"{rel!r} does not exist next to the scenario")
+            hint = did_you_mean(rel, _nearby_files(self.path.parent))
+            raise self.fail(node, f"{rel!r} does not exist next to the scenario{hint}")
         if target not in self.files:
             self.files.append(target)
         spec = load_spec(target)
@@ -362,37 +297,12 @@ class _Parser:
         return total
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: mappings merge, `null` deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
-
-
-def describe_object(obj: dict[str, Any]) -> str:
-    """`DaemonSet node-agent`, or `Pod (app=x)` for a label selection."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    kind = obj.get("kind", "?")
-    if meta.get("name"):
-        return f"{kind} {meta['name']}"
-    labels = meta.get("labels") or {}
-    selector = ",".join(f"{k}={v}" for k, v in labels.items())
-    return f"{kind} ({selector})" if selector else f"{kind} (any)"
-
-
-def display(path: Path, root: Path) -> str:
-    """A path as messages show it: relative to the project root when inside it."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def file_hashes(paths: list[Path], root: Path) -> dict[str, str]:
-    return {display(p, root): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+def _nearby_files(folder: Path) -> list[str]:
+    """YAML files a scenario in `folder` could mean, as it would name them (two levels deep:
+    a scenario outside snippets/ may sit in a large folder)."""
+    found = [*folder.glob("*"), *folder.glob("*/*")]
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in found
+        if p.suffix in (".yaml", ".yml") and ".scenario." not in p.name and p.is_file()
+    )
