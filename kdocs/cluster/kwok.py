@@ -61,7 +61,7 @@ from kdocs.cluster.providers import (
     wait_service_account,
 )
 from kdocs.cluster.topology import NodeSpec, Topology, find_topology
-from kdocs.config import Settings
+from kdocs.config import CLUSTER_RELEASES, DEFAULT_CLUSTER_VERSIONS, Settings
 from kdocs.errors import KdocsError, UnusableInputError
 
 BUILD_SCRIPT = Path("clusters/build/build-binaries.sh")
@@ -104,9 +104,15 @@ class KwokProvider:
         workdir: Path | None = None,
         log: Log = quiet,
         show_build_progress: bool = False,
+        kubernetes_version: str | None = None,
     ) -> None:
         self.settings = settings
-        cluster_name = cluster_name or checkout_cluster_name(settings.root)
+        # Another release than the build script's pin: its own binaries and its own cluster
+        # (name, folder, ports), beside the default one (`cluster-versions` in [tool.kdocs]).
+        self.kubernetes_version = version_override(kubernetes_version)
+        cluster_name = cluster_name or versioned_name(
+            checkout_cluster_name(settings.root), self.kubernetes_version
+        )
         self.cluster_name = cluster_name
         self.workdir = (workdir or cache_root() / "kwok").resolve()
         self.cluster_dir = self.workdir / "clusters" / cluster_name
@@ -170,9 +176,11 @@ class KwokProvider:
         script = self.settings.root / BUILD_SCRIPT
         if not script.is_file():
             raise ClusterUnavailableError(str(script), "the binary build script is missing")
+        pinned = {"K8S_VERSION": self.kubernetes_version} if self.kubernetes_version else {}
         done = run(
             ["bash", script], what="clusters/build/build-binaries.sh",
             timeout=3 * 3600, check=False, stderr_to_terminal=self.show_build_progress,
+            env={**os.environ, **pinned},
         )  # fmt: skip
         lines = done.stdout.strip().splitlines()
         if done.returncode != 0 or not lines:
@@ -499,6 +507,19 @@ def _runs_from(proc: Path, folder: Path) -> bool:
     except OSError:
         return False
     return argv0.startswith(f"{folder}/")
+
+
+def version_override(release: str | None) -> str | None:
+    """`release` unless it is the build script's own pin (then None: the default cluster)."""
+    default = CLUSTER_RELEASES[DEFAULT_CLUSTER_VERSIONS[0]]
+    return None if release in (None, default) else release
+
+
+def versioned_name(name: str, release: str | None) -> str:
+    """The cluster name for a release other than the default: kdocs-x-1234abcd-v1-34."""
+    if release is None:
+        return name
+    return f"{name}-v{'-'.join(release.removeprefix('v').split('.')[:2])}"
 
 
 def _alive(pid: int) -> bool:
