@@ -25,10 +25,15 @@ $(STAMP):
 	rm -f $(VENV)/.installed-* && touch $@
 
 # Builds (once, cached outside the clone) the control plane binaries of the kwok provider and
-# its cluster components (clusters/build/*/component.conf: the local-path provisioner,
-# Karpenter; cold, Karpenter adds ~4 min of CPU, 9 min beside other builds).
-cluster-binaries:
+# everything in clusters/build/*/component.conf: its cluster components (the local-path
+# provisioner, Karpenter; cold, Karpenter adds ~4 min of CPU, 9 min beside other builds) and
+# actionlint, which the workflow test runs (cold ~40 s).
+# One control plane per version of cluster-versions in pyproject.toml (kdocs/config.py pins each
+# release; cold, each is another 6 to 20 minutes of both cores).
+cluster-binaries: $(STAMP)
 	clusters/build/build-binaries.sh >/dev/null
+	for release in $$($(BIN)/python -m kdocs.config --cluster-releases); do \
+	  K8S_VERSION=$$release clusters/build/build-binaries.sh >/dev/null || exit 1; done
 	clusters/build/build-component.sh --all >/dev/null
 
 # The browser tests use Debian's Chromium (test tools cannot download browsers here).

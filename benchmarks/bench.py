@@ -2,11 +2,12 @@
 
     .venv/bin/python benchmarks/bench.py [--out benchmarks/results.md] [--smoke]
         [--sizes 1000,10000] [--pages 1,50,500] [--repeat 3] [--edits 5]
-        [--skip validate,site,cluster,preview] [--cold-build]
+        [--skip validate,site,cluster,preview,shards] [--cold-build]
 
 Sections (see each bench_*.py): 1. schema validation throughput (kdocs,
 kubeconform, kubernetes-validate on the same corpus and schemas); 2. site build
-(`kdocs build` against `mkdocs build`); 3. cluster stage; 4. live preview.
+(`kdocs build` against `mkdocs build`); 3. cluster stage; 4. live preview;
+5. sharding and cluster versions (bench_shards.py).
 Numbers are whole-process wall times on this machine; nothing here fails on a
 number.  ``--smoke`` runs every section but the cluster on a tiny input, to keep
 the harness working (tests/benchmarks/).
@@ -27,12 +28,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_cluster  # noqa: E402
+import bench_shards  # noqa: E402
 import bench_site  # noqa: E402
 import bench_validate  # noqa: E402
 import corpus  # noqa: E402
 from measure import load, machine  # noqa: E402
 
-SECTIONS = ("validate", "site", "cluster", "preview")
+SECTIONS = ("validate", "site", "cluster", "preview", "shards")
 
 
 def _ints(text: str) -> list[int]:
@@ -69,7 +71,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.sizes, args.pages, args.repeat, args.edits = [40], [1, 3], 1, 1
         args.preview_pages = 2
-        args.skip.add("cluster")
+        args.skip |= {"cluster", "shards"}
     return args
 
 
@@ -269,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
 
     body: list[str] = []
     failures: list[str] = []
-    runners = {"validate": validation, "site": site, "cluster": cluster, "preview": preview}
+    runners = {"validate": validation, "site": site, "cluster": cluster, "preview": preview,
+               "shards": bench_shards.section}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="kdocs-bench-") as tmp:
         for name in SECTIONS:
             if name in args.skip:

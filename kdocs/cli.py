@@ -35,7 +35,8 @@ COMMANDS = {
     "build": ("kdocs.site.build", "add_build_parser"),
     "serve": ("kdocs.site.build", "add_serve_parser"),
     "cluster": ("kdocs.cluster.cli", "add_cluster_parser"),
-    "test": ("kdocs.cluster.test_cli", "add_test_parser"),
+    "test": ("kdocs.commands.test", "add_test_parser"),
+    "results": ("kdocs.commands.results", "add_results_parser"),
     "new": ("kdocs.site.scaffold", "add_new_parser"),
     "status": ("kdocs.site.status_cli", "add_status_parser"),
 }

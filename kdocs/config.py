@@ -23,6 +23,11 @@ from typing import Any
 from kdocs.errors import Location, UnusableInputError
 
 DEFAULT_KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(30, 38))
+# The Kubernetes releases the cluster stage can prove on, by minor version: the kwok provider
+# builds each with clusters/build/build-binaries.sh (K8S_VERSION), pinned here. Others are
+# not offered: 1.37 needs a newer Go than the pinned toolchain; 1.35 was not built here.
+CLUSTER_RELEASES = {"1.34": "v1.34.4", "1.36": "v1.36.3"}
+DEFAULT_CLUSTER_VERSIONS = ("1.36",)
 # Every key of [tool.kdocs] and the type of its value.
 KEYS: dict[str, str] = {
     "docs-dir": "path",
@@ -31,12 +36,14 @@ KEYS: dict[str, str] = {
     "clusters-dir": "path",
     "results-file": "path",
     "kubernetes-versions": "versions",
+    "cluster-versions": "cluster-versions",
     "extra": "table",
 }
 _TYPE_WORDS = {
     "path": 'a path as a string ("docs")',
     "paths": 'a list of paths (["schemas/crds"])',
     "versions": 'a list of version strings (["1.30", "1.31"])',
+    "cluster-versions": f"a list of versions the cluster stage builds ({list(CLUSTER_RELEASES)})",
     "table": "a table ([tool.kdocs.extra])",
 }
 
@@ -52,6 +59,8 @@ class Settings:
     clusters_dir: Path
     results_file: Path
     kubernetes_versions: tuple[str, ...] = DEFAULT_KUBERNETES_VERSIONS
+    # Minor versions ("1.34") the cluster stage proves every unit on, one cluster each.
+    cluster_versions: tuple[str, ...] = DEFAULT_CLUSTER_VERSIONS
     extra: dict = field(default_factory=dict)
 
 
@@ -93,6 +102,7 @@ def load_settings(root: Path | None = None) -> Settings:
         clusters_dir=root / table.get("clusters-dir", "clusters"),
         results_file=root / table.get("results-file", ".kdocs/results.json"),
         kubernetes_versions=versions,
+        cluster_versions=tuple(table.get("cluster-versions", DEFAULT_CLUSTER_VERSIONS)),
         extra=dict(table.get("extra", {})),
     )
 
@@ -113,6 +123,24 @@ def check_table(table: Any, text: str, name: str) -> None:
             raise UnusableInputError(
                 where, f"{key} must be {_TYPE_WORDS[kind]}, not {type(value).__name__} {value!r}"
             )
+        if kind == "cluster-versions":
+            _check_cluster_versions(value, where)
+
+
+def _check_cluster_versions(versions: list[str], where: Location) -> None:
+    """Only versions the cluster stage can build, each once, at least one."""
+    if not versions:
+        raise UnusableInputError(where, "cluster-versions must list at least one version")
+    for version in versions:
+        if version not in CLUSTER_RELEASES:
+            hint = did_you_mean(version, CLUSTER_RELEASES) or ""
+            known = ", ".join(CLUSTER_RELEASES)
+            raise UnusableInputError(
+                where, f"cluster-versions: {version!r} is not a version kdocs builds{hint}"
+                f" (known: {known})",
+            )  # fmt: skip
+    if len(set(versions)) != len(versions):
+        raise UnusableInputError(where, "cluster-versions lists a version twice")
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
@@ -124,7 +152,7 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 def _has_type(kind: str, value: Any) -> bool:
     if kind == "path":
         return isinstance(value, str) and bool(value.strip())
-    if kind in ("paths", "versions"):
+    if kind in ("paths", "versions", "cluster-versions"):
         return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
     return isinstance(value, dict)
 
@@ -147,3 +175,11 @@ def _line_of(text: str, key: str | None) -> int | None:
         ):
             return number
     return None
+
+
+if __name__ == "__main__":  # `python -m kdocs.config --cluster-releases`: for the Makefile
+    import sys
+
+    if sys.argv[1:] != ["--cluster-releases"]:
+        sys.exit("usage: python -m kdocs.config --cluster-releases")
+    print(" ".join(CLUSTER_RELEASES[minor] for minor in load_settings().cluster_versions))

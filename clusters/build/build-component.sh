@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build (once) and cache a cluster component: a real Kubernetes controller the
-# kwok provider runs next to the control plane (see clusters/components/), from
+# kwok provider runs next to the control plane (see clusters/components/), or a
+# Go tool the tests need (actionlint: no clusters/components/ entry), from
 # its pinned Go module, with the cache, MANIFEST and corruption rules of
 # build-binaries.sh (shared in lib.sh).
 #

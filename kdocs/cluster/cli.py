@@ -82,6 +82,8 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
         if getattr(args, "all", False):
             return _down_all(provider_name, settings)
         provider.down()
+        if provider_name == "kwok":
+            _down_other_versions(settings)
         print(f"{provider_name} cluster removed")
         return int(ExitCode.OK)
     if action == "status":
@@ -94,6 +96,17 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
             _list_kwok_clusters(settings, getattr(provider, "cluster_name", ""))
         return int(ExitCode.OK if found is not None else ExitCode.FAILED)
     raise UnusableInputError(None, f"unknown cluster action {action!r}")
+
+
+def _down_other_versions(settings: Settings) -> None:
+    """This checkout's clusters of the other `cluster-versions` go too (kdocs test made them)."""
+    from kdocs.cluster.providers.kwok import KwokProvider
+    from kdocs.config import CLUSTER_RELEASES
+
+    for release in CLUSTER_RELEASES.values():
+        other = KwokProvider(settings, kubernetes_version=release, log=stderr_log)
+        if other.kubernetes_version and (other.cluster_dir.exists() or other.processes()):
+            other.down()
 
 
 def _down_all(provider_name: str, settings: Settings) -> int:

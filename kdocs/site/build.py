@@ -18,6 +18,11 @@ from kdocs.errors import ExitCode
 def add_build_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("build", help="validate every snippet, then build the site")
     parser.add_argument("--site-dir", default=None, help="output folder (default: site/)")
+    parser.add_argument(
+        "--require-complete", action="store_true",
+        help="refuse (exit 1) when a unit of the site has no recorded result for its current "
+        "inputs, e.g. no shard ran it",
+    )  # fmt: skip
     parser.set_defaults(run=run_build)
 
 
@@ -36,6 +41,14 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     from kdocs.mkdocs.plugin import kdocs_plugin
     from kdocs.output.github import report_problem
 
+    if getattr(args, "require_complete", False):
+        from kdocs.commands.test import unrecorded_units
+
+        missing = unrecorded_units(settings)
+        for line in missing:  # one line per unit, and nothing published
+            print(f"kdocs: {line}", file=sys.stderr)
+        if missing:
+            return int(ExitCode.FAILED)
     _quiet_mkdocs_logging(verbose=False)
     options: dict[str, object] = {"strict": True}
     if args.site_dir:

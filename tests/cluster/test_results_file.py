@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.test_cli import sha256
+from kdocs.commands.test import sha256
 from kdocs.config import Settings
 from kdocs.results import ResultStore
 from kdocs.site.extract import rendered_blocks

@@ -21,7 +21,7 @@ from typing import Any
 
 from kdocs.cluster.base import Cluster, Provider
 from kdocs.cluster.providers._common import cache_root
-from kdocs.cluster.test_cli import add_test_parser, run_test
+from kdocs.commands.test import add_test_parser, run_test
 from kdocs.config import Settings, load_settings
 from kdocs.errors import KdocsError
 

@@ -17,7 +17,7 @@ import pytest
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.model import Outcome, Unit
 from kdocs.cluster.runner import _startable
-from kdocs.cluster.test_cli import plan, record, sha256, unchanged, with_topology
+from kdocs.commands.test import plan, record, sha256, unchanged, with_topology
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.results import ResultStore
 from kdocs.scenario.model import display

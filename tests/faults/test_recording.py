@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster import health, runner, test_cli
+from kdocs.cluster import health, runner
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.defaults import DEFAULT_CHECKS
 from kdocs.cluster.model import Cancelled, StepFailed
 from kdocs.cluster.session import Session
-from kdocs.cluster.test_cli import sha256
+from kdocs.commands import test as test_command
+from kdocs.commands.test import sha256
 from kdocs.errors import KdocsError
 from kdocs.results import ResultStore
 from tests.cluster.test_runner_helpers import StaticProvider, kdocs_test, make_project, write
@@ -91,7 +92,7 @@ def end_units_with(
     monkeypatch.setattr(runner, "conflict_keys", lambda ctx, unit: set())
     monkeypatch.setattr(runner, "await_namespaces", lambda cluster, run_id: None)
     monkeypatch.setattr(health, "readiness_problem", lambda cluster, timeout=5.0: None)
-    monkeypatch.setattr(test_cli, "sweep_orphans", lambda cluster: [])
+    monkeypatch.setattr(test_command, "sweep_orphans", lambda cluster: [])
 
 
 @pytest.mark.parametrize("ending", list(ENDINGS))

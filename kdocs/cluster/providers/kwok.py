@@ -73,7 +73,7 @@ from kdocs.cluster.providers.local_processes import (
     wait_gone,
 )
 from kdocs.cluster.topology import NodeSpec, Topology, find_topology
-from kdocs.config import Settings
+from kdocs.config import CLUSTER_RELEASES, DEFAULT_CLUSTER_VERSIONS, Settings
 from kdocs.errors import KdocsError, UnusableInputError
 
 BUILD_SCRIPT = Path("clusters/build/build-binaries.sh")
@@ -114,9 +114,15 @@ class KwokProvider:
         workdir: Path | None = None,
         log: Log = quiet,
         show_build_progress: bool = False,
+        kubernetes_version: str | None = None,
     ) -> None:
         self.settings = settings
-        cluster_name = cluster_name or checkout_cluster_name(settings.root)
+        # Another release than the build script's pin: its own binaries and its own cluster
+        # (name, folder, ports), beside the default one (`cluster-versions` in [tool.kdocs]).
+        self.kubernetes_version = version_override(kubernetes_version)
+        cluster_name = cluster_name or versioned_name(
+            checkout_cluster_name(settings.root), self.kubernetes_version
+        )
         self.cluster_name = cluster_name
         self.workdir = (workdir or cache_root() / "kwok").resolve()
         self.cluster_dir = self.workdir / "clusters" / cluster_name
@@ -182,9 +188,11 @@ class KwokProvider:
         script = self.settings.root / BUILD_SCRIPT
         if not script.is_file():
             raise ClusterUnavailableError(str(script), "the binary build script is missing")
+        pinned = {"K8S_VERSION": self.kubernetes_version} if self.kubernetes_version else {}
         done = run(
             ["bash", script], what="clusters/build/build-binaries.sh",
             timeout=3 * 3600, check=False, stderr_to_terminal=self.show_build_progress,
+            env={**os.environ, **pinned},
         )  # fmt: skip
         lines = done.stdout.strip().splitlines()
         if done.returncode != 0 or not lines:
@@ -456,3 +464,16 @@ def manifest_versions(bin_dir: Path) -> dict[str, str]:
             pairs = (item.split() for item in line.removeprefix("# versions:").split(","))
             return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
     return {}
+
+
+def version_override(release: str | None) -> str | None:
+    """`release` unless it is the build script's own pin (then None: the default cluster)."""
+    default = CLUSTER_RELEASES[DEFAULT_CLUSTER_VERSIONS[0]]
+    return None if release in (None, default) else release
+
+
+def versioned_name(name: str, release: str | None) -> str:
+    """The cluster name for a release other than the default: kdocs-x-1234abcd-v1-34."""
+    if release is None:
+        return name
+    return f"{name}-v{'-'.join(release.removeprefix('v').split('.')[:2])}"

@@ -17,6 +17,9 @@ a unit with a file they refuse fails there, with its one line, and never
 reaches the cluster; when every unit is refused, no cluster is brought up.
 Exit codes: 0 all passed, 1 anything failed, 2 unusable input or cluster, 130
 interrupted.
+
+Over ~400 lines because planning (`plan`, `with_topology`) still lives here: issue 13
+moves it to the cluster stage, which another change is reorganising at the same time.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,12 +43,13 @@ from kdocs.cluster.model import Outcome, Unit
 from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
 from kdocs.cluster.runner import run_units
 from kdocs.cluster.session import RunContext
-from kdocs.config import Settings
+from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
-from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord
+from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord, minor_of, shard_file
 from kdocs.scenario.model import Scenario, display, file_hashes
 from kdocs.scenario.parse import load_scenario
+from kdocs.shards import Shard, Work, parse_shard, share
 
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -69,6 +74,16 @@ def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=_positive, default=60, help="rollout timeout of the default check (s)"
     )
+    parser.add_argument(
+        "--shard", type=_shard, metavar="I/N",
+        help="run only shard I of N (a deterministic, balanced share of the units) and record "
+        "into a results file of its own; `kdocs results merge` brings the shards together",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cluster-version", metavar="1.N",
+        help="prove on this Kubernetes version only (default: every one of cluster-versions "
+        "in [tool.kdocs], each on a kwok cluster of its own)",
+    )  # fmt: skip
     add_kubeconfig_flags(parser)
     parser.set_defaults(run=run_test)
     return parser
@@ -84,8 +99,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except UnusableInputError as error:
+        raise argparse.ArgumentTypeError(error.reason) from None
+
+
 def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | None = None) -> int:
-    """Plan, skip what is proven already, run the rest, record and report; the exit code."""
+    """Plan, skip what is proven already, run the rest, record and report; the exit code.
+
+    With the kwok provider, once per Kubernetes version of `cluster-versions` (or the
+    one --cluster-version names), each on a cluster of its own; other providers run
+    one pass on the cluster they have, recorded under the version it reports.
+    """
     console = Console(stderr=True, soft_wrap=True)
     progress = ConsoleProgress(console)
     units, _ = plan(list(args.paths), settings)
@@ -95,15 +122,70 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         topology = None  # said when a cluster is needed: nothing recorded can match then
     units = [with_topology(unit, settings, topology) for unit in units]
     provider_name = provider.name if provider else _provider_name(args)
-    store = ResultStore(settings.results_file, settings.root)
-    outcomes: dict[int, Outcome] = {}
-    todo: list[int] = []
+    chosen: str | None = getattr(args, "cluster_version", None)
+    if chosen is not None and provider_name == "kwok" and chosen not in CLUSTER_RELEASES:
+        known = ", ".join(CLUSTER_RELEASES)
+        raise UnusableInputError("--cluster-version", f"kwok builds {known}, not {chosen}")
+    shared = ResultStore(settings.results_file, settings.root)
+    store, known_stores = shared, [shared]  # where a unit may be recorded as proven already
+    shard: Shard | None = getattr(args, "shard", None)
+    if shard is not None:
+        units = shard_units(units, shared, shard)
+        progress.note(f"shard {shard.index}/{shard.total}: {len(units)} unit(s)")
+        # Its own file: the shared one stays as every shard found it, so all agree on the plan.
+        label = shard.label + (f".v{chosen}" if chosen else "")
+        store = ResultStore(shard_file(settings.results_file, label), settings.root)
+        known_stores.append(store)
     refused = {
         **scenario_lint_refusals(units, settings, topology),
         **offline_refusals(units, settings),
     }
+    passes: list[str | None] = [chosen]
+    if provider is None and provider_name == "kwok" and chosen is None:
+        passes = list(settings.cluster_versions)
+    ordered: list[Outcome] = []
+    versions: list[str] = []
+    interrupted = False
+    for minor in passes:
+        done, version, interrupted = _one_pass(
+            args, settings, units, refused, known_stores, store, minor, topology,
+            provider, provider_name, progress,
+        )  # fmt: skip
+        if len(passes) > 1:
+            done = [replace(o, name=f"{o.name} (Kubernetes {minor})") for o in done]
+        ordered += done
+        versions += [version] if version else []
+        if interrupted:
+            break
+    if shard is not None:
+        store.save()  # the shard's file exists even when it ran nothing: CI uploads it
+    meta = {"provider": provider_name, "kubernetes_version": ", ".join(versions)}
+    if args.output == "json":
+        write_json(ordered, sys.stdout, **meta)
+    elif args.output == "junit":
+        write_junit(ordered, sys.stdout)
+    else:
+        write_text(ordered, Console(soft_wrap=True))
+    if interrupted:
+        console.print("interrupted: every started unit cleaned up its namespace")
+        return int(ExitCode.INTERRUPTED)
+    if any(o.status == "error" for o in ordered):
+        return int(ExitCode.UNUSABLE)
+    return int(ExitCode.OK if all(o.passed for o in ordered) else ExitCode.FAILED)
+
+
+def _one_pass(
+    args: argparse.Namespace, settings: Settings, units: list[Unit], refused: dict[int, Outcome],
+    known_stores: list[ResultStore], store: ResultStore, minor: str | None,
+    topology: str | None, provider: Provider | None, provider_name: str, progress: Any,
+) -> tuple[list[Outcome], str, bool]:  # fmt: skip
+    """One Kubernetes version: outcomes in unit order, the version that ran, interrupted."""
+    outcomes: dict[int, Outcome] = {}
+    todo: list[int] = []
     for index, unit in enumerate(units):
-        proven = None if args.force else unchanged(unit, store, provider_name)
+        proven = None
+        if not args.force:
+            proven = _first(unchanged(unit, k, provider_name, minor) for k in known_stores)
         if index in refused:
             outcomes[index] = refused[index]
         elif proven is None:
@@ -114,13 +196,17 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
                 f"unchanged since it passed on {proven.provider} {proven.kubernetes_version}"
                 f" ({proven.date[:10]}); --force reruns it",
             )  # fmt: skip
-    meta = {"provider": provider_name, "kubernetes_version": ""}
-    interrupted = False
+    version, interrupted = "", False
     if todo:
-        provider = provider or _provider(args, settings, provider_name, progress.note)
+        release = CLUSTER_RELEASES.get(minor or "") if provider_name == "kwok" else None
+        provider = provider or _provider(args, settings, provider_name, progress.note, release)
         cluster = provider.up(topology or _topology(args, settings))
-        meta["kubernetes_version"] = cluster.kubernetes_version
-        progress.note(f"{cluster.label} cluster, Kubernetes {cluster.kubernetes_version}")
+        version = cluster.kubernetes_version
+        if minor is not None and minor_of(version) != minor:
+            raise UnusableInputError(
+                "--cluster-version", f"asked for {minor}, the cluster runs Kubernetes {version}"
+            )
+        progress.note(f"{cluster.label} cluster, Kubernetes {version}")
         swept = sweep_orphans(cluster)
         if swept:
             progress.note(f"removed {len(swept)} namespace(s) of killed runs: {', '.join(swept)}")
@@ -137,19 +223,48 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
-    ordered = [outcomes[i] for i in range(len(units))]
-    if args.output == "json":
-        write_json(ordered, sys.stdout, **meta)
-    elif args.output == "junit":
-        write_junit(ordered, sys.stdout)
-    else:
-        write_text(ordered, Console(soft_wrap=True))
-    if interrupted:
-        console.print("interrupted: every started unit cleaned up its namespace")
-        return int(ExitCode.INTERRUPTED)
-    if any(o.status == "error" for o in ordered):
-        return int(ExitCode.UNUSABLE)
-    return int(ExitCode.OK if all(o.passed for o in ordered) else ExitCode.FAILED)
+    return [outcomes[i] for i in range(len(units))], version, interrupted
+
+
+def shard_units(units: list[Unit], store: ResultStore, shard: Shard) -> list[Unit]:
+    """The units shard `shard` runs, balanced by the durations `store` recorded."""
+    recorded = store.durations()
+    work = [Work(_unit_key(u), recorded.get(_unit_key(u)), u.exclusive) for u in units]
+    mine = share(work, shard)
+    return [unit for unit in units if _unit_key(unit) in mine]
+
+
+def _unit_key(unit: Unit) -> str:
+    return f"{_kind(unit)}:{unit.name}"
+
+
+def unrecorded_units(settings: Settings) -> list[str]:
+    """One line per unit of the site with no recorded verdict for its current inputs.
+
+    What `kdocs build --require-complete` refuses to publish: after a sharded
+    run, such a unit is one no shard ran (a shard lost, a results file not merged).
+    """
+    try:
+        topology: str | None = _topology(argparse.Namespace(topology=None), settings)
+    except UnusableInputError:
+        topology = None
+    store = ResultStore(settings.results_file, settings.root)
+    lines = []
+    for unit in plan([], settings)[0]:
+        unit = with_topology(unit, settings, topology)
+        kind, name, inputs = _kind(unit), unit.name, unit.inputs
+        missing = [
+            minor for minor in settings.cluster_versions
+            if not all(store.has(sha256(s), kind, name, inputs, minor) for s in unit.snippets)
+        ]  # fmt: skip
+        if missing:
+            lines.append(
+                f"{display(unit.source, settings.root)}: {unit.kind} {unit.name!r} has no result "
+                f"for its current inputs on Kubernetes {', '.join(missing)} in "
+                f"{display(settings.results_file, settings.root)}"
+                " (no shard ran it, or its results were not merged)"
+            )
+    return lines
 
 
 def offline_refusals(units: list[Unit], settings: Settings) -> dict[int, Outcome]:
@@ -313,11 +428,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def unchanged(unit: Unit, store: ResultStore, provider: str) -> UnitRecord | None:
-    """The recorded result proving `unit` with these exact inputs, or None (then run it)."""
+def unchanged(
+    unit: Unit, store: ResultStore, provider: str, minor: str | None = None
+) -> UnitRecord | None:
+    """The recorded result proving `unit` with these exact inputs (on Kubernetes `minor`,
+    when given), or None (then run it)."""
     found: UnitRecord | None = None
     for snippet in unit.snippets:
-        proven = store.proven(sha256(snippet), _kind(unit), unit.name, provider, unit.inputs)
+        kind, name, inputs = _kind(unit), unit.name, unit.inputs
+        proven = store.proven(sha256(snippet), kind, name, provider, inputs, minor)
         if proven is None or (unit.kind == "check" and proven.checks != DEFAULT_CHECKS):
             return None
         found = proven
@@ -338,8 +457,12 @@ def record(
             provider=cluster.provider, cluster=cluster.label,
             kubernetes_version=cluster.kubernetes_version, date=date,
             checks=checks if passed else (), message=outcome.message, inputs=dict(unit.inputs),
-            seconds=round(outcome.seconds, 1),
+            seconds=round(outcome.seconds, 2),
         ))  # fmt: skip
+
+
+def _first(records: Iterable[UnitRecord | None]) -> UnitRecord | None:
+    return next((r for r in records if r is not None), None)
 
 
 def _kind(unit: Unit) -> str:
@@ -358,10 +481,13 @@ def _provider_name(args: argparse.Namespace) -> str:
     return args.provider or default_provider_name()
 
 
-def _provider(args: argparse.Namespace, settings: Settings, name: str, log: Any) -> Provider:
+def _provider(
+    args: argparse.Namespace, settings: Settings, name: str, log: Any, release: str | None = None
+) -> Provider:
     from kdocs.cluster.providers import provider_from_flags
 
-    return provider_from_flags(name, settings, args, log=log)
+    options = {"kubernetes_version": release} if release else {}
+    return provider_from_flags(name, settings, args, log=log, **options)
 
 
 def _topology(args: argparse.Namespace, settings: Settings) -> str:
