@@ -15,5 +15,6 @@ Modules in the order data flows (each stage imports only those above it):
       runner, report, diagnose   run units; write results; what a failure shows
     results            one file of outcomes, keyed by content hash
     site/, mkdocs/     inject snippets with their badges, read the pages back
-    cli, output/       wire the stages and print their reports; errors: exit codes
+    cli, commands/     wire the stages: arguments and exit codes only (errors.py: the codes)
+    output/            print a stage's report as text, JSON, JUnit or GitHub annotations
 """
