@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL
+from kdocs.cluster.session import OWNER_LABEL, RUN_LABEL
 from kdocs.config import Settings, load_settings
 from kdocs.errors import KdocsError
 
@@ -109,8 +109,8 @@ def soak(
     settings: Settings, scenario: Path, runs: int, out: Path, work: Path, timeout: float
 ) -> int:
     """Bring the soak's cluster up, run `runs` times, report; the cluster is removed after."""
-    from kdocs.cluster.kwok import KwokProvider
-    from kdocs.cluster.providers import cache_root, stderr_log
+    from kdocs.cluster.providers._common import cache_root, stderr_log
+    from kdocs.cluster.providers.kwok import KwokProvider
 
     real_bin = cache_root() / "bin"
     project = make_project(settings, scenario, work / "project")
@@ -163,7 +163,7 @@ def soak(
 
 def make_project(settings: Settings, scenario: Path, folder: Path) -> Path:
     """A throwaway project: the scenario's folder under snippets/, the real CRDs and topologies."""
-    from kdocs.cluster.kwok import BUILD_SCRIPT
+    from kdocs.cluster.providers.kwok import BUILD_SCRIPT
 
     folder.mkdir(parents=True)
     (folder / "pyproject.toml").write_text(

@@ -1,1 +1,20 @@
-"""kdocs: Kubernetes guides whose every snippet is validated and tested."""
+"""kdocs: Kubernetes guides whose every snippet is validated and tested.
+
+Modules in the order data flows (each stage imports only those above it):
+    resource/          bytes -> objects: limits, YAML events, positions, fragments, CRD finder
+    catalog, snippets  which snippets the pages use, and their files
+    schema/            offline validation against Kubernetes schemas (CRDs included)
+    scenario/          scenario files: model, parser, offline lint (for the cluster and site)
+    cluster/           proof on a real cluster:
+      model            units, outcomes, step records, statuses (a leaf)
+      providers/       kwok, kind, kubeconfig: a lazy name -> class table; _common steps
+      kube, session    kubectl access and API kinds; one unit's namespace and cleanup
+      operations       one class per step kind (apply, assert, error, delete), by a table
+      hopeless         when an assert can no longer come true (it fails fast)
+      defaults, kind_checks   the default check of a snippet no scenario uses
+      runner, report, diagnose   run units; write results; what a failure shows
+    results            one file of outcomes, keyed by content hash
+    site/, mkdocs/     inject snippets with their badges, read the pages back
+    cli, commands/     wire the stages: arguments and exit codes only (errors.py: the codes)
+    output/            print a stage's report as text, JSON, JUnit or GitHub annotations
+"""

@@ -13,6 +13,9 @@ Several `kdocs test` runs may share the file (two terminals, xdist workers):
 a save takes a lock (flock on a file beside it), re-reads what others saved
 meanwhile, adds this run's records and renames a temporary file into place,
 so no run's result is lost and a reader never sees a half-written file.
+
+Over 400 lines because the store and the merge of shard files share one
+record format and its strict reading.
 """
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from kdocs.mkdocs.plugin import kdocs_plugin
 from kdocs.site import guides, proof
-from kdocs.site.badges import version_span
+from kdocs.versions import version_span
 
 
 def define_env(env) -> None:
     kdocs = kdocs_plugin(env.conf)
     versions = kdocs.settings.kubernetes_versions
     env.variables["kubernetes_versions"] = list(versions)
-    env.variables["kubernetes_versions_label"] = version_span(versions)
+    env.variables["kubernetes_versions_label"] = version_span(versions, dash="–")
 
     @env.macro
     def snippet(path, section=None, title=None, hl_lines=None):

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.pick import add_kubeconfig_flags, provider_from_flags
-from kdocs.cluster.providers import (
+from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags, provider_from_flags
+from kdocs.cluster.providers._common import (
     PROVIDER_ENV,
-    PROVIDERS,
     cache_root,
     default_provider_name,
     stderr_log,
@@ -101,7 +100,7 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
 
 def _down_other_versions(settings: Settings) -> None:
     """This checkout's clusters of the other `cluster-versions` go too (kdocs test made them)."""
-    from kdocs.cluster.kwok import KwokProvider
+    from kdocs.cluster.providers.kwok import KwokProvider
     from kdocs.config import CLUSTER_RELEASES
 
     for release in CLUSTER_RELEASES.values():
@@ -113,7 +112,7 @@ def _down_other_versions(settings: Settings) -> None:
 def _down_all(provider_name: str, settings: Settings) -> int:
     if provider_name != "kwok":
         raise UnusableInputError(None, "--all applies to the kwok provider only")
-    from kdocs.cluster.kwok import KwokProvider
+    from kdocs.cluster.providers.kwok import KwokProvider
 
     clusters = known_clusters(settings)
     for known in clusters:
@@ -145,7 +144,7 @@ class KnownCluster:
 
 def known_clusters(settings: Settings, workdir: Path | None = None) -> list[KnownCluster]:
     """Every kwok cluster under the cache root's kwok folder, by name."""
-    from kdocs.cluster.kwok import COMPONENTS, KwokProvider
+    from kdocs.cluster.providers.kwok import COMPONENTS, KwokProvider
 
     base = (workdir or cache_root() / "kwok").resolve()
     folder = base / "clusters"

@@ -16,7 +16,7 @@ code:
 A component is started when it is `always: true` (kind parity: every kind
 cluster has it) or when the topology lists it under `components:`; a
 component without `program` is only its manifests. Runtime (start, readiness,
-stop, liveness) is in kdocs/cluster/component_process.py.
+stop, liveness) is in kdocs/cluster/providers/component_process.py.
 """
 
 from __future__ import annotations

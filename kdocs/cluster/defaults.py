@@ -14,16 +14,19 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kdocs.cluster.checks import StepFailed, event_line, events, kubectl, reason
 from kdocs.cluster.kind_checks import Accepted, Verdict, check_for
+from kdocs.cluster.kube import event_line, events, kubectl, reason
+from kdocs.cluster.model import StepFailed
 from kdocs.cluster.order import FOUNDATION
 from kdocs.cluster.payload import file_payloads, read_objects
 from kdocs.cluster.references import missing_reference
 from kdocs.scenario.model import display
 
 if TYPE_CHECKING:
-    from kdocs.cluster.checks import Session
+    from kdocs.cluster.session import Session
 
+# What a default check is made of, as results and badges name it.
+DEFAULT_CHECKS = ("server-side apply", "default check of each kind", "delete")
 EVENTS_AFTER = 2.0  # seconds of waiting before events are read for a controller stuck failing
 
 

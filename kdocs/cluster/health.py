@@ -26,8 +26,10 @@ from pathlib import Path
 from types import TracebackType
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL, Cancelled, RunContext, kubectl, reason
+from kdocs.cluster.kube import kubectl, reason
+from kdocs.cluster.model import Cancelled
 from kdocs.cluster.owner import OwnerState, owner_state
+from kdocs.cluster.session import OWNER_LABEL, RUN_LABEL, RunContext
 
 _FAILED_CHECK = re.compile(r"\[-\]([^\\\n\[]+?)(?=\\n|\n|$)")
 # The request timed out (kubectl's --request-timeout) or the server gave up waiting on etcd.

@@ -7,7 +7,7 @@ topology declares `karpenter:`, which nodes exist is decided by Karpenter
 itself, and a guide's claims about Karpenter are proven against it.
 
 It runs like every cluster component (clusters/components/karpenter/,
-kdocs/cluster/component_process.py). This module adds what is Karpenter's
+kdocs/cluster/providers/component_process.py). This module adds what is Karpenter's
 own: the component request built from the topology's section (version and
 settings), the instance-types file and the Ready KWOKNodeClass it needs
 before it starts, the check that a scenario's NodePool names that node class,

@@ -15,18 +15,20 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdocs.cluster.checks import (
-    StepFailed,
+from kdocs.cluster.kube import (
     condition,
+    condition_entry,
+    condition_reason,
     get_json,
     kubectl,
     reason,
-    statefulset_claims,
 )
+from kdocs.cluster.model import StepFailed
 from kdocs.cluster.references import pod_template, static_volumes
+from kdocs.cluster.session import statefulset_claims
 
 if TYPE_CHECKING:
-    from kdocs.cluster.checks import Session
+    from kdocs.cluster.session import Session
 
 # API groups of the built-in kinds: anything else is a custom resource, which gets a moment
 # for its controller (if one runs) to report a Ready condition.
@@ -86,7 +88,7 @@ class Accepted:
         return self.judge(obj)
 
     def judge(self, obj: dict[str, Any]) -> Verdict:
-        ready = _condition(obj, "Ready")
+        ready = condition_entry(obj, "Ready")
         if ready is not None:
             if ready.get("status") == "True":
                 return done(f"{self.title}: accepted, Ready")
@@ -104,7 +106,7 @@ class RolledOut(Accepted):
     def judge(self, obj: dict[str, Any]) -> Verdict:
         if stale := _stale(obj):
             return waiting(f"{self.title}: {stale}")
-        progressing = _condition(obj, "Progressing") or {}
+        progressing = condition_entry(obj, "Progressing") or {}
         if progressing.get("reason") == "ProgressDeadlineExceeded":
             return failed(f"{self.title}: {progressing.get('message', 'progress deadline')}")
         return _replicas(self.title, obj)
@@ -167,11 +169,11 @@ class JobComplete(Accepted):
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
         wanted = spec.get("completions", 1 if spec.get("parallelism", 1) else 0)
         succeeded = status.get("succeeded", 0)
-        if (_condition(obj, "Complete") or {}).get("status") == "True":
+        if (condition_entry(obj, "Complete") or {}).get("status") == "True":
             return done(f"{self.title}: complete ({succeeded} of {wanted} completions succeeded)")
-        failure = _condition(obj, "Failed") or {}
+        failure = condition_entry(obj, "Failed") or {}
         if failure.get("status") == "True":
-            why = f"{failure.get('reason', 'Failed')}: {failure.get('message', '')}".rstrip(": ")
+            why = condition_reason(failure)
             pods = self.failed_pods(obj)
             return failed(f"{self.title} failed ({why})" + (f": {pods}" if pods else ""))
         if spec.get("suspend"):
@@ -349,13 +351,6 @@ def pod_failure(pod: dict[str, Any]) -> str:
             code = ended["exitCode"]
             return f"container {container.get('name')} {what} (exit code {code}){message}"
     return status.get("message") or status.get("reason") or "Failed"
-
-
-def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for item in (obj.get("status") or {}).get("conditions") or []:
-        if isinstance(item, dict) and item.get("type") == kind:
-            return item
-    return None
 
 
 def _stale(obj: dict[str, Any]) -> str | None:

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kdocs.cluster.checks import get_json
+from kdocs.cluster.kube import get_json
 from kdocs.cluster.payload import load_manifest
 from kdocs.errors import KdocsError
 from kdocs.scenario.model import display
 
 if TYPE_CHECKING:
-    from kdocs.cluster.checks import Session
+    from kdocs.cluster.session import Session
 
 # Kind -> (kubectl resource, namespaced)
 REFERABLE = {

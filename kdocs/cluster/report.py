@@ -2,31 +2,25 @@
 
 Progress goes to stderr (so `--output json|junit` keeps stdout machine
 readable); the summary table, JSON or JUnit XML goes to stdout. A failure is
-always reported with the one-line reason, then the diagnostics the runner
-collected (events, pods, object states), because "scenario failed" alone sends
-the reader to a cluster that is already cleaned up.
+always reported with the one-line reason, then the diagnostics collected while
+the cluster still held the failure (kdocs.cluster.diagnose). Only the model is
+imported here, so the runner and the writers never import each other.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from dataclasses import asdict
+from typing import IO, Protocol
 from xml.etree import ElementTree
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kdocs.cluster.base import Cluster
-from kdocs.cluster.checks import StepFailed, event_line, events, get_json
-from kdocs.cluster.match import show
+from kdocs.cluster.model import STATUSES, Outcome, StepRecord, Unit
 
-if TYPE_CHECKING:
-    from kdocs.cluster.unit import Unit
-
-STATUSES = ("passed", "skipped", "failed", "error", "cancelled")
 _STYLE = {
     "passed": "green",
     "skipped": "dim",
@@ -35,35 +29,6 @@ _STYLE = {
     "cancelled": "yellow",
 }
 _MARK = {"passed": "✓", "skipped": "–", "failed": "✗", "error": "!", "cancelled": "⨯"}
-
-
-@dataclass
-class StepRecord:
-    index: int
-    line: int
-    description: str
-    status: str  # "passed" | "failed" | "cancelled"
-    seconds: float
-
-
-@dataclass
-class Outcome:
-    """The end of one unit: a scenario or the default check of one snippet."""
-
-    name: str
-    kind: str  # "scenario" | "check"
-    source: str  # the scenario file or snippet, as shown in messages
-    status: str  # one of STATUSES
-    message: str = ""
-    seconds: float = 0.0
-    namespace: str = ""
-    checks: tuple[str, ...] = ()
-    steps: list[StepRecord] = field(default_factory=list)
-    diagnostics: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status in ("passed", "skipped")
 
 
 class Progress(Protocol):
@@ -206,60 +171,3 @@ def write_junit(outcomes: list[Outcome], out: IO[str]) -> None:
     ElementTree.indent(suite)
     out.write(ElementTree.tostring(suite, encoding="unicode", xml_declaration=True))
     out.write("\n")
-
-
-# --- diagnostics: what a failure report shows of the cluster ------------------------
-
-
-def pod_lines(cluster: Cluster, namespace: str) -> tuple[list[str], set[str]]:
-    """Every pod of the namespace (node, phase, each condition not True), and their nodes."""
-    try:
-        found = get_json(cluster, "pods", "-n", namespace)
-    except StepFailed as error:
-        return [f"(pods unavailable: {error})"], set()
-    lines, nodes = [], set()
-    for pod in (found or {}).get("items") or []:
-        spec, status = pod.get("spec") or {}, pod.get("status") or {}
-        nodes |= {n for n in (spec.get("nodeName"), status.get("nominatedNodeName")) if n}
-        bad = [
-            f"{c.get('type')}={c.get('status')}"
-            + (f" {c.get('reason')}: {c.get('message', '')}" if c.get("reason") else "")
-            for c in status.get("conditions") or []
-            if c.get("status") != "True"
-        ]
-        detail = f" [{'; '.join(bad)}]" if bad else ""
-        where = spec.get("nodeName") or "(unscheduled)"
-        lines.append(f"{pod['metadata']['name']} on {where}: {status.get('phase')}{detail}")
-    return lines, nodes
-
-
-def diagnostics(cluster: Cluster, namespace: str, states: list[str]) -> str:
-    """What a reader needs to see why a step failed: events, pods, objects, their nodes' events."""
-    parts = []
-    found = events(cluster, namespace)
-    if found:
-        parts.append("events:\n" + "\n".join("  " + event_line(e) for e in found[-25:]))
-    pods, nodes = pod_lines(cluster, namespace)
-    if pods:
-        parts.append("pods:\n" + "\n".join("  " + line for line in pods[:40]))
-    if states:
-        parts.append("objects:\n" + "\n".join("  " + s for s in states))
-    node_events = [
-        e
-        for e in events(cluster, None, **{"involvedObject.kind": "Node"})
-        if (e.get("involvedObject") or {}).get("name") in nodes
-    ]
-    if node_events:
-        parts.append("node events:\n" + "\n".join("  " + event_line(e) for e in node_events[-10:]))
-    return "\n".join(parts)
-
-
-def state_line(obj: dict[str, Any]) -> str:
-    """One live object in a line: kind/name, node (pods) and status."""
-    meta = obj.get("metadata") or {}
-    node = (obj.get("spec") or {}).get("nodeName")
-    where = f" on {node}" if node else ""
-    status = dict(obj.get("status") or {})
-    if obj.get("kind") != "Pod":
-        status.pop("conditions", None)  # long and rarely the reason; pod conditions are
-    return f"{obj.get('kind')}/{meta.get('name')}{where} status={show(status, 400)}"

@@ -19,32 +19,15 @@ from typing import Any
 
 from kdocs.cluster import health, karpenter
 from kdocs.cluster.base import ClusterUnavailableError
-from kdocs.cluster.checks import (
-    DEFAULT_CHECKS,
-    Cancelled,
-    RunContext,
-    Session,
-    StepFailed,
-    await_namespaces,
-)
-from kdocs.cluster.defaults import default_check
-from kdocs.cluster.match import first_mismatch
-from kdocs.cluster.payload import (
-    documents,
-    load_manifest,
-    payloads,
-)
-from kdocs.cluster.report import (
-    Outcome,
-    Progress,
-    QuietProgress,
-    StepRecord,
-    diagnostics,
-    state_line,
-)
-from kdocs.cluster.unit import Unit as Unit  # re-exported: the runner's callers name it here
+from kdocs.cluster.defaults import DEFAULT_CHECKS, default_check
+from kdocs.cluster.diagnose import failure_diagnostics
+from kdocs.cluster.model import Cancelled, Outcome, StepFailed, StepRecord, Unit
+from kdocs.cluster.operations import run_step
+from kdocs.cluster.payload import documents, load_manifest
+from kdocs.cluster.report import Progress, QuietProgress
+from kdocs.cluster.session import RunContext, Session, await_namespaces
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
-from kdocs.scenario.model import Apply, Delete, Expect, display
+from kdocs.scenario.model import Apply, display
 
 
 def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[StepRecord]) -> None:
@@ -59,12 +42,7 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
         record = StepRecord(index, step.line, description, "failed", 0.0)
         steps.append(record)
         try:
-            if isinstance(step, Apply):
-                _apply(session, step, root, scenario.requires)
-            elif isinstance(step, Expect):
-                _expect(session, step)
-            else:
-                _delete(session, step, root)
+            run_step(session, step, scenario.requires)
             record.status = "passed"
         except Cancelled:
             record.status = "cancelled"
@@ -88,89 +66,6 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
         finally:
             record.seconds = time.monotonic() - started
             progress.step(unit, record, len(scenario.steps))
-
-
-def _apply(session: Session, step: Apply, root: Path, requires: tuple[str, ...] = ()) -> None:
-    source = _display(step.file, root) if step.file else "inline object"
-    sent = payloads(step, root)
-    if karpenter.NAME in requires and step.rejected is None:
-        # Karpenter ignores a NodePool whose node class nobody serves: the scenario would
-        # wait for nodes that never come and blame the guide. It is a broken test instead.
-        for doc in (obj for payload in sent for obj in payload.objects):
-            problem = karpenter.nodepool_problem(doc, karpenter.node_class(session.cluster))
-            if problem:
-                raise karpenter.KarpenterSetupError(None, f"{source}: {problem}")
-    refused = session.apply(sent)
-    if step.rejected is None:
-        if refused:
-            raise StepFailed(f"{source}: {refused}")
-        return
-    if refused is None:
-        raise StepFailed(f"{source}: accepted, but must be rejected with {step.rejected!r}")
-    if step.rejected.lower() not in refused.lower():
-        raise StepFailed(f"{source}: rejected for another reason than {step.rejected!r}: {refused}")
-
-
-def _expect(session: Session, step: Expect) -> None:
-    expected = session.substitute(step.object)
-    deadline = time.monotonic() + step.timeout
-    while True:
-        session.seen = session.select(expected)
-        holds, detail = evaluate(step, expected, session.seen)
-        if holds and not step.must_appear:
-            raise StepFailed(f"this must not happen, but did: {detail}")
-        if holds or time.monotonic() >= deadline:
-            break
-        session.pause(session.ctx.poll)
-    if step.must_appear and not holds:
-        raise StepFailed(f"not within {step.timeout:g}s: {detail}")
-    if step.during:
-        _keeps_holding(session, step, expected)
-
-
-def _keeps_holding(session: Session, step: Expect, expected: dict[str, Any]) -> None:
-    """`assert ... during`: what holds now must still hold at every poll until the end."""
-    until = time.monotonic() + step.during
-    while time.monotonic() < until:
-        session.pause(min(session.ctx.poll, max(0.0, until - time.monotonic())))
-        session.seen = session.select(expected)
-        holds, detail = evaluate(step, expected, session.seen)
-        if not holds:
-            held = step.during - (until - time.monotonic())
-            raise StepFailed(
-                f"held, then stopped holding after {held:.1f}s of {step.during:g}s: {detail}"
-            )
-
-
-def evaluate(
-    step: Expect, expected: dict[str, Any], live: list[dict[str, Any]]
-) -> tuple[bool, str]:
-    """Whether the selected live objects satisfy the step, and a line saying why (not)."""
-    what = f"{expected.get('kind')}"
-    problems = {_name(obj) or "?": first_mismatch(expected, obj) for obj in live}
-    good = [name for name, problem in problems.items() if problem is None]
-    bad = [f"{name}: {problem}" for name, problem in problems.items() if problem is not None]
-    closest = f"; {bad[0]}" if bad else ""
-    if step.count is None and step.match is None:  # selected by name
-        name = (expected.get("metadata") or {}).get("name")
-        if not live:
-            return False, f"{what} {name} not found"
-        return (True, f"{what} {name} matches") if good else (False, bad[0])
-    if step.count is not None:
-        holds = len(good) == step.count
-        return holds, f"{len(good)} of {len(live)} {what} match, expected {step.count}{closest}"
-    if step.match == "any":
-        if good:
-            return True, f"{what} {good[0]} matches"
-        return False, f"none of {len(live)} {what} matches{closest}"
-    holds = bool(live) and not bad
-    return holds, f"{len(good)} of {len(live)} {what} match, expected all (at least one){closest}"
-
-
-def _delete(session: Session, step: Delete, root: Path) -> None:
-    targets = load_manifest(step.file, root) if step.file else [step.ref or {}]
-    for obj in session.substitute(targets):
-        session.delete(obj, step.timeout)
 
 
 def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> Outcome:
@@ -200,7 +95,7 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
             outcome.status = "passed"
     except StepFailed as error:
         outcome.message = str(error)
-        outcome.diagnostics = _diagnostics(session, unit)
+        outcome.diagnostics = failure_diagnostics(session, _needs_karpenter(unit))
     except Cancelled:
         outcome.status, outcome.message = "cancelled", "interrupted before the unit finished"
         if ctx.unhealthy:  # cancelled by the health probe, not by the user
@@ -260,20 +155,6 @@ def _unless_components_died(ctx: RunContext, outcome: Outcome) -> None:
         names = ", ".join(f"{c.name} (log: {c.log})" for c in dead)
         outcome.status = "error"
         outcome.message = f"cluster component {names} stopped during the run; rerun to recreate"
-
-
-def _diagnostics(session: Session, unit: Unit | None = None) -> str:
-    try:
-        states = [state_line(obj) for obj in session.seen[:20]]
-        text = diagnostics(session.cluster, session.namespace, states)
-        if unit is not None and _needs_karpenter(unit):
-            pods = [_name(o) for o in session.seen if o.get("kind") == "Pod"]
-            text += "\n" + karpenter.diagnostics(session.cluster, session.namespace, pods)
-        return text
-    except (KdocsError, StepFailed) as error:
-        return f"(no diagnostics: {error})"
-    except Cancelled:
-        return "(no diagnostics: interrupted)"
 
 
 def _display(path: Path | None, root: Path) -> str:
@@ -400,7 +281,3 @@ def _drain(lock: threading.Condition, running: set[int]) -> None:
             return
         except KeyboardInterrupt:
             continue
-
-
-def _name(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name") or "")

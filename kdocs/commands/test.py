@@ -37,10 +37,12 @@ from rich.console import Console
 
 from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_files, snippet_files
 from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.checks import DEFAULT_CHECKS, RunContext
+from kdocs.cluster.defaults import DEFAULT_CHECKS
 from kdocs.cluster.health import sweep_orphans
-from kdocs.cluster.report import ConsoleProgress, Outcome, write_json, write_junit, write_text
-from kdocs.cluster.runner import Unit, run_units
+from kdocs.cluster.model import Outcome, Unit
+from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
+from kdocs.cluster.runner import run_units
+from kdocs.cluster.session import RunContext
 from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
@@ -52,8 +54,7 @@ from kdocs.shards import Shard, Work, parse_shard, share
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `test` to the `subparsers` of the kdocs parser."""
-    from kdocs.cluster.pick import add_kubeconfig_flags
-    from kdocs.cluster.providers import PROVIDERS
+    from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags
 
     parser = subparsers.add_parser(
         "test",
@@ -475,7 +476,7 @@ def _snippet_name(path: Path, settings: Settings) -> str:
 
 
 def _provider_name(args: argparse.Namespace) -> str:
-    from kdocs.cluster.providers import default_provider_name
+    from kdocs.cluster.providers._common import default_provider_name
 
     return args.provider or default_provider_name()
 
@@ -483,7 +484,7 @@ def _provider_name(args: argparse.Namespace) -> str:
 def _provider(
     args: argparse.Namespace, settings: Settings, name: str, log: Any, release: str | None = None
 ) -> Provider:
-    from kdocs.cluster.pick import provider_from_flags
+    from kdocs.cluster.providers import provider_from_flags
 
     options = {"kubernetes_version": release} if release else {}
     return provider_from_flags(name, settings, args, log=log, **options)

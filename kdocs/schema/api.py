@@ -42,7 +42,8 @@ from kdocs.schema.registry import (
     normalize_version,
     shipped_versions,
 )
-from kdocs.schema.validator import DocumentResult, Validator, version_span
+from kdocs.schema.validator import DocumentResult, Validator
+from kdocs.versions import version_span
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -30,6 +30,7 @@ from kdocs.resource.manifest import Document
 from kdocs.resource.positions import JsonPath
 from kdocs.schema.formats import format_reason
 from kdocs.schema.registry import GVK, SchemaRegistry
+from kdocs.versions import version_span
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
@@ -88,16 +89,6 @@ class DocumentResult:
     def versions_passed(self) -> tuple[str, ...]:
         failed = set(self.versions_failed)
         return tuple(v for v in self.versions if v not in failed)
-
-
-def version_span(versions: Sequence[str]) -> str:
-    """'1.30-1.37' for consecutive minors, else '1.30, 1.33'."""
-    keys = [tuple(int(p) for p in v.split(".")) for v in versions]
-    if len(keys) > 2 and all(
-        b[0] == a[0] and b[1] == a[1] + 1 for a, b in zip(keys, keys[1:], strict=False)
-    ):
-        return f"{versions[0]}-{versions[-1]}"
-    return ", ".join(versions)
 
 
 def json_path(path: Sequence[str | int]) -> str:

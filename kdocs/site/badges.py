@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from kdocs.results import ClusterResult
 from kdocs.site.render import Badge
-
-
-def version_span(versions: list[str] | tuple[str, ...]) -> str:
-    """`1.30–1.37` for a contiguous run of minors, else the list."""
-    if not versions:
-        return "none"
-    ordered = sorted(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
-    minors = [int(v.split(".")[1]) for v in ordered]
-    contiguous = minors == list(range(minors[0], minors[0] + len(minors)))
-    if len(ordered) > 2 and contiguous:
-        return f"{ordered[0]}–{ordered[-1]}"
-    return ", ".join(ordered)
+from kdocs.versions import version_span
 
 
 def schema_badge(versions_passed: list[str] | tuple[str, ...]) -> Badge:
-    span = version_span(versions_passed)
+    span = version_span(versions_passed, dash="–")
     return Badge(
         label="schema",
         state="passed",

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.pick import get_provider
-from kdocs.cluster.providers import (
+from kdocs.cluster.providers import get_provider
+from kdocs.cluster.providers._common import (
     cache_root,
     checkout_cluster_name,
     default_provider_name,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.component_process import expand, free_port, listening
 from kdocs.cluster.components import (
     always_on,
     available_components,
@@ -21,6 +20,7 @@ from kdocs.cluster.components import (
     load_component,
     requested,
 )
+from kdocs.cluster.providers.component_process import expand, free_port, listening
 from kdocs.cluster.topology import load_topology
 from kdocs.errors import ExitCode, UnusableInputError
 

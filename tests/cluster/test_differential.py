@@ -286,7 +286,8 @@ def test_a_snippet_is_applied_as_its_own_bytes_and_labelled_apart(
 ) -> None:
     """The issue's cases end to end: `1:30` and a date stay strings on the cluster, the
     snippet's fields belong to the `kdocs` field manager, the owner label to its own."""
-    from kdocs.cluster.checks import OWNER_LABEL, RunContext, Session, get_json
+    from kdocs.cluster.kube import get_json
+    from kdocs.cluster.session import OWNER_LABEL, RunContext, Session
 
     path = tmp_path / "cm.yaml"
     path.write_text(

@@ -21,10 +21,11 @@ import pytest
 import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.kind import HostCapacity, kind_config, kubelet_label_problem, parse_quantity
-from kdocs.cluster.kubeconfig import KubeconfigProvider, context_decision, match_nodes
-from kdocs.cluster.pick import get_provider
-from kdocs.cluster.providers import cache_root, default_provider_name
+from kdocs.cluster.match import parse_quantity
+from kdocs.cluster.providers import get_provider
+from kdocs.cluster.providers._common import cache_root, default_provider_name
+from kdocs.cluster.providers.kind import HostCapacity, kind_config, kubelet_label_problem
+from kdocs.cluster.providers.kubeconfig import KubeconfigProvider, context_decision, match_nodes
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
 from kdocs.config import load_settings
 from kdocs.errors import UnusableInputError
@@ -476,7 +477,7 @@ def lifecycle():
     Named after this process so that concurrent test runs never share it; those
     of runs that died (their pid is gone) are removed first.
     """
-    from kdocs.cluster.kwok import KwokProvider
+    from kdocs.cluster.providers.kwok import KwokProvider
 
     provider = KwokProvider(SETTINGS, cluster_name=f"kdocs-life-{os.getpid()}")
     for stale in (provider.workdir / "clusters").glob("kdocs-life-*"):
@@ -564,7 +565,7 @@ class TestKwokLifecycle:
     def test_another_topology_means_another_cluster(self, lifecycle, tmp_path):
         from dataclasses import replace
 
-        from kdocs.cluster.kwok import KwokProvider
+        from kdocs.cluster.providers.kwok import KwokProvider
 
         lifecycle.up("karpenter")
         old = lifecycle.processes()
@@ -591,5 +592,8 @@ class TestKwokLifecycle:
         assert not any(alive(pid) for pid in pids)
         assert ps_lines_naming(lifecycle.cluster_dir) == []
         assert not lifecycle.cluster_dir.exists()
+        # Nothing named after the cluster stays in the cache (kwokctl's options file leaked once).
+        left = [*lifecycle.workdir.glob(f"{lifecycle.cluster_name}*"), lifecycle.owner_file]
+        assert [p for p in left if p.exists()] == []
         assert lifecycle.current() is None
         lifecycle.down()  # twice is fine

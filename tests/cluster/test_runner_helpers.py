@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.providers import cache_root
+from kdocs.cluster.providers._common import cache_root
 from kdocs.commands.test import add_test_parser, run_test
 from kdocs.config import Settings, load_settings
 from kdocs.errors import KdocsError

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.report import Outcome
-from kdocs.cluster.runner import Unit, _startable
+from kdocs.cluster.model import Outcome, Unit
+from kdocs.cluster.runner import _startable
 from kdocs.commands.test import plan, record, sha256, unchanged, with_topology
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.results import ResultStore
@@ -248,7 +248,7 @@ def test_units_writing_into_one_named_namespace_share_a_conflict_key(tmp_path: P
     """They take turns within a run (across runs, a Lease does it: test_shared_namespaces)."""
     from types import SimpleNamespace
 
-    from kdocs.cluster.checks import Resource
+    from kdocs.cluster.kube import Resource
     from kdocs.cluster.runner import conflict_keys
 
     cluster_scoped = {"PriorityClass", "Namespace"}

@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 
 from rich.console import Console
 
-from kdocs.cluster.report import Outcome, StepRecord, write_json, write_junit, write_text
+from kdocs.cluster.model import Outcome, StepRecord
+from kdocs.cluster.report import write_json, write_junit, write_text
 
 OUTCOMES = [
     Outcome("placement", "scenario", "snippets/g/p.scenario.yaml", "passed", seconds=3.5,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.checks import OWNER_LABEL, RunContext, Session
 from kdocs.cluster.namespaces import LOCK_NAMESPACE, lease_name
 from kdocs.cluster.payload import Payload
+from kdocs.cluster.session import OWNER_LABEL, RunContext, Session
 
 pytestmark = pytest.mark.cluster
 

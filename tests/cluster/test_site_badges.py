@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.kwok import KwokProvider
+from kdocs.cluster.providers.kwok import KwokProvider
 from kdocs.config import CLUSTER_RELEASES, load_settings
 from kdocs.site.extract import rendered_blocks
 from tests.browser.conftest import browser, page  # noqa: F401 (fixtures for the browser check)

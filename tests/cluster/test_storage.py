@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.component_process import check_provided
 from kdocs.cluster.components import always_on, load_component
+from kdocs.cluster.providers.component_process import check_provided
 from tests.cluster.conftest import ROOT
 
 pytestmark = pytest.mark.cluster

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.kwok import version_override, versioned_name
+from kdocs.cluster.providers.kwok import version_override, versioned_name
 from kdocs.config import CLUSTER_RELEASES, DEFAULT_CLUSTER_VERSIONS, load_settings
 from kdocs.errors import UnusableInputError
 from kdocs.results import ResultStore, UnitRecord, minor_of

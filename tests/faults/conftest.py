@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.checks import RUN_LABEL
-from kdocs.cluster.component_process import BUILD_COMPONENT, build_component
 from kdocs.cluster.components import find_component
-from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
-from kdocs.cluster.providers import checkout_cluster_name, default_provider_name
+from kdocs.cluster.providers._common import checkout_cluster_name, default_provider_name
+from kdocs.cluster.providers.component_process import BUILD_COMPONENT, build_component
+from kdocs.cluster.providers.kwok import BUILD_SCRIPT, KwokProvider
+from kdocs.cluster.session import RUN_LABEL
 from kdocs.config import Settings, load_settings
 from tests.signals import default_signals
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.kwok import BINARIES, KwokProvider
+from kdocs.cluster.providers.kwok import BINARIES, KwokProvider
 from tests.faults.conftest import ROOT, SETTINGS, TOPOLOGY, kwok_only
 
 SCRIPT = ROOT / "clusters" / "build" / "build-binaries.sh"

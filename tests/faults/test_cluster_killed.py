@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.kwok import BUILD_SCRIPT, KwokProvider
-from kdocs.cluster.providers import checkout_cluster_name
+from kdocs.cluster.providers._common import checkout_cluster_name
+from kdocs.cluster.providers.kwok import BUILD_SCRIPT, KwokProvider
 from kdocs.config import Settings, load_settings
 from tests.cluster.conftest import record_timing
 from tests.cluster.test_runner_helpers import make_project

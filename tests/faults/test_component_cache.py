@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.component_process import build_component
 from kdocs.cluster.components import find_component
+from kdocs.cluster.providers.component_process import build_component
 from tests.faults.conftest import ROOT, SETTINGS
 
 SCRIPT = ROOT / "clusters" / "build" / "build-component.sh"

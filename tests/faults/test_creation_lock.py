@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kdocs.cluster.kwok import KwokProvider
+from kdocs.cluster.providers.kwok import KwokProvider
 from tests.faults.conftest import ROOT, SETTINGS, TOPOLOGY, kwok_only
 
 pytestmark = [pytest.mark.cluster, kwok_only]
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.cluster, kwok_only]
 CREATE = textwrap.dedent("""\
     import json, sys, time
     from pathlib import Path
-    from kdocs.cluster.kwok import KwokProvider
+    from kdocs.cluster.providers.kwok import KwokProvider
     from kdocs.config import load_settings
 
     name, start = sys.argv[1], float(sys.argv[2])

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.cluster.checks import OWNER_LABEL, RUN_LABEL
-from kdocs.cluster.kwok import KwokProvider
 from kdocs.cluster.owner import HOST_ANNOTATION, PID_ANNOTATION, START_ANNOTATION, owner_annotations
-from kdocs.cluster.providers import checkout_cluster_name
+from kdocs.cluster.providers._common import checkout_cluster_name
+from kdocs.cluster.providers.kwok import KwokProvider
+from kdocs.cluster.session import OWNER_LABEL, RUN_LABEL
 from kdocs.config import load_settings
 from tests.cluster.test_runner_helpers import AGENT, make_project, write
 from tests.faults.conftest import ROOT, SETTINGS, TOPOLOGY, KdocsTest, kwok_only

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.cluster.kwok import KwokProvider
+from kdocs.cluster.providers.kwok import KwokProvider
 from tests.cluster.test_runner_helpers import make_project, write
 from tests.faults.conftest import TOPOLOGY, KdocsTest, kwok_only, pid_of, run_namespaces
 

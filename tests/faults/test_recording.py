@@ -18,7 +18,9 @@ import pytest
 
 from kdocs.cluster import health, runner
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.checks import DEFAULT_CHECKS, Cancelled, Session, StepFailed
+from kdocs.cluster.defaults import DEFAULT_CHECKS
+from kdocs.cluster.model import Cancelled, StepFailed
+from kdocs.cluster.session import Session
 from kdocs.commands import test as test_command
 from kdocs.commands.test import sha256
 from kdocs.errors import KdocsError

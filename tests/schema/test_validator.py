@@ -8,7 +8,8 @@ import pytest
 
 from kdocs.schema.api import validate_paths
 from kdocs.schema.registry import default_versions, shipped_versions
-from kdocs.schema.validator import json_path, version_span
+from kdocs.schema.validator import json_path
+from kdocs.versions import version_span
 from tests.schema.conftest import CRDS
 
 ALL = f"[k8s {default_versions()[0]}-{default_versions()[-1]}]"

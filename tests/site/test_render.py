@@ -6,8 +6,9 @@ import pytest
 
 from kdocs.errors import InvalidInputError
 from kdocs.results import ClusterResult, ScenarioOutcome
-from kdocs.site.badges import cluster_badge, schema_badge, version_span
+from kdocs.site.badges import cluster_badge, schema_badge
 from kdocs.site.render import indent_blocks, render_block
+from kdocs.versions import version_span
 
 TEXT = "a: 1\nb:\n  - c\n"
 
@@ -68,7 +69,7 @@ def test_hl_lines_are_passed_to_the_fence() -> None:
     [(["1.30", "1.31", "1.32"], "1.30–1.32"), (["1.30", "1.32"], "1.30, 1.32"), ([], "none")],
 )
 def test_version_span(versions: list[str], span: str) -> None:
-    assert version_span(versions) == span
+    assert version_span(versions, dash="–") == span
 
 
 def test_cluster_badge_states() -> None:

@@ -1,4 +1,4 @@
-"""The steps every provider shares once its API server answers (kdocs/cluster/pick.py picks one).
+"""The steps every provider shares once its API server answers (the table: providers/__init__).
 
 Whatever made the cluster (kwok fake nodes, kind containers, somebody's
 existing cluster), the guide's CRDs must be installed and Established and the
@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, Topology
+from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, NodeSpec, Topology
 from kdocs.filelock import flock as flock  # re-exported: the cluster code locks through here
 from kdocs.resource.crds import find_crds
 
-PROVIDERS = ("kwok", "kind", "kubeconfig")
 DEFAULT_PROVIDER = "kwok"
 PROVIDER_ENV = "KDOCS_PROVIDER"
 
@@ -206,6 +205,38 @@ def cluster_nodes(cluster: Cluster) -> list[dict[str, Any]]:
         raise ClusterUnavailableError(None, "unexpected answer to kubectl get nodes") from None
 
 
+def nodes_by_topology(nodes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The cluster's nodes by the topology name they carry (label kdocs/node)."""
+    found = {}
+    for node in nodes:
+        label = (node["metadata"].get("labels") or {}).get(TOPOLOGY_NODE_LABEL)
+        if label:
+            found[label] = node
+    return found
+
+
+def node_difference(
+    spec: NodeSpec, node: dict[str, Any], ignored: Iterable[str] = ()
+) -> str | None:
+    """How `node` differs from topology node `spec` (labels, taints), or None when it is it.
+
+    Taints under node.kubernetes.io/ are left out: the control plane sets and lifts them.
+    """
+    skip = set(ignored)
+    labels = node["metadata"].get("labels") or {}
+    changed = sorted(k for k, v in spec.labels.items() if k not in skip and labels.get(k) != v)
+    if changed:
+        return f"other values for {', '.join(changed)}"
+    taints = {
+        (t["key"], t.get("value", ""), t["effect"])
+        for t in (node.get("spec") or {}).get("taints") or []
+        if not t["key"].startswith("node.kubernetes.io/")
+    }
+    if taints != {(t.key, t.value, t.effect) for t in spec.taints}:
+        return "other taints"
+    return None
+
+
 def node_mismatch(
     topology: Topology, nodes: list[dict[str, Any]], ignore_labels: Iterable[str] = ()
 ) -> str | None:
@@ -214,29 +245,14 @@ def node_mismatch(
     Nodes are matched by their kdocs/node label; `ignore_labels` are labels the
     provider cannot control (kind's kubelets set hostname, os and arch).
     """
-    ignored = set(ignore_labels)
-    by_topology = {}
-    for node in nodes:
-        label = (node["metadata"].get("labels") or {}).get(TOPOLOGY_NODE_LABEL)
-        if label:
-            by_topology[label] = node
+    by_topology = nodes_by_topology(nodes)
     for spec in topology.nodes:
         node = by_topology.get(spec.name)
         if node is None:
             return f"node {spec.name} is missing"
-        labels = node["metadata"].get("labels") or {}
-        changed = sorted(
-            k for k, v in spec.labels.items() if k not in ignored and labels.get(k) != v
-        )
-        if changed:
-            return f"node {spec.name} has other values for {', '.join(changed)}"
-        taints = {
-            (t["key"], t.get("value", ""), t["effect"])
-            for t in (node.get("spec") or {}).get("taints") or []
-            if not t["key"].startswith("node.kubernetes.io/")  # set and lifted by the control plane
-        }
-        if taints != {(t.key, t.value, t.effect) for t in spec.taints}:
-            return f"node {spec.name} has other taints"
+        difference = node_difference(spec, node, ignore_labels)
+        if difference:
+            return f"node {spec.name} has {difference}"
     return None
 
 

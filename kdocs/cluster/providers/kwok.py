@@ -21,20 +21,21 @@ behind the default StorageClass, Karpenter, ...) start once the nodes are
 Ready, before the record is written; a cluster whose component died is not
 reused. Extra KWOK stages (clusters/kwok/stages/*.yaml, such as completing
 pods with restartPolicy Never/OnFailure as a kubelet would) are added to
-kwokctl's defaults right after creation (kdocs/cluster/kwok_stages.py).
+kwokctl's defaults right after creation (kdocs/cluster/providers/kwok_stages.py).
+
+Over 400 lines because the provider's life cycle (create, inspect for reuse,
+destroy) is one class whose steps share its state; the parts that need none
+of it live beside it (local_processes.py, kwok_stages.py, component_process.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
-import signal
-import socket
 import time
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,8 @@ import yaml
 
 from kdocs.cluster import karpenter
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.component_process import ComponentRunner, components_signature, signature_names
 from kdocs.cluster.components import ComponentRequest, requested
-from kdocs.cluster.kwok_stages import add_stages
-from kdocs.cluster.providers import (
+from kdocs.cluster.providers._common import (
     Log,
     cache_root,
     checkout_cluster_name,
@@ -59,6 +58,19 @@ from kdocs.cluster.providers import (
     server_version,
     wait_nodes_ready,
     wait_service_account,
+)
+from kdocs.cluster.providers.component_process import (
+    ComponentRunner,
+    components_signature,
+    signature_names,
+)
+from kdocs.cluster.providers.kwok_stages import add_stages
+from kdocs.cluster.providers.local_processes import (
+    alive,
+    ports_lock,
+    runs_from,
+    stop_processes,
+    wait_gone,
 )
 from kdocs.cluster.topology import NodeSpec, Topology, find_topology
 from kdocs.config import CLUSTER_RELEASES, DEFAULT_CLUSTER_VERSIONS, Settings
@@ -85,8 +97,6 @@ COMPONENTS = (
 STATE_CONFIGMAP = "kdocs-topology"
 # Bumped whenever how a cluster is created changes, so older clusters are not reused.
 RECIPE = "3"
-# The machine-wide lock kwokctl creations take turns on (see ports_lock).
-CREATE_LOCK = "kdocs-kwokctl-create"
 # KWOK stages added to kwokctl's defaults: <clusters dir>/kwok/stages/*.yaml, sorted.
 STAGES_DIR = Path("kwok/stages")
 
@@ -117,6 +127,8 @@ class KwokProvider:
         self.workdir = (workdir or cache_root() / "kwok").resolve()
         self.cluster_dir = self.workdir / "clusters" / cluster_name
         self.owner_file = self.workdir / "owners" / f"{cluster_name}.json"
+        # kwokctl's own options file; removed by `down` with the rest (a leak otherwise).
+        self.config_file = self.workdir / f"{cluster_name}.kwokctl.yaml"
         self.kubeconfig = self.cluster_dir / "kubeconfig.yaml"
         self.context = f"kwok-{cluster_name}"
         self.log = log
@@ -198,7 +210,7 @@ class KwokProvider:
         found = []
         for entry in Path("/proc").iterdir():
             pid = int(entry.name) if entry.name.isdigit() else os.getpid()
-            if pid != os.getpid() and _alive(pid) and _runs_from(entry, self.cluster_dir / "bin"):
+            if pid != os.getpid() and alive(pid) and runs_from(entry, self.cluster_dir / "bin"):
                 found.append(pid)
         return sorted(found)
 
@@ -232,7 +244,7 @@ class KwokProvider:
             kubernetes_version="", kubectl_binary=self.binaries() / "kubectl",
             topology=topology, node_names=node_names,
         )  # fmt: skip
-        return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
+        return replace(draft, kubernetes_version=server_version(draft))
 
     def _create(
         self, topology: Topology, bin_dir: Path, wanted: list[ComponentRequest],
@@ -247,7 +259,7 @@ class KwokProvider:
         )
         # Options without a create flag: every component listens on 127.0.0.1 only (the
         # default, 0.0.0.0, would expose etcd's plain HTTP port to the network).
-        config = self.workdir / f"{self.cluster_name}.kwokctl.yaml"
+        config = self.config_file
         config.write_text(
             "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\n"
             f"options:\n  bindAddress: 127.0.0.1\n  kubectlBinary: {bin_dir / 'kubectl'}\n",
@@ -281,7 +293,7 @@ class KwokProvider:
         if topology.karpenter is not None:  # its instance types and node class, before it starts
             karpenter.prepare(cluster, self.components.folder / karpenter.NAME, topology.karpenter)
         running = self.components.start(cluster, wanted, builds)
-        cluster = Cluster(**{**cluster.__dict__, "components": running})
+        cluster = replace(cluster, components=running)
         record = {
             "topology": topology.name, "digest": topology.digest,
             "binaries": bin_dir.name, "recipe": RECIPE,
@@ -367,8 +379,9 @@ class KwokProvider:
         dead = [c.name for c in running if not c.alive()]
         if dead:
             return None, f"cluster component {', '.join(dead)} is not running"
-        cluster = Cluster(**{**probe.__dict__, "topology": record.get("topology", ""),
-                             "node_names": names, "components": running})  # fmt: skip
+        cluster = replace(
+            probe, topology=record.get("topology", ""), node_names=names, components=running
+        )
         return cluster, "healthy"
 
     def component_alive(self, component: str) -> bool:
@@ -379,7 +392,7 @@ class KwokProvider:
         except (OSError, ValueError):
             return False
         # A recycled pid would run something else: the executable must be the component's.
-        return _alive(pid) and exe == os.path.realpath(self.cluster_dir / "bin" / component)
+        return alive(pid) and exe == os.path.realpath(self.cluster_dir / "bin" / component)
 
     def _destroy(self) -> None:
         """kwokctl delete, then kill whatever still runs from the cluster folder, then remove it."""
@@ -407,7 +420,8 @@ class KwokProvider:
         wait_gone(components)
         shutil.rmtree(self.cluster_dir, ignore_errors=True)
         self.owner_file.unlink(missing_ok=True)
-        still = self.processes() + [pid for pid in components if _alive(pid)]
+        self.config_file.unlink(missing_ok=True)
+        still = self.processes() + [pid for pid in components if alive(pid)]
         if still or self.cluster_dir.exists():
             raise ClusterUnavailableError(
                 str(self.cluster_dir), f"could not remove the cluster (processes left: {still})"
@@ -418,34 +432,6 @@ class KwokProvider:
             return self.binaries() / "kwokctl"
         except ClusterUnavailableError:
             return None  # without binaries, killing the processes by hand still works
-
-
-@contextlib.contextmanager
-def ports_lock(name: str = CREATE_LOCK, poll: float = 0.1) -> Iterator[None]:
-    """Held by one kwokctl create at a time among every process that shares these ports.
-
-    Every kwokctl probes the same ports (from 32767 down), so two creations at
-    once pick the same ones and a cluster's kubeconfig can end up pointing at
-    the other's API server. A lock file under $KDOCS_CACHE is not enough (a
-    benchmark or another checkout uses another cache root), so the lock is an
-    abstract Unix socket name: it has exactly the ports' scope (the network
-    namespace), needs no file any user could own, and dies with its holder.
-    """
-    holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        while True:
-            try:
-                holder.bind(f"\0{name}")
-                break
-            except OSError as error:
-                if error.errno != errno.EADDRINUSE:
-                    raise ClusterUnavailableError(
-                        None, f"cannot take the kwokctl creation lock: {error}"
-                    ) from None
-                time.sleep(poll)  # taken: another creation is picking its ports
-        yield
-    finally:
-        holder.close()
 
 
 def fake_node(node: NodeSpec) -> dict[str, Any]:
@@ -480,35 +466,6 @@ def manifest_versions(bin_dir: Path) -> dict[str, str]:
     return {}
 
 
-def stop_processes(pids: list[int], timeout: float = 10.0) -> None:
-    """SIGKILL (the cluster is thrown away, as kwokctl itself does) and wait until they are gone."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    wait_gone(pids, timeout)
-
-
-def wait_gone(pids: list[int], timeout: float = 10.0) -> None:
-    """Return once none of `pids` is alive (zombies count as gone), or after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _runs_from(proc: Path, folder: Path) -> bool:
-    """Whether process `proc` (a /proc entry) was started from `folder` (its argv[0] is inside).
-
-    kwokctl starts every component as <cluster>/bin/<name>; clients that merely use
-    the cluster (kubectl --kubeconfig=<cluster>/kubeconfig.yaml) are not matched, and
-    path boundaries matter: the folder of cluster "kdocs" is a prefix of "kdocs-dev"'s.
-    """
-    try:
-        argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
-    except OSError:
-        return False
-    return argv0.startswith(f"{folder}/")
-
-
 def version_override(release: str | None) -> str | None:
     """`release` unless it is the build script's own pin (then None: the default cluster)."""
     default = CLUSTER_RELEASES[DEFAULT_CLUSTER_VERSIONS[0]]
@@ -520,11 +477,3 @@ def versioned_name(name: str, release: str | None) -> str:
     if release is None:
         return name
     return f"{name}-v{'-'.join(release.removeprefix('v').split('.')[:2])}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"

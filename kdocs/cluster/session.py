@@ -1,12 +1,8 @@
-"""The pieces every check is made of: a unit's namespace, the API's kinds, its answers.
+"""One unit's namespace: `${...}` substitution, applies into it, and tracked cleanup.
 
-The runner decides what to check; this module knows how to ask the API
-server and how to turn its answers into one line a reader can act on
-("FailedCreate: ... no PriorityClass with name x was found"), because a
-failed check is only useful when it carries the reason the API server or a
-controller gave. A `Session` is one unit's namespace plus everything the unit
-applied, so that cleanup can delete exactly that, newest first. (Over 400
-lines until the cluster package is split by job, issue 13: session, kube access.)
+A `Session` is one unit's namespace plus everything the unit applied, so that
+cleanup can delete exactly that, newest first, whatever ended the unit; a
+`RunContext` is what every unit of one run shares.
 """
 
 from __future__ import annotations
@@ -14,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +18,8 @@ from typing import Any
 
 from kdocs.cluster import namespaces
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.kube import ApiCatalog, get_json, kubectl, reason
+from kdocs.cluster.model import Cancelled, StepFailed
 from kdocs.cluster.order import ordered
 from kdocs.cluster.owner import owner_annotations
 from kdocs.cluster.payload import (
@@ -38,152 +35,6 @@ RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kdocs")
 _VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
-# What a default check is made of (the per-kind check: kdocs.cluster.defaults).
-DEFAULT_CHECKS = ("server-side apply", "default check of each kind", "delete")
-_SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
-# kubectl could not talk to the API server at all (or was not let in): no verdict on a snippet.
-_UNREACHABLE = re.compile(
-    r"connection refused|Unable to connect to the server|The connection to the server"
-    r"|no route to host|i/o timeout|TLS handshake timeout|connection reset by peer|dial tcp"
-    r"|unable to read client-(?:key|cert)|unable to load root certificates|x509: "
-    r"|provide credentials|the server is currently unable to handle the request"
-)
-_CLIENT_PREFIX = re.compile(r'^error when [a-z]+ [^:]*"STDIN": ')
-
-
-class StepFailed(Exception):
-    """A check found the cluster in a state other than the one claimed."""
-
-
-class Cancelled(Exception):
-    """The run was interrupted (Ctrl-C); the unit stops at the next step and cleans up."""
-
-
-def kubectl(cluster: Cluster, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
-    """`cluster.kubectl`, but a kubectl killed by a signal (Ctrl-C reaches it too) cancels,
-    and an unreachable API server is a ClusterUnavailableError (exit code 2).
-
-    Without this, an interrupted run or a dead cluster would read as the API
-    server's answer and record a failure that never happened.
-    """
-    done = cluster.kubectl(*args, **options)
-    if done.returncode < 0:
-        raise Cancelled()
-    if done.returncode and (_UNREACHABLE.search(done.stderr) or not cluster.kubeconfig.exists()):
-        # Not the API server's answer about a snippet: nothing may be recorded from it.
-        raise ClusterUnavailableError(None, f"the API server is unreachable: {reason(done.stderr)}")
-    return done
-
-
-@dataclass(frozen=True)
-class Resource:
-    """How kubectl names a kind (`daemonsets.v1.apps`), and whether it lives in a namespace."""
-
-    arg: str
-    namespaced: bool
-
-
-class ApiCatalog:
-    """The cluster's kinds, from `kubectl api-resources`, refreshed when a kind is unknown."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self._lock = threading.Lock()
-        self._kinds: dict[tuple[str, str], tuple[str, bool]] | None = None
-
-    def _load(self) -> dict[tuple[str, str], tuple[str, bool]]:
-        done = kubectl(self.cluster, "api-resources", "--no-headers", timeout=60)
-        kinds: dict[tuple[str, str], tuple[str, bool]] = {}
-        for line in done.stdout.splitlines():
-            parts = line.split()
-            if len(parts) < 4 or parts[-2] not in ("true", "false"):
-                continue
-            name, api_version, namespaced, kind = parts[0], parts[-3], parts[-2], parts[-1]
-            group = api_version.split("/")[0] if "/" in api_version else ""
-            kinds[(group, kind)] = (name, namespaced == "true")
-        if not kinds:
-            raise ClusterUnavailableError(None, f"kubectl api-resources: {reason(done.stderr)}")
-        return kinds
-
-    def lookup(self, api_version: str, kind: str) -> Resource | None:
-        """The resource of apiVersion/kind, or None when the API server does not serve it."""
-        group, _, version = api_version.rpartition("/")
-        with self._lock:
-            for attempt in range(2):
-                if self._kinds is None or attempt:
-                    self._kinds = self._load()
-                found = self._kinds.get((group, kind))
-                if found is not None:
-                    name, namespaced = found
-                    arg = f"{name}.{version}.{group}" if group else name
-                    return Resource(arg, namespaced)
-        return None
-
-    def resource(self, obj: dict[str, Any]) -> Resource:
-        """Like lookup, but an unknown kind fails the step with the reason."""
-        api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-        found = self.lookup(api_version, kind)
-        if found is None:
-            raise StepFailed(
-                f"the API server does not serve {kind} in {api_version} (is its CRD installed?)"
-            )
-        return found
-
-
-def reason(stderr: str) -> str:
-    """kubectl's error output as one line, without the `Error from server (X):` noise."""
-    text, seen = "", set()
-    for raw in stderr.splitlines():
-        line = _CLIENT_PREFIX.sub("", _SERVER_PREFIX.sub("", raw.strip()))
-        line = line.removeprefix("error: ").removeprefix("* ")
-        if not line or line in seen:
-            continue
-        seen.add(line)
-        text = f"{text} {line}" if text.endswith(":") else f"{text}; {line}" if text else line
-    return text or "kubectl failed without a message"
-
-
-def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
-    """`kubectl get ... -o json`, None when not found; other failures fail the step."""
-    done = kubectl(cluster, "get", *args, "-o", "json", timeout=30)
-    if done.returncode != 0:
-        if "(NotFound)" in done.stderr:
-            return None
-        raise StepFailed(reason(done.stderr))
-    try:
-        return json.loads(done.stdout)
-    except ValueError:
-        raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
-
-
-def condition(obj: dict[str, Any], kind: str) -> str | None:
-    for item in (obj.get("status") or {}).get("conditions") or []:
-        if isinstance(item, dict) and item.get("type") == kind:
-            return item.get("status")
-    return None
-
-
-def events(cluster: Cluster, namespace: str | None, **field: str) -> list[dict[str, Any]]:
-    """Events of a namespace (all namespaces when None), oldest first."""
-    args = ["events", "-n", namespace] if namespace else ["events", "-A"]
-    if field:
-        args.append("--field-selector=" + ",".join(f"{k}={v}" for k, v in field.items()))
-    try:
-        found = get_json(cluster, *args)
-    except StepFailed:
-        return []
-    items = (found or {}).get("items") or []
-    return sorted(items, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
-
-
-def event_line(event: dict[str, Any]) -> str:
-    """`Warning FailedCreate DaemonSet/x: message (x3)`."""
-    involved = event.get("involvedObject") or {}
-    count = event.get("count") or (event.get("series") or {}).get("count") or 1
-    times = f" (x{count})" if count > 1 else ""
-    what = f"{involved.get('kind')}/{involved.get('name')}"
-    message = " ".join(str(event.get("message", "")).split())
-    return f"{event.get('type', '')} {event.get('reason', '')} {what}: {message}{times}"
 
 
 @dataclass

@@ -18,18 +18,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.component_process import check_provided
 from kdocs.cluster.components import always_on
-from kdocs.cluster.providers import (
+from kdocs.cluster.match import parse_quantity
+from kdocs.cluster.providers._common import (
     Log,
     cache_root,
     checkout_cluster_name,
@@ -38,12 +38,14 @@ from kdocs.cluster.providers import (
     install_crds,
     last_lines,
     node_mismatch,
+    nodes_by_topology,
     quiet,
     run,
     server_version,
     wait_nodes_ready,
     wait_service_account,
 )
+from kdocs.cluster.providers.component_process import check_provided
 from kdocs.cluster.topology import (
     HOSTNAME_LABEL,
     TOPOLOGY_NODE_LABEL,
@@ -112,16 +114,12 @@ def kubelet_label_problem(key: str) -> str | None:
     return "a kubelet may not set this label on its own node (NodeRestriction)"
 
 
-def parse_quantity(value: str) -> float:
-    """A Kubernetes quantity as a number (cpu in cores, memory in bytes)."""
-    units = {
-        "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-        "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    }  # fmt: skip
-    match = re.fullmatch(r"([+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)", value)
-    if not match or match.group(2) not in ("", *units):
+def _amount(value: str) -> Fraction:
+    """A topology quantity (its reader checked the syntax) as an exact number."""
+    found = parse_quantity(value)
+    if found is None:
         raise ValueError(f"not a quantity: {value!r}")
-    return float(match.group(1)) * units.get(match.group(2), 1)
+    return found
 
 
 def kubelet_args(node: NodeSpec, host: HostCapacity | None) -> dict[str, str]:
@@ -130,10 +128,10 @@ def kubelet_args(node: NodeSpec, host: HostCapacity | None) -> dict[str, str]:
     if host is None:
         return args
     reserved = []
-    cpu = host.cpu_millis - round(parse_quantity(node.allocatable["cpu"]) * 1000)
+    cpu = host.cpu_millis - round(_amount(node.allocatable["cpu"]) * 1000)
     if cpu > 0:
         reserved.append(f"cpu={cpu}m")
-    memory = host.memory_bytes - int(parse_quantity(node.allocatable["memory"]))
+    memory = host.memory_bytes - int(_amount(node.allocatable["memory"]))
     if memory >= 2**20:
         reserved.append(f"memory={memory // 2**20}Mi")
     if reserved:
@@ -264,7 +262,7 @@ class KindProvider:
             with contextlib.suppress(KdocsError, OSError):  # the first error is the one to show
                 self.down()
             raise
-        return Cluster(**{**cluster.__dict__, "node_names": names})
+        return replace(cluster, node_names=names)
 
     def current(self) -> Cluster | None:
         """The running cluster when it answers, else None."""
@@ -292,7 +290,7 @@ class KindProvider:
             kubernetes_version="", kubectl_binary=find_kubectl(self.kubectl),
             topology=topology, node_names=node_names,
         )  # fmt: skip
-        return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
+        return replace(draft, kubernetes_version=server_version(draft))
 
     def _node_names(self, cluster: Cluster) -> dict[str, str]:
         """Topology node name -> kind node name, from the kdocs/node label."""
@@ -320,9 +318,7 @@ class KindProvider:
         except (ClusterUnavailableError, ValueError) as error:
             return None, f"its API server does not answer ({error})"
         by_topology = {
-            labels[TOPOLOGY_NODE_LABEL]: node["metadata"]["name"]
-            for node in nodes
-            if TOPOLOGY_NODE_LABEL in (labels := node["metadata"].get("labels") or {})
+            label: node["metadata"]["name"] for label, node in nodes_by_topology(nodes).items()
         }
         node_names = tuple(by_topology.values())
         if topology is not None:
@@ -332,9 +328,5 @@ class KindProvider:
             if mismatch:
                 return None, mismatch
             node_names = tuple(by_topology[n.name] for n in topology.nodes)
-        fields = {
-            **cluster.__dict__,
-            "topology": record.get("topology", ""),
-            "node_names": node_names,
-        }
-        return Cluster(**fields), "healthy"
+        found = replace(cluster, topology=record.get("topology", ""), node_names=node_names)
+        return found, "healthy"

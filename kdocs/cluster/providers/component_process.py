@@ -33,7 +33,7 @@ import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError, ComponentProcess
 from kdocs.cluster.components import PLACEHOLDER, ComponentRequest, ComponentSpec
-from kdocs.cluster.providers import Log, last_lines, quiet, run, wait_established
+from kdocs.cluster.providers._common import Log, last_lines, quiet, run, wait_established
 
 BUILD_COMPONENT = Path("clusters/build/build-component.sh")
 STATE_FILE = "process.json"

@@ -1,39 +1,38 @@
-"""Pick a cluster provider by name, with the command line's flags.
+"""Cluster providers, picked by name through a lazy table, with the command line's flags.
 
-Apart from kdocs/cluster/providers.py (the steps every provider shares, which
-each provider module imports) so that choosing a provider, which imports the
-provider modules, never makes an import cycle with them.
+`PROVIDERS` maps each name to the module and class that build its clusters;
+a module is imported only when its provider is picked, so `kdocs test
+--provider kubeconfig` never loads kwok's process wiring, and the providers
+(which import `_common`, the steps every provider shares) never import this
+table back: no import cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import Any
 
 from kdocs.cluster.base import Provider
-from kdocs.cluster.providers import PROVIDERS
 from kdocs.config import Settings
 from kdocs.errors import UnusableInputError
+
+# name -> (module, class): the one list of providers, in the order help texts show them.
+_TABLE = {
+    "kwok": ("kdocs.cluster.providers.kwok", "KwokProvider"),
+    "kind": ("kdocs.cluster.providers.kind", "KindProvider"),
+    "kubeconfig": ("kdocs.cluster.providers.kubeconfig", "KubeconfigProvider"),
+}
+PROVIDERS = tuple(_TABLE)
 
 
 def get_provider(name: str, settings: Settings, **options: Any) -> Provider:
     """The provider called `name`, built with provider-specific `options` (unknown ones fail)."""
-    if name == "kwok":
-        from kdocs.cluster.kwok import KwokProvider
-
-        factory: Callable[..., Provider] = KwokProvider
-    elif name == "kind":
-        from kdocs.cluster.kind import KindProvider
-
-        factory = KindProvider
-    elif name == "kubeconfig":
-        from kdocs.cluster.kubeconfig import KubeconfigProvider
-
-        factory = KubeconfigProvider
-    else:
+    if name not in _TABLE:
         raise UnusableInputError(
             None, f"unknown cluster provider {name!r} (choose one of {', '.join(PROVIDERS)})"
         )
+    module, attribute = _TABLE[name]
+    factory = getattr(importlib.import_module(module), attribute)
     try:
         return factory(settings, **options)
     except TypeError as error:

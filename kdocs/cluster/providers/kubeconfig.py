@@ -17,7 +17,7 @@ import ipaddress
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,12 +25,13 @@ from urllib.parse import urlsplit
 import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.providers import (
+from kdocs.cluster.providers._common import (
     Log,
     cache_root,
     cluster_nodes,
     find_kubectl,
     install_crds,
+    node_difference,
     quiet,
     run,
     server_version,
@@ -155,18 +156,9 @@ def match_nodes(topology: Topology, nodes: list[dict[str, Any]]) -> dict[str, st
     matched: dict[str, str] = {}
     used: set[str] = set()
     for spec in topology.nodes:
-        wanted_taints = {(t.key, t.value, t.effect) for t in spec.taints}
         for node in sorted(nodes, key=lambda n: n["metadata"]["name"]):
             name = node["metadata"]["name"]
-            labels = node["metadata"].get("labels") or {}
-            taints = {
-                (t["key"], t.get("value", ""), t["effect"])
-                for t in (node.get("spec") or {}).get("taints") or []
-                if not t["key"].startswith("node.kubernetes.io/")
-            }
-            if name in used or taints != wanted_taints:
-                continue
-            if all(labels.get(k) == v for k, v in spec.labels.items() if k not in IGNORED_LABELS):
+            if name not in used and node_difference(spec, node, IGNORED_LABELS) is None:
                 matched[spec.name] = name
                 used.add(name)
                 break
@@ -226,7 +218,7 @@ class KubeconfigProvider:
             )
         install_crds(cluster, self.settings.crd_dirs, self.log)
         names = tuple(matched[n.name] for n in topology.nodes)
-        return Cluster(**{**cluster.__dict__, "node_names": names})
+        return replace(cluster, node_names=names)
 
     def current(self) -> Cluster | None:
         """The cluster when it answers (the context check still applies), else None."""
@@ -257,7 +249,7 @@ class KubeconfigProvider:
             provider=self.name, kubeconfig=self._private_path(context), context=context,
             kubernetes_version="", kubectl_binary=kubectl, topology=topology,
         )  # fmt: skip
-        return Cluster(**{**draft.__dict__, "kubernetes_version": server_version(draft)})
+        return replace(draft, kubernetes_version=server_version(draft))
 
     def _private_path(self, context: str) -> Path:
         return self.workdir / (re.sub(r"[^A-Za-z0-9_.-]", "_", context) + ".yaml")
