@@ -260,6 +260,7 @@ def header(args: argparse.Namespace, began: datetime, load_before: str) -> list[
            "| machine | |", "| --- | --- |"]  # fmt: skip
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out += [f"| load average (1, 5, 15 min) before | {load_before} |"]
+    out += [f"| options | `{' '.join(sys.argv[1:]) or '(none)'}` |"]
     return out
 
 
