@@ -45,6 +45,14 @@ def test_site_goals_met_and_not_met_follow_the_limits() -> None:
     assert memory.met == "no" and "full 1.75×" in memory.value  # 70 / 40, the larger of the two
 
 
+def test_a_site_goal_is_met_only_when_wall_and_cpu_time_agree() -> None:
+    plain = Series([Run(1.0, 40, 0, "", "", cpu=1.0), Run(1.0, 40, 0, "", "", cpu=1.0)])
+    lucky = Series([Run(1.0, 40, 0, "", "", cpu=1.3), Run(1.1, 40, 0, "", "", cpu=1.25)])
+    row = Row(mkdocs=plain, kdocs=lucky, uncached=lucky)
+    unchanged = next(x for x in goals.site_lines({50: row}) if x.measure.startswith("unchanged"))
+    assert unchanged.met == "no (wall and CPU disagree)"  # wall 1.05x met, CPU 1.28x not
+
+
 def test_validation_goals_read_the_paired_kubeconform_bundled_rows() -> None:
     @dataclass
     class VRow:
