@@ -8,6 +8,8 @@ Sections (see each bench_*.py): 1. schema validation throughput (kdocs,
 kubeconform, kubernetes-validate on the same corpus and schemas); 2. site build
 (`kdocs build` against `mkdocs build`); 3. cluster stage; 4. live preview;
 5. sharding and cluster versions (bench_shards.py).
+Each section leaves what it measured in ``args.measured``; issue 14's goal table
+(goal_table.py), first in the results, is made from it: every goal from this run.
 Numbers are whole-process wall times on this machine; nothing here fails on a
 number.  ``--smoke`` runs every section but the cluster on a tiny input, to keep
 the harness working (tests/benchmarks/).
@@ -32,6 +34,7 @@ import bench_shards  # noqa: E402
 import bench_site  # noqa: E402
 import bench_validate  # noqa: E402
 import corpus  # noqa: E402
+import goal_table  # noqa: E402
 from measure import load, machine  # noqa: E402
 
 SECTIONS = ("validate", "site", "cluster", "preview", "shards")
@@ -97,6 +100,7 @@ def validation(args: argparse.Namespace, work: Path, log) -> list[str]:
         rows += bench_validate.measure(
             made, work, args.repeat, built, size <= args.kubernetes_validate_max
         )
+        args.measured["validate"] = rows
         log(f"validation: {size} done (load {load()})")
     out += [
         "| documents | tool | Kubernetes versions | wall time, median | documents/s | "
@@ -187,6 +191,7 @@ def site(args: argparse.Namespace, work: Path, log) -> list[str]:
     for pages in args.pages:
         log(f"site: {pages} pages")
         row = bench_site.measure_build(work / "sites", pages, args.repeat)
+        args.measured.setdefault("site", {})[pages] = row
         base = row.mkdocs.median
 
         def ratio(series, base=base) -> str:
@@ -214,6 +219,7 @@ def cluster(args: argparse.Namespace, work: Path, log) -> list[str]:
     out = ["## 3. Cluster stage (kwok provider)", ""]
     log("cluster: starting")
     steps, notes = bench_cluster.measure(work / "cluster", args.cold_build)
+    args.measured["cluster"] = steps
     out += ["| step | command | wall time | note |", "| --- | --- | ---: | --- |"]
     for step in steps:
         seconds = f"{step.seconds:.2f} s" if step.seconds is not None else "n/a"
@@ -256,13 +262,16 @@ def header(args: argparse.Namespace, began: datetime, load_before: str) -> list[
            "| machine | |", "| --- | --- |"]  # fmt: skip
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out += [f"| load average (1, 5, 15 min) before | {load_before} |"]
+    out += [f"| options | `{' '.join(sys.argv[1:]) or '(none)'}` |"]
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    args.measured = {}  # what each section measured, for the goal table (goal_table.py)
     began = datetime.now(UTC)
     load_before = load()
+    loads = [float(load_before.split()[0])]
     started = time.perf_counter()
 
     def log(message: str) -> None:
@@ -286,9 +295,12 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(name)
                 body += [f"## {name}: could not be measured", "", "```", str(error)[-1500:],
                          "```", ""]  # fmt: skip
+            loads.append(float(load().split()[0]))
     lines = header(args, began, load_before)
     lines += [f"| load average after | {load()} |",
               f"| total time of the run | {time.perf_counter() - started:.0f} s |", ""]  # fmt: skip
+    lines += goal_table.table(args.measured, f"{min(loads):.1f}-{max(loads):.1f} (1-minute, "
+                              "sampled after each section)")  # fmt: skip
     text = "\n".join(lines + body).rstrip() + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -33,6 +33,7 @@ class Run:
     code: int
     stdout: str
     stderr: str
+    cpu: float = 0.0  # user + system seconds of the process and the children it waited for
 
 
 @dataclass
@@ -150,7 +151,8 @@ def run(
     stderr = err_file.read().decode("utf-8", "replace")
     out_file.close()
     err_file.close()
-    return Run(elapsed, peak_bytes / 2**20, proc.returncode, stdout, stderr)
+    cpu = rusage.ru_utime + rusage.ru_stime
+    return Run(elapsed, peak_bytes / 2**20, proc.returncode, stdout, stderr, cpu)
 
 
 def _tmp_file():

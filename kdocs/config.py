@@ -12,7 +12,6 @@ setting is one line in `KEYS`.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Iterable
@@ -145,6 +144,8 @@ def _check_cluster_versions(versions: list[str], where: Location) -> None:
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for the closest option, or "" when none is close."""
+    import difflib  # only a misspelt key needs it: `kdocs validate` on every save does not
+
     close = difflib.get_close_matches(word, list(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

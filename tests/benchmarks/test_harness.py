@@ -47,6 +47,11 @@ def test_smoke_run_writes_the_table(tmp_path: Path) -> None:
     assert any(r.startswith("| 3 | 9 |") for r in rows)
 
     assert "## 3. Cluster stage" not in table  # never in a smoke run
+    # The goal table: every goal of issue 14, the ones of sections not run said so.
+    goal_rows = table.split("## Goals of issue 14")[1].split("\n## ")[0]
+    assert "unchanged `make docs`" in goal_rows and ", 3 pages |" in goal_rows, goal_rows
+    assert "peak memory ÷ plain, 3 pages" in goal_rows, goal_rows
+    assert "| (cluster section) | not measured in this run |" in goal_rows, goal_rows
     preview = [r for r in rows if r.startswith(("| `kdocs serve`", "| `mkdocs serve`"))]
     assert len(preview) == 2, rows
     assert all("never showed" not in r and "n/a" not in r for r in preview), preview

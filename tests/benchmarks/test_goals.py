@@ -1,0 +1,76 @@
+"""The goal table divides each kdocs run by the run made next to it, and says 'met' by the goal.
+
+Unit tests of benchmarks/goal_table.py on hand-made runs (its own arithmetic, no
+timing); the harness test runs it on real measurements.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import goal_table as goals  # noqa: E402
+from measure import Run, Series  # noqa: E402
+
+
+def series(*seconds: float, peak: float = 40.0) -> Series:
+    return Series([Run(s, peak, 0, "", "", cpu=s / 2) for s in seconds])
+
+
+@dataclass
+class Row:  # the fields goals.site_lines reads from bench_site.BuildRow
+    mkdocs: Series
+    kdocs: Series
+    uncached: Series
+
+
+def test_ratios_are_paired_run_by_run_not_median_over_median() -> None:
+    # Medians 2.0 / 2.0 would say 1.00x; the pairs say 1.5x, 0.5x and 2.0x.
+    ratios = goals.paired(series(3.0, 1.0, 4.0), series(2.0, 2.0, 2.0))
+    assert ratios == [0.5, 1.5, 2.0]
+    assert goals.spread(ratios) == "1.50× (0.50-2.00, n=3)"
+
+
+def test_site_goals_met_and_not_met_follow_the_limits() -> None:
+    row = Row(mkdocs=series(1.0, 1.0, 1.0, peak=40), kdocs=series(1.1, 1.3, 1.15, peak=50),
+              uncached=series(1.2, 1.25, 1.3, peak=70))  # fmt: skip
+    lines = {line.measure: line for line in goals.site_lines({50: row})}
+    full = next(v for k, v in lines.items() if k.startswith("`kdocs build` (full"))
+    unchanged = next(v for k, v in lines.items() if k.startswith("unchanged"))
+    memory = next(v for k, v in lines.items() if "memory" in k)
+    assert full.met == "no" and full.goal == "≤ 1.15×"  # median 1.25
+    assert unchanged.met == "yes" and unchanged.goal == "≤ 1.2×"  # median 1.15
+    assert memory.met == "no" and "full 1.75×" in memory.value  # 70 / 40, the larger of the two
+
+
+def test_a_site_goal_is_met_only_when_wall_and_cpu_time_agree() -> None:
+    plain = Series([Run(1.0, 40, 0, "", "", cpu=1.0), Run(1.0, 40, 0, "", "", cpu=1.0)])
+    lucky = Series([Run(1.0, 40, 0, "", "", cpu=1.3), Run(1.1, 40, 0, "", "", cpu=1.25)])
+    row = Row(mkdocs=plain, kdocs=lucky, uncached=lucky)
+    unchanged = next(x for x in goals.site_lines({50: row}) if x.measure.startswith("unchanged"))
+    assert unchanged.met == "no (wall and CPU disagree)"  # wall 1.05x met, CPU 1.28x not
+
+
+def test_validation_goals_read_the_paired_kubeconform_bundled_rows() -> None:
+    @dataclass
+    class VRow:
+        docs: int
+        tool: str
+        versions: str
+        series: Series
+
+    rows = [VRow(1, "kdocs validate", "1.33", series(0.06, 0.05, 0.07)),
+            VRow(1, "kubeconform, bundled schemas", "1.33", series(0.02, 0.03, 0.02)),
+            VRow(10000, "kdocs validate", "1.33", series(1.0, 0.9)),
+            VRow(10000, "kubeconform, bundled schemas", "1.33", series(1.1, 1.0))]  # fmt: skip
+    one, many = goals.validate_lines(rows)
+    assert one.met == "no" and one.value.startswith("3.00×")  # 0.06/0.02, 0.05/0.03, 0.07/0.02
+    assert many.met == "yes" and many.value == "1.11 (1.10-1.11, n=2)"  # 1.1 and 1.11 docs/s
+
+
+def test_a_section_that_did_not_run_is_said_not_measured() -> None:
+    text = "\n".join(goals.table({}, "1.0-2.0"))
+    assert text.count("not measured in this run") == 3
+    assert "| yes |" not in text
