@@ -101,10 +101,13 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
 def _down_other_versions(settings: Settings) -> None:
     """This checkout's clusters of the other `cluster-versions` go too (kdocs test made them)."""
     from kdocs.cluster.providers.kwok import KwokProvider
+    from kdocs.commands.spread import down_spread_clusters
     from kdocs.config import CLUSTER_RELEASES
 
+    down_spread_clusters(KwokProvider(settings, log=stderr_log))  # `kdocs test --clusters K`
     for release in CLUSTER_RELEASES.values():
         other = KwokProvider(settings, kubernetes_version=release, log=stderr_log)
+        down_spread_clusters(other)
         if other.kubernetes_version and (other.cluster_dir.exists() or other.processes()):
             other.down()
 

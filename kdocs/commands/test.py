@@ -41,8 +41,8 @@ from kdocs.cluster.defaults import DEFAULT_CHECKS
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.model import Outcome, Unit
 from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
-from kdocs.cluster.runner import run_units
 from kdocs.cluster.session import RunContext
+from kdocs.commands.spread import check_clusters, spread_units
 from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.resource.embed import spec_path
@@ -84,6 +84,11 @@ def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="prove on this Kubernetes version only (default: every one of cluster-versions "
         "in [tool.kdocs], each on a kwok cluster of its own)",
     )  # fmt: skip
+    parser.add_argument(
+        "--clusters", type=_positive, default=1, metavar="K",
+        help="spread the units over K kwok clusters of this checkout, split as --shard splits "
+        "them (default 1; see benchmarks/README.md for when it pays)",
+    )  # fmt: skip
     add_kubeconfig_flags(parser)
     parser.set_defaults(run=run_test)
     return parser
@@ -122,6 +127,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         topology = None  # said when a cluster is needed: nothing recorded can match then
     units = [with_topology(unit, settings, topology) for unit in units]
     provider_name = provider.name if provider else _provider_name(args)
+    check_clusters(getattr(args, "clusters", 1), provider_name)
     chosen: str | None = getattr(args, "cluster_version", None)
     if chosen is not None and provider_name == "kwok" and chosen not in CLUSTER_RELEASES:
         known = ", ".join(CLUSTER_RELEASES)
@@ -220,7 +226,11 @@ def _one_pass(
                 record(store, settings, cluster, unit, outcome)
                 store.save()
 
-        ran = run_units(ctx, [units[i] for i in todo], args.jobs, progress, on_done)
+        ran = spread_units(
+            ctx, provider, topology or _topology(args, settings), [units[i] for i in todo],
+            getattr(args, "clusters", 1), args.jobs, progress, on_done,
+            _unit_key, known_stores[0].durations,
+        )  # fmt: skip
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
     return [outcomes[i] for i in range(len(units))], version, interrupted
