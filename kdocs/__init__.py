@@ -15,6 +15,7 @@ Modules in the order data flows (each stage imports only those above it):
       runner, report, diagnose   run units; write results; what a failure shows
     results            one file of outcomes, keyed by content hash
     site/, mkdocs/     inject snippets with their badges, read the pages back
-    cli, commands/     wire the stages: arguments and exit codes only (errors.py: the codes)
+    cli, commands/     wire the stages: each subcommand's arguments and exit codes, only
+                       there (validate, build, serve, new, cluster, status, test, results)
     output/            print a stage's report as text, JSON, JUnit or GitHub annotations
 """
