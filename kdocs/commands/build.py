@@ -36,7 +36,7 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     from kdocs.output.github import report_problem
 
     if getattr(args, "require_complete", False):
-        from kdocs.commands.test import unrecorded_units
+        from kdocs.recording import unrecorded_units
 
         missing = unrecorded_units(settings)
         for line in missing:  # one line per unit, and nothing published
