@@ -31,14 +31,14 @@ class _Parser(argparse.ArgumentParser):
 # Each subcommand's module is imported only when that subcommand runs (or for --help):
 # a `kdocs validate` should not pay for importing MkDocs and the cluster stage.
 COMMANDS = {
-    "validate": ("kdocs.schema.cli", "add_validate_parser"),
-    "build": ("kdocs.site.build", "add_build_parser"),
-    "serve": ("kdocs.site.build", "add_serve_parser"),
-    "cluster": ("kdocs.cluster.cli", "add_cluster_parser"),
+    "validate": ("kdocs.commands.validate", "add_validate_parser"),
+    "build": ("kdocs.commands.build", "add_build_parser"),
+    "serve": ("kdocs.commands.serve", "add_serve_parser"),
+    "cluster": ("kdocs.commands.cluster", "add_cluster_parser"),
     "test": ("kdocs.commands.test", "add_test_parser"),
     "results": ("kdocs.commands.results", "add_results_parser"),
-    "new": ("kdocs.site.scaffold", "add_new_parser"),
-    "status": ("kdocs.site.status_cli", "add_status_parser"),
+    "new": ("kdocs.commands.new", "add_new_parser"),
+    "status": ("kdocs.commands.status", "add_status_parser"),
 }
 
 

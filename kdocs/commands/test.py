@@ -18,38 +18,33 @@ reaches the cluster; when every unit is refused, no cluster is brought up.
 Exit codes: 0 all passed, 1 anything failed, 2 unusable input or cluster, 130
 interrupted.
 
-Over ~400 lines because planning (`plan`, `with_topology`) still lives here: issue 13
-moves it to the cluster stage, which another change is reorganising at the same time.
+Planning is `kdocs.cluster.plan`, the recording policy `kdocs.recording`: this module
+parses the arguments, runs the passes and decides the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_files, snippet_files
-from kdocs.cluster.base import Cluster, Provider
-from kdocs.cluster.defaults import DEFAULT_CHECKS
+from kdocs.cluster.base import Provider
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.model import Outcome, Unit
+from kdocs.cluster.plan import offline_refusals, plan, scenario_lint_refusals, with_topology
 from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
 from kdocs.cluster.session import RunContext
 from kdocs.commands.spread import check_clusters, spread_units
 from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
-from kdocs.resource.embed import spec_path
-from kdocs.results import CHECK, SCENARIO, ResultStore, UnitRecord, minor_of, shard_file
-from kdocs.scenario.model import Scenario, display, file_hashes
-from kdocs.scenario.parse import load_scenario
-from kdocs.shards import Shard, Work, parse_shard, share
+from kdocs.recording import record, shard_units, unchanged
+from kdocs.results import ResultStore, UnitRecord, minor_of, shard_file
+from kdocs.scenario.model import display
+from kdocs.shards import Shard, parse_shard
 
 
 def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -236,255 +231,6 @@ def _one_pass(
     return [outcomes[i] for i in range(len(units))], version, interrupted
 
 
-def shard_units(units: list[Unit], store: ResultStore, shard: Shard) -> list[Unit]:
-    """The units shard `shard` runs, balanced by the durations `store` recorded."""
-    recorded = store.durations()
-    work = [Work(_unit_key(u), recorded.get(_unit_key(u)), u.exclusive) for u in units]
-    mine = share(work, shard)
-    return [unit for unit in units if _unit_key(unit) in mine]
-
-
-def _unit_key(unit: Unit) -> str:
-    return f"{_kind(unit)}:{unit.name}"
-
-
-def unrecorded_units(settings: Settings) -> list[str]:
-    """One line per unit of the site with no recorded verdict for its current inputs.
-
-    What `kdocs build --require-complete` refuses to publish: after a sharded
-    run, such a unit is one no shard ran (a shard lost, a results file not merged).
-    """
-    try:
-        topology: str | None = _topology(argparse.Namespace(topology=None), settings)
-    except UnusableInputError:
-        topology = None
-    store = ResultStore(settings.results_file, settings.root)
-    lines = []
-    for unit in plan([], settings)[0]:
-        unit = with_topology(unit, settings, topology)
-        kind, name, inputs = _kind(unit), unit.name, unit.inputs
-        missing = [
-            minor for minor in settings.cluster_versions
-            if not all(store.has(sha256(s), kind, name, inputs, minor) for s in unit.snippets)
-        ]  # fmt: skip
-        if missing:
-            lines.append(
-                f"{display(unit.source, settings.root)}: {unit.kind} {unit.name!r} has no result "
-                f"for its current inputs on Kubernetes {', '.join(missing)} in "
-                f"{display(settings.results_file, settings.root)}"
-                " (no shard ran it, or its results were not merged)"
-            )
-    return lines
-
-
-def offline_refusals(units: list[Unit], settings: Settings) -> dict[int, Outcome]:
-    """The units with a file the offline checks refuse, as outcomes: never sent to a cluster.
-
-    A file that cannot be used (a limit, binary) is an error (exit 2), one that
-    is checked and found wrong a failure (exit 1), as with `kdocs validate`.
-    """
-    from kdocs.schema.snippet import check_snippet
-
-    verdicts: dict[Path, tuple[str, str] | None] = {}
-    out: dict[int, Outcome] = {}
-    for index, unit in enumerate(units):
-        files = unit.scenario.files if unit.scenario is not None else (unit.source,)
-        for file in (f for f in files if not is_embed_spec(f)):
-            if file not in verdicts:
-                checked = check_snippet(settings, file, display=display(file, settings.root))
-                unusable = any(e.exit_code == ExitCode.UNUSABLE for e in checked.report.errors)
-                status = "error" if unusable else "failed"
-                verdicts[file] = None if checked.valid else (status, checked.first_error)
-            if verdicts[file] is not None:
-                status, line = verdicts[file]
-                source = display(unit.source, settings.root)
-                out[index] = Outcome(
-                    unit.name, unit.kind, source, status, f"refused offline: {line}"
-                )
-                break
-    return out
-
-
-def scenario_lint_refusals(
-    units: list[Unit], settings: Settings, topology: str | None
-) -> dict[int, Outcome]:
-    """Scenarios the lint finds broken for this run's topology (a `${node:X}` it lacks, a
-    variable typo), as errors (exit 2, a broken test): found before any cluster comes up."""
-    from kdocs.cluster.topology import find_topology
-    from kdocs.scenario.lint import lint_scenario
-
-    try:
-        topologies = [find_topology(settings.clusters_dir, topology)] if topology else None
-    except UnusableInputError:
-        topologies = None  # said when the cluster comes up
-    out: dict[int, Outcome] = {}
-    for index, unit in enumerate(units):
-        if unit.scenario is None:
-            continue
-        problems = lint_scenario(unit.source, settings.root, settings.snippets_dir, topologies)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            source = display(unit.source, settings.root)
-            message = f"refused offline: {problems[0]}{more}"
-            out[index] = Outcome(unit.name, unit.kind, source, "error", message)
-    return out
-
-
-def plan(paths: list[str], settings: Settings) -> tuple[list[Unit], dict[Path, set[str]]]:
-    """The units to run for `paths`, and which site scenarios use each snippet (by name)."""
-    root, snippets_dir = settings.root, settings.snippets_dir
-    site = [load_scenario(p, root, snippets_dir) for p in scenario_files(settings)]
-    _unique_names(site, root)
-    users: dict[Path, set[str]] = {}
-    for scenario in site:
-        for file in scenario.files:
-            users.setdefault(file.resolve(), set()).add(scenario.name)
-    if not paths:
-        scenarios, snippets = list(site), snippet_files(settings)
-    else:
-        scenarios, snippets = [], []
-        for path in _expand(paths):
-            if is_scenario(path):
-                boundary = snippets_dir if _inside(path, snippets_dir) else path.parent
-                scenarios.append(load_scenario(path, root, boundary))
-            else:
-                snippets.append(path)
-    for snippet in snippets:  # a site snippet is proven by the scenarios that use it
-        if _inside(snippet, snippets_dir):
-            scenarios += [s for s in site if snippet.resolve() in _resolved(s.files)]
-    units: list[Unit] = []
-    chosen: set[Path] = set()
-    for scenario in scenarios:
-        if scenario.path.resolve() not in chosen:
-            chosen.add(scenario.path.resolve())
-            units.append(_scenario_unit(scenario, settings))
-    covered = set().union(*(_resolved(s.files) for s in scenarios))
-    for snippet in snippets:
-        if snippet.resolve() in covered:
-            continue
-        inputs = [snippet] + ([spec_path(snippet)] if spec_path(snippet) else [])
-        recorded = (snippet,) if _inside(snippet, snippets_dir) else ()
-        units.append(
-            Unit(display(snippet, root), "check", snippet, recorded, file_hashes(inputs, root))
-        )
-    return units, users
-
-
-def with_topology(unit: Unit, settings: Settings, topology: str | None) -> Unit:
-    """The unit with the topology file among its inputs: a result holds for that cluster only."""
-    from kdocs.cluster.topology import topology_path
-
-    path = topology_path(settings.clusters_dir, topology) if topology else None
-    if path is None or not path.is_file():
-        return unit  # the provider's up() says which topologies exist
-    return replace(unit, inputs={**unit.inputs, **file_hashes([path], settings.root)})
-
-
-def _unique_names(scenarios: list[Scenario], root: Path) -> None:
-    """Results list scenarios by name: two of the same name would overwrite each other."""
-    seen: dict[str, Path] = {}
-    for scenario in scenarios:
-        other = seen.setdefault(scenario.name, scenario.path)
-        if other != scenario.path:
-            raise UnusableInputError(
-                display(scenario.path, root),
-                f"scenario name {scenario.name!r} is already used by {display(other, root)}",
-            )
-
-
-def _resolved(paths: tuple[Path, ...]) -> set[Path]:
-    return {p.resolve() for p in paths}
-
-
-def _scenario_unit(scenario: Scenario, settings: Settings) -> Unit:
-    """Only the site's snippets get results: a copy elsewhere with the same bytes must not."""
-    # The scenario file itself too: a page may show it, and its badge reads this result.
-    used = tuple(
-        f
-        for f in (*scenario.files, scenario.path)
-        if not is_embed_spec(f) and _inside(f, settings.snippets_dir)
-    )
-    return Unit(
-        scenario.name, "scenario", scenario.path, used, scenario.inputs(settings.root), scenario,
-        scenario.exclusive,
-    )  # fmt: skip
-
-
-def _expand(paths: list[str]) -> list[Path]:
-    out: list[Path] = []
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            out += sorted(
-                p for p in path.rglob("*")
-                if p.suffix in YAML_SUFFIXES and p.is_file() and not is_embed_spec(p)
-            )  # fmt: skip
-        elif not path.is_file():
-            raise UnusableInputError(text, "no such file or folder")
-        elif path.suffix not in YAML_SUFFIXES:
-            raise UnusableInputError(text, "not a YAML file (.yaml or .yml)")
-        elif is_embed_spec(path):
-            raise UnusableInputError(text, "an embed spec; give the fragment it belongs to")
-        else:
-            out.append(path)
-    return out
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return folder.resolve() in path.resolve().parents
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def unchanged(
-    unit: Unit, store: ResultStore, provider: str, minor: str | None = None
-) -> UnitRecord | None:
-    """The recorded result proving `unit` with these exact inputs (on Kubernetes `minor`,
-    when given), or None (then run it)."""
-    found: UnitRecord | None = None
-    for snippet in unit.snippets:
-        kind, name, inputs = _kind(unit), unit.name, unit.inputs
-        proven = store.proven(sha256(snippet), kind, name, provider, inputs, minor)
-        if proven is None or (unit.kind == "check" and proven.checks != DEFAULT_CHECKS):
-            return None
-        found = proven
-    return found
-
-
-def record(
-    store: ResultStore, settings: Settings, cluster: Cluster, unit: Unit, outcome: Outcome
-) -> None:
-    """Record a finished unit's verdict on every snippet it used, for exactly its inputs."""
-    date = datetime.now(UTC).isoformat(timespec="seconds")
-    passed = outcome.status == "passed"
-    checks = ("server-side apply", "scenario") if unit.kind == "scenario" else DEFAULT_CHECKS
-    for snippet in unit.snippets:
-        store.record(UnitRecord(
-            snippet=_snippet_name(snippet, settings), sha256=sha256(snippet), kind=_kind(unit),
-            unit=unit.name, source=display(unit.source, settings.root), passed=passed,
-            provider=cluster.provider, cluster=cluster.label,
-            kubernetes_version=cluster.kubernetes_version, date=date,
-            checks=checks if passed else (), message=outcome.message, inputs=dict(unit.inputs),
-            seconds=round(outcome.seconds, 2),
-        ))  # fmt: skip
-
-
-def _first(records: Iterable[UnitRecord | None]) -> UnitRecord | None:
-    return next((r for r in records if r is not None), None)
-
-
-def _kind(unit: Unit) -> str:
-    return SCENARIO if unit.kind == "scenario" else CHECK
-
-
-def _snippet_name(path: Path, settings: Settings) -> str:
-    if _inside(path, settings.snippets_dir):
-        return path.resolve().relative_to(settings.snippets_dir.resolve()).as_posix()
-    return display(path, settings.root)
-
-
 def _provider_name(args: argparse.Namespace) -> str:
     from kdocs.cluster.providers._common import default_provider_name
 
@@ -504,3 +250,7 @@ def _topology(args: argparse.Namespace, settings: Settings) -> str:
     from kdocs.cluster.topology import choose_topology
 
     return choose_topology(getattr(args, "topology", None), settings.clusters_dir)
+
+
+def _first(records: Iterable[UnitRecord | None]) -> UnitRecord | None:
+    return next((r for r in records if r is not None), None)

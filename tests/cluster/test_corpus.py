@@ -107,31 +107,6 @@ def _timings(report: dict) -> None:
             record_timing(f"default check {stem}", outcome["seconds"])
 
 
-def test_the_corpus_is_large_and_covers_the_kinds_guides_use() -> None:
-    files = sorted((CORPUS / "valid").glob("*.yaml"))
-    assert len(files) >= 40
-    text = "\n".join(f.read_text(encoding="utf-8") for f in files)
-    for kind in (
-        "StatefulSet",
-        "Job",
-        "CronJob",
-        "DaemonSet",
-        "Service",
-        "Deployment",
-        "PodDisruptionBudget",
-        "HorizontalPodAutoscaler",
-        "NetworkPolicy",
-        "Ingress",
-        "PriorityClass",
-        "Namespace",
-        "PersistentVolumeClaim",
-        "ClusterRoleBinding",
-    ):
-        assert f"kind: {kind}\n" in text, kind  # fmt: skip
-    assert "volumeClaimTemplates" in text and "completionMode: Indexed" in text
-    assert len(list((CORPUS / "broken").glob("*.yaml"))) >= 12
-
-
 def test_every_valid_manifest_passes_its_default_check(valid_run: dict) -> None:
     report = valid_run["report"]
     assert valid_run["code"] == 0, failures(report)

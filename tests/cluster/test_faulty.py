@@ -95,10 +95,6 @@ def faulty_run(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> di
     return report
 
 
-def test_every_faulty_fixture_has_an_expected_reason() -> None:
-    assert sorted(p.name for p in FAULTY.glob("*.yaml")) == sorted(REASONS)
-
-
 @pytest.mark.parametrize("name", sorted(REASONS))
 def test_a_faulty_manifest_fails_naming_the_file_and_the_reason(
     faulty_run: dict, name: str

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from kdocs.cluster.base import Cluster
-from kdocs.commands.test import sha256
 from kdocs.config import Settings
+from kdocs.recording import sha256
 from kdocs.results import ResultStore
 from kdocs.site.extract import rendered_blocks
 from tests.cluster.test_runner_helpers import ROOT, TOPOLOGY, make_project, write

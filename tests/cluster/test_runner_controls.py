@@ -163,9 +163,3 @@ def test_a_control_that_keeps_what_it_must_remove_fails_after_a_sound_setup(
     """The nodes were filled and the control applied: the failure is the control's own."""
     outcome = outcomes(broken_run)["control-that-keeps-the-priority"]
     assert [s["status"] for s in outcome["steps"]][:6] == ["passed"] * 6
-
-
-def test_the_cases_break_files_the_guide_has() -> None:
-    for scenario, target, (old, _), _ in CASES.values():
-        assert (GUIDE / scenario).is_file()
-        assert (GUIDE / target).read_text(encoding="utf-8").count(old) == 1

@@ -16,9 +16,10 @@ import pytest
 
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.model import Outcome, Unit
+from kdocs.cluster.plan import plan, with_topology
 from kdocs.cluster.runner import _startable
-from kdocs.commands.test import plan, record, sha256, unchanged, with_topology
 from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.recording import record, sha256, unchanged
 from kdocs.results import ResultStore
 from kdocs.scenario.model import display
 from tests.cluster.test_runner_helpers import make_project, write

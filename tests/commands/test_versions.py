@@ -103,7 +103,7 @@ def test_a_failure_on_one_version_fails_the_snippet_naming_that_version(tmp_path
 
 
 def test_require_complete_names_the_versions_a_unit_lacks(tmp_path: Path) -> None:
-    from kdocs.commands.test import unrecorded_units
+    from kdocs.recording import unrecorded_units
 
     root = project(tmp_path, 'cluster-versions = ["1.34", "1.36"]\nresults-file = "results.json"\n')
     (root / "snippets").mkdir()

@@ -22,8 +22,8 @@ from kdocs.cluster.defaults import DEFAULT_CHECKS
 from kdocs.cluster.model import Cancelled, StepFailed
 from kdocs.cluster.session import Session
 from kdocs.commands import test as test_command
-from kdocs.commands.test import sha256
 from kdocs.errors import KdocsError
+from kdocs.recording import sha256
 from kdocs.results import ResultStore
 from tests.cluster.test_runner_helpers import StaticProvider, kdocs_test, make_project, write
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kdocs.schema.cli import add_validate_parser
+from kdocs.commands.validate import add_validate_parser
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "schema"

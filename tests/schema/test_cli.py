@@ -9,8 +9,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from kdocs.commands.validate import add_validate_parser
 from kdocs.resource.limits import MiB
-from kdocs.schema.cli import add_validate_parser
 from tests.schema.conftest import CRDS
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n"

@@ -192,7 +192,7 @@ def _display(path: Path, root: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m kdocs.schema.cli validate ...`: the subcommand alone, without project
+    """`python -m kdocs.commands.validate validate ...`: the subcommand alone, without project
     settings unless a [tool.kdocs] pyproject is found (for benchmarks and debugging)."""
     from kdocs.config import load_settings
     from kdocs.errors import KdocsError

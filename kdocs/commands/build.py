@@ -1,4 +1,4 @@
-"""`kdocs build` and `kdocs serve`: MkDocs' own build and serve, with kdocs' exit codes.
+"""`kdocs build`: MkDocs' own build, with kdocs' exit codes (`kdocs serve` shares its logging).
 
 Every check lives in the kdocs MkDocs plugin (kdocs/mkdocs/), so these
 commands only run MkDocs strictly, print each problem the plugin raised as one
@@ -26,12 +26,6 @@ def add_build_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run_build)
 
 
-def add_serve_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("serve", help="live preview; failing snippets show an error box")
-    parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
-    parser.set_defaults(run=run_serve)
-
-
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
     from mkdocs import exceptions
     from mkdocs.commands.build import build
@@ -42,14 +36,14 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     from kdocs.output.github import report_problem
 
     if getattr(args, "require_complete", False):
-        from kdocs.commands.test import unrecorded_units
+        from kdocs.recording import unrecorded_units
 
         missing = unrecorded_units(settings)
         for line in missing:  # one line per unit, and nothing published
             print(f"kdocs: {line}", file=sys.stderr)
         if missing:
             return int(ExitCode.FAILED)
-    _quiet_mkdocs_logging(verbose=False)
+    quiet_mkdocs_logging(verbose=False)
     options: dict[str, object] = {"strict": True}
     if args.site_dir:
         options["site_dir"] = args.site_dir
@@ -78,21 +72,7 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     return int(ExitCode.OK)
 
 
-def run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from mkdocs.commands.serve import serve
-
-    _quiet_mkdocs_logging(verbose=True)
-    # The plugin knows it previews (MkDocs tells it the command) and watches the snippets.
-    serve(
-        config_file=str(settings.root / "mkdocs.yml"),
-        strict=False,  # a broken link is a warning in the preview, never the end of the server
-        dev_addr=args.dev_addr,
-        livereload=True,
-    )
-    return int(ExitCode.OK)
-
-
-def _quiet_mkdocs_logging(verbose: bool) -> None:
+def quiet_mkdocs_logging(verbose: bool) -> None:
     """MkDocs logs through `logging`; show warnings and errors as single lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
