@@ -27,12 +27,13 @@ from kdocs.shards import Shard, Work, share
 def shard_units(units: list[Unit], store: ResultStore, shard: Shard) -> list[Unit]:
     """The units shard `shard` runs, balanced by the durations `store` recorded."""
     recorded = store.durations()
-    work = [Work(_unit_key(u), recorded.get(_unit_key(u)), u.exclusive) for u in units]
+    work = [Work(unit_key(u), recorded.get(unit_key(u)), u.exclusive) for u in units]
     mine = share(work, shard)
-    return [unit for unit in units if _unit_key(unit) in mine]
+    return [unit for unit in units if unit_key(unit) in mine]
 
 
-def _unit_key(unit: Unit) -> str:
+def unit_key(unit: Unit) -> str:
+    """The key a unit is balanced and recorded under: its kind and name."""
     return f"{_kind(unit)}:{unit.name}"
 
 

@@ -41,7 +41,7 @@ from kdocs.cluster.session import RunContext
 from kdocs.commands.spread import check_clusters, spread_units
 from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
-from kdocs.recording import record, shard_units, unchanged
+from kdocs.recording import record, shard_units, unchanged, unit_key
 from kdocs.results import ResultStore, UnitRecord, minor_of, shard_file
 from kdocs.scenario.model import display
 from kdocs.shards import Shard, parse_shard
@@ -224,7 +224,7 @@ def _one_pass(
         ran = spread_units(
             ctx, provider, topology or _topology(args, settings), [units[i] for i in todo],
             getattr(args, "clusters", 1), args.jobs, progress, on_done,
-            _unit_key, known_stores[0].durations,
+            unit_key, known_stores[0].durations,
         )  # fmt: skip
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
