@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("tests.chromium",)  # the browser fixtures, for every folder
+
 CLUSTER_FIXTURES = {"cluster"}
 # What each provider needs on this machine before it can bring a cluster up.
 PROVIDER_TOOLS = {

@@ -19,7 +19,6 @@ from kdocs.cluster.base import Cluster
 from kdocs.cluster.providers.kwok import KwokProvider
 from kdocs.config import CLUSTER_RELEASES, load_settings
 from kdocs.site.extract import rendered_blocks
-from tests.browser.conftest import browser, page  # noqa: F401 (fixtures for the browser check)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.cluster
@@ -72,7 +71,7 @@ def test_every_block_of_the_built_site_shows_its_cluster_result(
 @pytest.mark.browser
 def test_a_reader_sees_every_version_a_guide_snippet_passed_on(
     built: tuple[Path, str],
-    page,  # noqa: F811 (the browser fixture)
+    page,
 ) -> None:
     site, versions = built
     guide = next(site.glob("**/deploy-daemonset-with-karpenter/index.html"))
