@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 CONFTEST = Path(__file__).with_name("conftest.py")
+REPO = CONFTEST.parent.parent
 SUITE = """\
 import pytest
 
@@ -42,6 +43,8 @@ def suite(tmp_path: Path) -> Path:
 
 def run(suite: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("CI", "KDOCS_PROVIDER")}
+    # The copied conftest loads the suite's browser plugin (`tests.chromium`) by module name.
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), base.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "pytest", "-q", "-rsfE", "-p", "no:cacheprovider", *args]
     return subprocess.run(
         command, cwd=suite, env={**base, **env}, capture_output=True, text=True, timeout=120
