@@ -12,6 +12,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,11 @@ from kdocs.cluster.payload import (
     payload_stream,
 )
 from kdocs.errors import BrokenScenarioError
+from kdocs.scenario import variables
 
 RUN_LABEL = "kdocs.dev/run"
 OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kdocs")
-_VARIABLE = re.compile(r"\$\{(namespace|node:([^}]+))\}")
 
 
 @dataclass
@@ -124,16 +125,35 @@ class Session:
             raise Cancelled()
 
     def substitute(self, value: Any) -> Any:
-        """`${namespace}` and `${node:NAME}` in every string of `value`."""
+        """The variables of kdocs.scenario.variables in every string of `value`."""
         if isinstance(value, dict):
             return {k: self.substitute(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.substitute(v) for v in value]
         if isinstance(value, str) and "${" in value:
-            return _VARIABLE.sub(
-                lambda m: self.namespace if m.group(2) is None else self.ctx.node(m.group(2)), value
-            )
+            return variables.KNOWN.sub(self._value_of, value)
         return value
+
+    def _value_of(self, found: re.Match[str]) -> str:
+        kind, ref = found.group("kind"), found.group("ref")
+        if kind == variables.NODE:
+            return self.ctx.node(ref)
+        if kind == variables.POD:
+            return self._pod_labelled(ref)
+        return self.namespace
+
+    def _pod_labelled(self, selector: str) -> str:
+        """`${pod:KEY=VALUE}`: the one pod of this unit so labelled now (names are generated)."""
+        names: list[str] = []
+        for space in self.namespaces():
+            found = get_json(self.cluster, "pods", "-n", space, "-l", selector) or {}
+            names += sorted(str(item["metadata"]["name"]) for item in found.get("items") or [])
+        if len(names) != 1:
+            listed = f": {', '.join(names)}" if names else ""
+            raise StepFailed(
+                f"${{pod:{selector}}} needs exactly one such pod, found {len(names)}{listed}"
+            )
+        return names[0]
 
     def where(self, doc: dict[str, Any]) -> str:
         """The namespace `doc` goes to: the one it names, else the unit's own."""
@@ -176,7 +196,7 @@ class Session:
         """
         batches: list[tuple[str, list[str]]] = []  # (namespace for -n, documents)
         for payload in ordered(payloads, lambda p: p.objects[0].get("kind") if p.objects else None):
-            if payload.text is not None and not _VARIABLE.search(payload.text):
+            if payload.text is not None and not variables.KNOWN.search(payload.text):
                 target, text = self._prepare(list(payload.objects), dry_run), payload.text
                 texts = [text]
             else:
@@ -306,15 +326,18 @@ class Session:
         """Delete what was applied, newest first, then the namespace; never raises.
 
         Each object is deleted in the foreground and waited for, so its pods are gone
-        when this returns (an exclusive unit may come next). The namespace itself
+        when this returns (an exclusive unit may come next). Neighbours of one kind and
+        namespace go in one call and are waited for together: two NodePools drain their
+        nodes at the same time (Karpenter holds every node it deletes for at least 5 s,
+        its MinDrainTime), not one after the other. The namespace itself
         takes the namespace controller a few seconds; `await_namespaces` waits for
         all of a run's at once.
         """
         if self.ctx.unhealthy:  # a dead cluster answers nothing; the next run sweeps this one
             return [self.ctx.unhealthy] if self.opened else []
         problems: list[str] = []
-        for resource, name, namespace in reversed(self.created):
-            args = ["delete", resource, name, "--ignore-not-found", "--cascade=foreground"]
+        for resource, names, namespace in _runs_of_one_kind(reversed(self.created)):
+            args = ["delete", resource, *names, "--ignore-not-found", "--cascade=foreground"]
             args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
             problems += self._quietly(args)
         if self.opened:
@@ -330,6 +353,20 @@ class Session:
         except Cancelled:
             return [f"{' '.join(args[:3])}: kubectl was interrupted"]
         return [f"{' '.join(args[:3])}: {reason(done.stderr)}"] if done.returncode else []
+
+
+def _runs_of_one_kind(
+    created: Iterable[tuple[str, str, str | None]],
+) -> list[tuple[str, list[str], str | None]]:
+    """Consecutive (resource, name, namespace) entries merged while resource and namespace
+    stay the same: the order between kinds (install order, reversed) is kept."""
+    runs: list[tuple[str, list[str], str | None]] = []
+    for resource, name, namespace in created:
+        if runs and runs[-1][0] == resource and runs[-1][2] == namespace:
+            runs[-1][1].append(name)
+        else:
+            runs.append((resource, [name], namespace))
+    return runs
 
 
 def statefulset_claims(spec: dict[str, Any], name: str) -> list[str]:

@@ -7,8 +7,9 @@ what the format alone cannot: every `${...}` in the steps and in the files
 they apply, because the runner sends an unknown variable as is and finds an
 unknown node only once the cluster is up and earlier steps have run.
 
-* `${namespace}` is always known; `${node:NAME}` must name a static node of a
-  topology (nodes Karpenter launches carry no fixed name).
+* The variables are listed in `variables.py`. `${namespace}` is always known;
+  `${node:NAME}` must name a static node of a topology (nodes Karpenter
+  launches carry no fixed name); `${pod:...}` must be a label selector.
 * `${node:KEY=VALUE}` must select exactly one static node, unless the topology
   launches nodes during the run (Karpenter) or the scenario applies Node
   objects itself: their labels are then known only at run time, so the lint
@@ -36,8 +37,8 @@ from kdocs.resource.manifest import Document
 from kdocs.resource.positions import JsonPath, Positions
 from kdocs.scenario.model import Apply, Scenario, display
 from kdocs.scenario.parse import parse_scenario, read_scenario, scenario_boundary
+from kdocs.scenario.variables import ANY, KINDS, NAMESPACE, NODE, POD, USAGE, is_selector, split
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^([^=!,\s]+)==?([^=!,\s]*)$")
 
 
@@ -115,28 +116,34 @@ class _Variables:
         self, where: str, value: Any, path: JsonPath, positions: Positions
     ) -> Iterator[KdocsError]:
         for at, text in _strings(value, path):
-            for found in _VARIABLE.finditer(text):
+            for found in ANY.finditer(text):
                 reason = self.problem(found.group(1))
                 if reason:
                     line, col = positions.value(at)
                     yield InvalidInputError(Location(where, line, col), reason)
 
     def problem(self, body: str) -> str | None:
-        if body == "namespace":
+        kind, ref = split(body)
+        if (kind, ref) == (NAMESPACE, None):
             return None
-        if not body.startswith("node:"):
-            looks_meant = body.lower().startswith("node") or did_you_mean(body, ["namespace"])
+        if kind not in (NODE, POD) or not ref:
+            # `${podName}` in a ConfigMap's script is not ours; `${pods:x}` or `${namespce}` is.
+            looks_meant = (
+                body.lower().startswith(NODE)
+                or did_you_mean(body, [NAMESPACE])
+                or (ref is not None and did_you_mean(kind, [NODE, POD]))
+            )
             if not looks_meant:
                 return None  # not ours: a shell or template variable the objects carry
-            hint = did_you_mean(body, ["namespace"])
-            return (
-                f"unknown variable ${{{body}}}{hint} (variables: ${{namespace}},"
-                " ${node:NAME}, ${node:KEY=VALUE})"
-            )
-        ref = body[len("node:") :]
+            hint = did_you_mean(kind, list(KINDS))
+            return f"unknown variable ${{{body}}}{hint} (variables: {USAGE})"
+        if kind == POD:
+            if is_selector(ref):
+                return None  # the unit's pods exist only during the run
+            return f"${{pod:{ref}}}: give a label selector, like ${{pod:app=web}}"
         if self.topologies is None or not self.topologies:
             return None
-        if "=" in ref or "!" in ref or "," in ref:
+        if is_selector(ref):
             return self.selector_problem(ref)
         return self.name_problem(ref)
 

@@ -144,6 +144,16 @@ def test_a_variable_typo_is_found_and_a_foreign_variable_left_alone(snippets: Pa
     (nodes,), _ = assert_on("${nodes:fargate-1}", snippets)
     assert "unknown variable ${nodes:fargate-1}" in nodes
     assert assert_on("${HOME}/bin and ${namespace}", snippets) == ([], [])
+    assert assert_on("${podName} in a script", snippets) == ([], [])
+
+
+def test_a_pod_variable_takes_a_label_selector(snippets: Path) -> None:
+    assert assert_on("${pod:app=web}", snippets) == ([], [])
+    (plain,), codes = assert_on("${pod:web-0}", snippets)
+    assert plain.startswith(f"{WHERE}:8:26: ${{pod:web-0}}: give a label selector")
+    assert codes == [ExitCode.FAILED]
+    (typo,), _ = assert_on("${pods:app=web}", snippets)
+    assert "unknown variable ${pods:app=web}; did you mean 'pod'?" in typo
 
 
 def test_variables_in_the_files_a_scenario_applies_are_checked_where_they_are(
