@@ -285,6 +285,7 @@ def _guide_share(every: Step) -> Step:
         return Step(what, command, None, "no unit of the guide in the report")
     total = sum(float(o.get("seconds", 0)) for o in mine)
     each = ", ".join(f"{Path(o['source']).name.split('.')[0]} {float(o.get('seconds', 0)):.0f} s"
+                     f" (cleanup {float(o.get('cleanup_seconds', 0)):.0f} s)"
                      f"{'' if o.get('status') == 'passed' else ' (' + str(o.get('status')) + ')'}"
                      for o in sorted(mine, key=lambda o: -float(o.get("seconds", 0))))  # fmt: skip
     return Step(what, command, Run(total, 0, 0, "", ""), f"sum of unit times: {each}")

@@ -57,6 +57,7 @@ class Outcome:
     status: str  # one of STATUSES
     message: str = ""
     seconds: float = 0.0
+    cleanup_seconds: float = 0.0  # of `seconds`: deleting what it applied (Karpenter drains)
     namespace: str = ""
     checks: tuple[str, ...] = ()
     steps: list[StepRecord] = field(default_factory=list)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import IO, Protocol
 from xml.etree import ElementTree
 
@@ -88,6 +88,26 @@ class ConsoleProgress:
             )
             if outcome.message and outcome.status != "passed":
                 self.console.print(Text("  " + outcome.message, style=_STYLE[outcome.status]))
+
+
+class LabelledProgress:
+    """Another progress, each unit's name and note followed or led by `label`: passes that
+    run at the same time (one per Kubernetes version) stay apart on one console."""
+
+    def __init__(self, inner: Progress, label: str) -> None:
+        self.inner, self.label = inner, label
+
+    def note(self, message: str) -> None:
+        self.inner.note(f"{self.label} {message}")
+
+    def started(self, unit: Unit, namespace: str) -> None:
+        self.inner.started(replace(unit, name=f"{unit.name} {self.label}"), namespace)
+
+    def step(self, unit: Unit, record: StepRecord, total: int) -> None:
+        self.inner.step(replace(unit, name=f"{unit.name} {self.label}"), record, total)
+
+    def finished(self, outcome: Outcome) -> None:
+        self.inner.finished(replace(outcome, name=f"{outcome.name} {self.label}"))
 
 
 def summary_table(outcomes: list[Outcome]) -> Table:

@@ -105,7 +105,9 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
     except KdocsError as error:
         outcome.message = str(error)
     finally:
+        cleanup_started = time.monotonic()
         problems = session.close()
+        outcome.cleanup_seconds = time.monotonic() - cleanup_started
         if problems and outcome.status == "passed":
             outcome.status, outcome.message = "failed", "cleanup failed: " + "; ".join(problems)
         outcome.seconds = time.monotonic() - started
@@ -199,7 +201,9 @@ def run_units(
     progress = progress or QuietProgress()
     keys = [conflict_keys(ctx, unit) for unit in units]
     outcomes: dict[int, Outcome] = {}
-    waiting = list(range(len(units)))
+    # Exclusive units first: each runs alone, so none waits for a slow shared one to end
+    # while the rest idles; the shared ones then run side by side until the end.
+    waiting = sorted(range(len(units)), key=lambda index: not units[index].exclusive)
     running: set[int] = set()
     lock = threading.Condition()
 

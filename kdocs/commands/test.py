@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +37,13 @@ from kdocs.cluster.base import Provider
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.model import Outcome, Unit
 from kdocs.cluster.plan import offline_refusals, plan, scenario_lint_refusals, with_topology
-from kdocs.cluster.report import ConsoleProgress, write_json, write_junit, write_text
+from kdocs.cluster.report import (
+    ConsoleProgress,
+    LabelledProgress,
+    write_json,
+    write_junit,
+    write_text,
+)
 from kdocs.cluster.session import RunContext
 from kdocs.commands.spread import check_clusters, spread_units
 from kdocs.config import CLUSTER_RELEASES, Settings
@@ -146,18 +153,23 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         passes = list(settings.cluster_versions)
     ordered: list[Outcome] = []
     versions: list[str] = []
-    interrupted = False
-    for minor in passes:
-        done, version, interrupted = _one_pass(
+    run = _Passes(len(passes))
+
+    def one(number: int) -> tuple[list[Outcome], str, bool]:
+        minor = passes[number]
+        shown = progress if len(passes) == 1 else LabelledProgress(progress, f"[{minor}]")
+        return _one_pass(
             args, settings, units, refused, known_stores, store, minor, topology,
-            provider, provider_name, progress,
+            provider, provider_name, shown, run.cancels[number], run.record_lock,
         )  # fmt: skip
+
+    finished = run.all(one)
+    interrupted = any(stopped for _, _, stopped in finished)
+    for minor, (done, version, _) in zip(passes, finished, strict=True):
         if len(passes) > 1:
             done = [replace(o, name=f"{o.name} (Kubernetes {minor})") for o in done]
         ordered += done
         versions += [version] if version else []
-        if interrupted:
-            break
     if shard is not None:
         store.save()  # the shard's file exists even when it ran nothing: CI uploads it
     meta = {"provider": provider_name, "kubernetes_version": ", ".join(versions)}
@@ -179,6 +191,7 @@ def _one_pass(
     args: argparse.Namespace, settings: Settings, units: list[Unit], refused: dict[int, Outcome],
     known_stores: list[ResultStore], store: ResultStore, minor: str | None,
     topology: str | None, provider: Provider | None, provider_name: str, progress: Any,
+    cancel: threading.Event, record_lock: threading.Lock,
 ) -> tuple[list[Outcome], str, bool]:  # fmt: skip
     """One Kubernetes version: outcomes in unit order, the version that ran, interrupted."""
     outcomes: dict[int, Outcome] = {}
@@ -186,7 +199,8 @@ def _one_pass(
     for index, unit in enumerate(units):
         proven = None
         if not args.force:
-            proven = _first(unchanged(unit, k, provider_name, minor) for k in known_stores)
+            with record_lock:  # another pass may be recording into these stores
+                proven = _first(unchanged(unit, k, provider_name, minor) for k in known_stores)
         if index in refused:
             outcomes[index] = refused[index]
         elif proven is None:
@@ -212,14 +226,15 @@ def _one_pass(
         if swept:
             progress.note(f"removed {len(swept)} namespace(s) of killed runs: {', '.join(swept)}")
         ctx = RunContext(
-            cluster, settings.root, rollout_timeout=float(args.timeout),
+            cluster, settings.root, cancel=cancel, rollout_timeout=float(args.timeout),
             snippets_dir=settings.snippets_dir,
         )  # fmt: skip
 
         def on_done(unit: Unit, outcome: Outcome) -> None:
             if unit.snippets:  # only the site's snippets have results
-                record(store, settings, cluster, unit, outcome)
-                store.save()
+                with record_lock:  # one results file for every pass
+                    record(store, settings, cluster, unit, outcome)
+                    store.save()
 
         ran = spread_units(
             ctx, provider, topology or _topology(args, settings), [units[i] for i in todo],
@@ -229,6 +244,66 @@ def _one_pass(
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
     return [outcomes[i] for i in range(len(units))], version, interrupted
+
+
+class _Passes:
+    """The version passes of one run, at the same time, each on its own cluster.
+
+    A pass mostly waits (on controllers, Karpenter's batch window and drains), so
+    two passes side by side take little more than one. The first runs in the main
+    thread, so that Ctrl-C reaches its runner; it is passed on to the others through
+    their cancel switches, and every pass cleans up before the run ends. An error
+    in any pass (a cluster that cannot start) stops the others and is raised here.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.cancels = [threading.Event() for _ in range(count)]
+        self.record_lock = threading.Lock()
+
+    def all(
+        self, one: Callable[[int], tuple[list[Outcome], str, bool]]
+    ) -> list[tuple[list[Outcome], str, bool]]:
+        count = len(self.cancels)
+        results: list[Any] = [None] * count
+        errors: list[BaseException | None] = [None] * count
+
+        def run(number: int) -> None:
+            try:
+                results[number] = one(number)
+            except Exception as error:  # raised in the main thread, after the others stopped
+                errors[number] = error
+                self.stop()
+
+        others = [threading.Thread(target=run, args=(n,)) for n in range(1, count)]
+        for thread in others:
+            thread.start()
+        try:
+            run(0)
+            if results[0] is not None and results[0][2]:  # the first pass was interrupted
+                self.stop()
+            _join(others, self.stop)
+        except KeyboardInterrupt:  # outside a runner (a cluster starting): stop and clean up
+            self.stop()
+            _join(others, self.stop)
+            raise
+        failure = next((error for error in errors if error is not None), None)
+        if failure is not None:
+            raise failure
+        return results
+
+    def stop(self) -> None:
+        for cancel in self.cancels:
+            cancel.set()
+
+
+def _join(threads: list[threading.Thread], stop: Callable[[], None]) -> None:
+    """Wait for every pass to end; Ctrl-C stops them, and never abandons their cleanup."""
+    for thread in threads:
+        while thread.is_alive():
+            try:
+                thread.join()
+            except KeyboardInterrupt:
+                stop()
 
 
 def _provider_name(args: argparse.Namespace) -> str:
