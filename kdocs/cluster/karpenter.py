@@ -31,6 +31,7 @@ NAME = "karpenter"
 NODE_CLASS_GROUP = "karpenter.kwok.sh"
 NODE_CLASS_KIND = "KWOKNodeClass"
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
+DISRUPTED_TAINT = "karpenter.sh/disrupted"  # Karpenter's taint on a node it is deleting
 NODE_CLASS_FILE = "node-class"  # in the component's folder: what NodePools must point at
 
 
@@ -148,6 +149,51 @@ def log_lines_about(log: Path, words: list[str], count: int = 8) -> list[str]:
         return []
     found = [line for line in lines if any(w in line for w in wanted)]
     return [line[:400] for line in found[-count:]]
+
+
+def drains(resource: str) -> bool:
+    """Whether deleting objects of `resource` (as kubectl names it) makes Karpenter drain nodes."""
+    return resource.split(".", 1)[0] == "nodepools" and resource.endswith(".karpenter.sh")
+
+
+def await_cordoned(cluster: Cluster, nodepools: list[str], timeout: float = 60) -> str | None:
+    """Wait until every node of the (deleted) `nodepools` carries Karpenter's disrupted taint
+    or is gone; why not, if not in time.
+
+    Karpenter holds a node it deletes for at least 5 s (MinDrainTime), but taints it at
+    once: from then on nothing new lands there, which is all the next unit needs. The
+    next Karpenter scenario's own counts wait for the node to be gone, and the run waits
+    for every drain before it ends (`await_drained`).
+    """
+    selector = f"{NODEPOOL_LABEL} in ({','.join(nodepools)})"
+    deadline = time.monotonic() + timeout
+    while True:
+        done = cluster.kubectl("get", "nodes", "-l", selector, "-o", "json", timeout=30)
+        left = "no answer from the API server"
+        if done.returncode == 0:
+            items = json.loads(done.stdout).get("items") or []
+            left = ", ".join(item["metadata"]["name"] for item in items if not _disrupted(item))
+            if not left:
+                return None
+        if time.monotonic() > deadline:
+            return f"nodes of NodePool {', '.join(nodepools)} not tainted by Karpenter: {left}"
+        time.sleep(0.2)
+
+
+def _disrupted(node: dict[str, Any]) -> bool:
+    taints = (node.get("spec") or {}).get("taints") or []
+    return any(t.get("key") == DISRUPTED_TAINT for t in taints)
+
+
+def await_drained(cluster: Cluster, timeout: float = 120) -> str | None:
+    """Wait until no NodeClaim is left: a run ends with no Karpenter node; why not, if not."""
+    done = cluster.kubectl(
+        "wait", "--for=delete", "nodeclaims.karpenter.sh", "--all",
+        f"--timeout={int(timeout)}s", timeout=timeout + 30,
+    )  # fmt: skip
+    if done.returncode and "no matching resources" not in done.stderr:
+        return " ".join(done.stderr.split())[:300] or f"kubectl wait exited {done.returncode}"
+    return None
 
 
 def sweep_orphans(cluster: Cluster) -> list[str]:

@@ -246,6 +246,10 @@ def run_units(
             problem = "not waited for (interrupted again)"
     if problem:
         progress.note(f"namespaces of run {ctx.run_id} not deleted yet: {problem}")
+    if not ctx.unhealthy and any(_needs_karpenter(unit) for unit in units):
+        drained = karpenter.await_drained(ctx.cluster)  # no Karpenter node outlives the run
+        if drained:
+            progress.note(f"Karpenter's nodes not all deleted yet: {drained}")
     for index in waiting:
         unit = units[index]
         outcomes[index] = Outcome(

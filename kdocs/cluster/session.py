@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kdocs.cluster import namespaces
+from kdocs.cluster import karpenter, namespaces
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kube import ApiCatalog, get_json, kubectl, reason
 from kdocs.cluster.model import Cancelled, StepFailed
@@ -149,10 +149,8 @@ class Session:
             found = get_json(self.cluster, "pods", "-n", space, "-l", selector) or {}
             names += sorted(str(item["metadata"]["name"]) for item in found.get("items") or [])
         if len(names) != 1:
-            listed = f": {', '.join(names)}" if names else ""
-            raise StepFailed(
-                f"${{pod:{selector}}} needs exactly one such pod, found {len(names)}{listed}"
-            )
+            found = f"{len(names)}{': ' if names else ''}{', '.join(names)}"
+            raise StepFailed(f"${{pod:{selector}}} needs exactly one such pod, found {found}")
         return names[0]
 
     def where(self, doc: dict[str, Any]) -> str:
@@ -326,20 +324,24 @@ class Session:
         """Delete what was applied, newest first, then the namespace; never raises.
 
         Each object is deleted in the foreground and waited for, so its pods are gone
-        when this returns (an exclusive unit may come next). Neighbours of one kind and
-        namespace go in one call and are waited for together: two NodePools drain their
-        nodes at the same time (Karpenter holds every node it deletes for at least 5 s,
-        its MinDrainTime), not one after the other. The namespace itself
-        takes the namespace controller a few seconds; `await_namespaces` waits for
-        all of a run's at once.
+        when this returns (an exclusive unit may come next); neighbours of one kind and
+        namespace together. NodePools only until Karpenter has tainted their nodes
+        (`karpenter.await_cordoned`: nothing new lands there; the run waits for the
+        drains at its end). The namespace takes a few seconds more; `await_namespaces`
+        waits for all of a run's at once.
         """
         if self.ctx.unhealthy:  # a dead cluster answers nothing; the next run sweeps this one
             return [self.ctx.unhealthy] if self.opened else []
         problems: list[str] = []
         for resource, names, namespace in _runs_of_one_kind(reversed(self.created)):
-            args = ["delete", resource, *names, "--ignore-not-found", "--cascade=foreground"]
+            drains = karpenter.drains(resource)  # its NodeClaims outlive it by 5 s or more
+            cascade = "background" if drains else "foreground"
+            args = ["delete", resource, *names, "--ignore-not-found", f"--cascade={cascade}"]
             args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
             problems += self._quietly(args)
+            if drains:
+                cordoned = karpenter.await_cordoned(self.cluster, names)
+                problems += [cordoned] if cordoned else []
         if self.opened:
             args = ["delete", "namespace", self.namespace, "--ignore-not-found", "--wait=false"]
             problems += self._quietly(args)
@@ -358,8 +360,7 @@ class Session:
 def _runs_of_one_kind(
     created: Iterable[tuple[str, str, str | None]],
 ) -> list[tuple[str, list[str], str | None]]:
-    """Consecutive (resource, name, namespace) entries merged while resource and namespace
-    stay the same: the order between kinds (install order, reversed) is kept."""
+    """Consecutive entries of one resource and namespace merged; the order is kept."""
     runs: list[tuple[str, list[str], str | None]] = []
     for resource, name, namespace in created:
         if runs and runs[-1][0] == resource and runs[-1][2] == namespace:

@@ -117,8 +117,9 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     """Plan, skip what is proven already, run the rest, record and report; the exit code.
 
     With the kwok provider, once per Kubernetes version of `cluster-versions` (or the
-    one --cluster-version names), each on a cluster of its own; other providers run
-    one pass on the cluster they have, recorded under the version it reports.
+    one --cluster-version names), each on a cluster of its own, all at the same time
+    (`_Passes`); other providers run one pass on the cluster they have, recorded under
+    the version it reports.
     """
     console = Console(stderr=True, soft_wrap=True)
     progress = ConsoleProgress(console)

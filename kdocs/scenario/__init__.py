@@ -22,11 +22,12 @@ Objects are found by apiVersion/kind and `metadata.name`, or, without a name,
 by `metadata.labels` (none: every object of the kind), and then `count: N`
 (exactly N match), `match: any` (at least one) or `match: all` (at least one
 selected and every one matches). Cluster-scoped kinds (Node, NodeClaim,
-NodePool) are selected cluster-wide. Strings may use `${namespace}` (the
-scenario's namespace), `${node:NAME}` (the real name of the topology node
-NAME, for providers that name nodes themselves) and `${node:KEY=VALUE}` (the
-name of the one node labelled KEY=VALUE now, such as a node Karpenter
-launched: `${node:karpenter.sh/nodepool=stable}`).
+NodePool) are selected cluster-wide. Strings may use the variables of
+`variables.py`: `${namespace}` (the scenario's namespace), `${node:NAME}` (the
+real name of the topology node NAME, for providers that name nodes
+themselves), `${node:KEY=VALUE}` (the one node labelled KEY=VALUE now, such as
+a node Karpenter launched: `${node:karpenter.sh/nodepool=stable}`) and
+`${pod:KEY=VALUE}` (the one pod of the scenario labelled so now).
 
 Paths are relative to the scenario file and may not leave snippets/ (or, for
 a scenario outside snippets/, its own folder). A malformed scenario is one
@@ -37,5 +38,6 @@ Scenario files and the manifests they apply are read by the one reader
 and an apply step sends a file's own bytes unless a patch or an embed changes
 them (`kdocs.cluster.payload`).
 
-`model.py` holds the types (a leaf), `parse.py` reads files into them.
+`model.py` holds the types (a leaf), `parse.py` reads files into them, `variables.py`
+lists the variables (the runner substitutes them, `lint.py` checks them).
 """
