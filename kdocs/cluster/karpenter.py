@@ -161,9 +161,9 @@ def await_cordoned(cluster: Cluster, nodepools: list[str], timeout: float = 60) 
     or is gone; why not, if not in time.
 
     Karpenter holds a node it deletes for at least 5 s (MinDrainTime), but taints it at
-    once: from then on nothing new lands there, which is all the next unit needs. The
-    next Karpenter scenario's own counts wait for the node to be gone, and the run waits
-    for every drain before it ends (`await_drained`).
+    once: from then on nothing new lands there, which is all a unit without Karpenter
+    needs. A Karpenter scenario starts, and the run ends, only once the drains are
+    over (`await_drained`).
     """
     selector = f"{NODEPOOL_LABEL} in ({','.join(nodepools)})"
     deadline = time.monotonic() + timeout
@@ -186,14 +186,28 @@ def _disrupted(node: dict[str, Any]) -> bool:
 
 
 def await_drained(cluster: Cluster, timeout: float = 120) -> str | None:
-    """Wait until no NodeClaim is left: a run ends with no Karpenter node; why not, if not."""
-    done = cluster.kubectl(
-        "wait", "--for=delete", "nodeclaims.karpenter.sh", "--all",
-        f"--timeout={int(timeout)}s", timeout=timeout + 30,
-    )  # fmt: skip
-    if done.returncode and "no matching resources" not in done.stderr:
-        return " ".join(done.stderr.split())[:300] or f"kubectl wait exited {done.returncode}"
-    return None
+    """Wait until no NodeClaim is being deleted; why not, if not in time.
+
+    A Karpenter scenario starts only then (a node of an earlier one, still draining,
+    carries the same NodePool labels and would be counted as launched for it), and
+    a run ends only then (no Karpenter node outlives it).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        done = cluster.kubectl("get", "nodeclaims.karpenter.sh", "-o", "json", timeout=30)
+        left = "no answer from the API server"
+        if done.returncode == 0:
+            items = json.loads(done.stdout).get("items") or []
+            left = ", ".join(
+                item["metadata"]["name"]
+                for item in items
+                if item["metadata"].get("deletionTimestamp")
+            )
+            if not left:
+                return None
+        if time.monotonic() > deadline:
+            return f"NodeClaims still being deleted after {timeout:g}s: {left}"
+        time.sleep(0.2)
 
 
 def sweep_orphans(cluster: Cluster) -> list[str]:

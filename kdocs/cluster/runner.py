@@ -83,6 +83,9 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
             outcome.status, outcome.message = "skipped", missing
         else:
             if _needs_karpenter(unit):  # never inherit the nodes of an earlier unit
+                draining = karpenter.await_drained(ctx.cluster)
+                if draining:
+                    raise karpenter.KarpenterSetupError(None, draining)
                 karpenter.sweep_orphans(ctx.cluster)
             progress.started(unit, session.namespace)
             session.open()

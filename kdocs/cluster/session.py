@@ -326,9 +326,9 @@ class Session:
         Each object is deleted in the foreground and waited for, so its pods are gone
         when this returns (an exclusive unit may come next); neighbours of one kind and
         namespace together. NodePools only until Karpenter has tainted their nodes
-        (`karpenter.await_cordoned`: nothing new lands there; the run waits for the
-        drains at its end). The namespace takes a few seconds more; `await_namespaces`
-        waits for all of a run's at once.
+        (`karpenter.await_cordoned`: nothing new lands there; a Karpenter scenario
+        starts, and the run ends, once the drains are over). Namespaces take a few
+        seconds more; `await_namespaces` waits for all of a run's at once.
         """
         if self.ctx.unhealthy:  # a dead cluster answers nothing; the next run sweeps this one
             return [self.ctx.unhealthy] if self.opened else []
