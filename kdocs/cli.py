@@ -21,8 +21,36 @@ from kdocs.errors import ExitCode, KdocsError
 from kdocs.output.github import report_problem
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized as `shutil.get_terminal_size` would size it, without
+    importing shutil (and its bz2, lzma, fnmatch) on every run: argparse makes a formatter
+    for each add_argument, help or not."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:  # fmt: skip
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)  # fmt: skip
+
+
+def _terminal_columns() -> int:
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad arguments already; make its message one line too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(ExitCode.UNUSABLE, f"kdocs: {message} (see kdocs --help)\n")

@@ -113,8 +113,10 @@ def check_table(table: Any, text: str, name: str) -> None:
             Location(name, _line_of(text, None)), "[tool.kdocs] must be a table"
         )
     for key, value in table.items():
-        where = Location(name, _line_of(text, key))
         kind = KEYS.get(key)
+        if kind not in (None, "cluster-versions") and _has_type(kind, value):
+            continue  # (the line is looked up only for a message: a regex per key costs)
+        where = Location(name, _line_of(text, key))
         if kind is None:
             hint = did_you_mean(key, KEYS) or f" (known: {', '.join(KEYS)})"
             raise UnusableInputError(where, f"unknown key {key!r} in [tool.kdocs]{hint}")

@@ -63,9 +63,38 @@ class _GoEscapesParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Par
 
 def event_parser(data: bytes) -> Any:
     """libyaml's event parser (C speed), or the Python one where their escapes differ."""
-    if b"\\'" in data or b"\\/" in data:
+    if (b"\\'" in data or b"\\/" in data) and _escapes_differ(data):
         return _GoEscapesParser(data)
     return CParser(data)
+
+
+def _escapes_differ(data: bytes) -> bool:
+    """Does a double-quoted scalar hold ``\\/`` or ``\\'``, the escapes go-yaml and libyaml
+    read differently?  Elsewhere (a plain regex ``pattern: ^a\\/b$`` in a CRD, a
+    single-quoted or block scalar) a backslash is just a character to both, and the
+    file stays on the C parser, which is what most of a CRD bundle's time was.
+
+    libyaml refuses ``\\'`` (the Python parser then decides, as go-yaml would); a
+    ``\\/`` it accepts is found from each double-quoted scalar's marks, which count
+    characters.  A doubt (a mark off by one) only errs towards the Python parser."""
+    text: str | None = None
+    parser = CParser(data)
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is ev.StreamEndEvent:
+                return False
+            if kind is ev.ScalarEvent and event.style == '"' and "/" in event.value:
+                if text is None:
+                    text = data.decode("utf-8", "replace")
+                start, end = event.start_mark.index, event.end_mark.index
+                if "\\/" in text[max(0, start - 1) : end + 1]:
+                    return True
+    except yaml.YAMLError:
+        return True  # \\' where libyaml stops, or a syntax error either parser reports
+    finally:
+        parser.dispose()
 
 
 _MERGE = "<<"

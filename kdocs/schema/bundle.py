@@ -71,12 +71,12 @@ class BundleCache:
         except OSError:
             return None
         entry = self.folder / path.parent.name / path.name
-        cached = _read_entry(entry, signature)
+        cached = read_entry(entry, signature)
         if cached is not None:
             return cached
         schema = self._bundle(path, definitions)
         if schema is not None:
-            _write_entry(entry, signature, schema)
+            write_entry(entry, signature, schema)
         return schema
 
     def _bundle(self, path: Path, definitions_path: Path) -> dict[str, Any] | None:
@@ -145,7 +145,7 @@ def _signature(*paths: Path) -> list[list[int]]:
     return [[s.st_size, s.st_mtime_ns] for s in (os.stat(p) for p in paths)]
 
 
-def _read_entry(entry: Path, signature: list[list[int]]) -> dict[str, Any] | None:
+def read_entry(entry: Path, signature: list[Any]) -> dict[str, Any] | None:
     try:
         data = entry.read_bytes()
         header, _, body = data.partition(b"\n")
@@ -160,7 +160,7 @@ def _read_entry(entry: Path, signature: list[list[int]]) -> dict[str, Any] | Non
     return schema if isinstance(schema, dict) else None
 
 
-def _write_entry(entry: Path, signature: list[list[int]], schema: dict[str, Any]) -> None:
+def write_entry(entry: Path, signature: list[Any], schema: dict[str, Any]) -> None:
     body = json.dumps(schema, separators=(",", ":")).encode()
     # CRC-32, not sha256: it catches a damaged entry as well, and hashlib's import
     # (OpenSSL) alone costs more than reading the entry

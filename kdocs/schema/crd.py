@@ -24,12 +24,18 @@ Draft 2020-12 is declared so the built-in definitions can be referenced.
 
 from __future__ import annotations
 
+import os
+import zlib
 from pathlib import Path
 from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
-from kdocs.resource.crds import find_crds
+from kdocs.resource import crds as _crds_module
+from kdocs.resource import events as _events_module
+from kdocs.resource import scalars as _scalars_module
+from kdocs.resource.crds import crd_files, find_crds
 from kdocs.resource.manifest import Document
+from kdocs.schema import bundle
 from kdocs.schema.registry import GVK
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -42,14 +48,52 @@ _DROP = {"format", "default", "example", "externalDocs", "description", "nullabl
          "x-kubernetes-map-type", "x-kubernetes-int-or-string",
          "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource"}  # fmt: skip
 _CHILD_LISTS = ("allOf", "anyOf", "oneOf")
+CACHE_FORMAT = 1  # bump when a cached entry's layout changes
+# The code a cached entry was made by: an edit to the reader or the translation rebuilds it.
+_CODE = [__file__, _crds_module.__file__, _events_module.__file__, _scalars_module.__file__]
 
 
 def load_crd_dirs(folders: list[Path] | tuple[Path, ...]) -> dict[GVK, dict[str, Any]]:
-    """Every served version of every CRD in the folders (`kdocs.resource.crds`), as schemas."""
+    """Every served version of every CRD in the folders (`kdocs.resource.crds`), as schemas.
+
+    Reading a CRD bundle is most of a one-file validate (Karpenter's: ~80 KB of YAML, a
+    few thousand nodes), so what the folders compile to is kept on disk, like the bundled
+    schemas (`kdocs.schema.bundle`, same root, same ``KDOCS_SCHEMA_CACHE=off``), keyed by
+    every CRD file's path, size and CRC-32 and by the code that reads and converts them.
+    Only a clean result is stored: a bad CRD is read, and reported, every time."""
+    folders = [Path(folder) for folder in folders]
+    entry = signature = None
+    if folders and bundle.enabled():
+        files = crd_files(folders)
+        signature = _signature(files)
+        names = "\n".join(str(folder.resolve()) for folder in folders)
+        entry = bundle.cache_root() / "schemas" / f"crds-c{CACHE_FORMAT}" / (
+            f"{zlib.crc32(names.encode()):08x}.json"
+        )
+        cached = bundle.read_entry(entry, signature)
+        if cached is not None and isinstance(cached.get("schemas"), list):
+            return {GVK(*gvk): schema for *gvk, schema in cached["schemas"]}
     schemas: dict[GVK, dict[str, Any]] = {}
     for document in find_crds(folders):
         schemas.update(crd_schemas(document))
+    if entry is not None and signature is not None:
+        stored = [[g.group, g.version, g.kind, schema] for g, schema in schemas.items()]
+        bundle.write_entry(entry, signature, {"schemas": stored})
     return schemas
+
+
+def _signature(files: list[Path]) -> list[Any]:
+    """What a cached CRD entry depends on: each file's bytes (a CRC-32: an edit within the
+    file system's timestamp granularity must not hit a stale entry) and this code."""
+    sources: list[Any] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""  # unreadable: find_crds says so; the key just differs
+        sources.append([str(path.resolve()), len(data), zlib.crc32(data)])
+    code = [[s.st_size, s.st_mtime_ns] for s in (os.stat(p) for p in _CODE)]
+    return [CACHE_FORMAT, code, sources]
 
 
 def crd_schemas(document: Document) -> dict[GVK, dict[str, Any]]:

@@ -300,3 +300,54 @@ def test_a_billion_laughs_stops_at_the_limit_with_bounded_memory() -> None:
     assert error.exit_code == ExitCode.UNUSABLE and "max_alias_nodes" in error.reason
     assert str(error.location).startswith("f.yaml:")
     assert peak < 20 * MiB  # 10^9 nodes if expanded; the limit stops it at 10^4
+
+
+# --- go-yaml's escapes, and which parser reads them --------------------------------------
+# libyaml (the C parser) reads `"\/"` as `/` and refuses `"\'"`; go-yaml (kubectl) refuses
+# the first and reads the second as a quote. Only a double-quoted scalar holding one of them
+# goes to the slower Python parser; a backslash elsewhere must not cost it.
+
+
+def _parser_of(text: str) -> str:
+    from kdocs.resource.events import event_parser
+
+    parser = event_parser(text.encode())
+    name = type(parser).__name__
+    parser.dispose()
+    return name
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("p: ^[a-z]+\\/[0-9]+$", {"p": "^[a-z]+\\/[0-9]+$"}),  # plain: a CRD's regex
+        ("p: ^it\\'s$", {"p": "^it\\'s$"}),
+        ("p: '^a\\/b\\'", {"p": "^a\\/b\\"}),  # single-quoted: a backslash is a character
+        ("p: |\n    a\\/b \\'c", {"p": "a\\/b \\'c\n"}),  # block scalar
+        ('p: "a/b"\n  q: ^a\\/b', {"p": "a/b", "q": "^a\\/b"}),  # a quoted slash, no escape
+        ('é: ^é\\/x\n  q: "é/b"', {"é": "^é\\/x", "q": "é/b"}),  # marks count characters
+    ],
+)
+def test_a_backslash_outside_double_quotes_stays_on_the_c_parser(body: str, expected) -> None:
+    text = CM + "data:\n  " + body + "\n"
+    assert _parser_of(text) == "CParser"
+    (doc,) = parse(text).documents
+    assert doc.obj["data"] == expected
+
+
+@pytest.mark.parametrize(
+    "text", [CM + 'data:\n  p: "a\\/b"\n', CM + "data:\n  q: ^x\\/y\n  p: \"a\\/b\"\n"]
+)
+def test_an_escaped_slash_in_double_quotes_is_still_go_yamls_error(text: str) -> None:
+    assert _parser_of(text) == "_GoEscapesParser"
+    error = only_error(text)
+    assert error.exit_code == ExitCode.FAILED
+    assert "\\/ in a double-quoted string" in error.reason, error.reason
+    assert error.location.line == text.count("\n")  # the line of the quoted scalar
+
+
+def test_an_escaped_quote_in_double_quotes_is_still_a_quote() -> None:
+    text = CM + "data:\n  q: ^x\\/y\n  p: \"it\\'s\"\n"
+    assert _parser_of(text) == "_GoEscapesParser"
+    (doc,) = parse(text).documents
+    assert doc.obj["data"] == {"q": "^x\\/y", "p": "it's"}

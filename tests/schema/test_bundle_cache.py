@@ -31,7 +31,7 @@ def _validate(work: Path, cache: Path, *, enabled: bool = True) -> tuple[int, st
     args = [sys.executable, "-m", "kdocs.cli", "validate", "-j", "1", "-o", "json"]
     for version in VERSIONS:
         args += ["-k", version]
-    args += ["--crd-dir", str(REPO / "schemas" / "crds"), "corpus", "nodepool.yaml"]
+    args += ["--crd-dir", str(REPO / "schemas" / "crds"), "corpus", "nodepool.yaml", "typo.yaml"]
     done = subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout, done.stderr
 
@@ -44,9 +44,11 @@ def _entries(cache: Path) -> list[Path]:
 def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bundle")
     generate(root / "corpus", 250)
-    (root / "nodepool.yaml").write_bytes(
-        (REPO / "tests" / "fixtures" / "schema" / "nodepool-stable.yaml").read_bytes()
-    )
+    stable = (REPO / "tests" / "fixtures" / "schema" / "nodepool-stable.yaml").read_bytes()
+    (root / "nodepool.yaml").write_bytes(stable)
+    # a misspelt field, and a taint key against the CRD's regex (written with `\/` in it)
+    typo = stable.replace(b"consolidateAfter", b"consolidatAfter")
+    (root / "typo.yaml").write_bytes(typo.replace(b"nodepool/stable", b"nodepool//stable"))
     return root
 
 
@@ -62,11 +64,16 @@ def test_cold_and_warm_cache_give_the_report_of_no_cache(work: Path, disabled) -
     assert code == 1 and err == ""
     report = json.loads(out)
     assert any("did you mean" in json.dumps(f) for f in report["files"]), "no suggestion tested"
+    (typo,) = [json.dumps(f) for f in report["files"] if f["path"] == "typo.yaml"]
+    assert "consolidatAfter" in typo and "does not match" in typo, typo  # the CRD really checked
+    assert all(f["valid"] for f in report["files"] if f["path"] == "nodepool.yaml")
 
     cache = work / "cache"
     assert _validate(work, cache) == disabled  # cold: entries made during the run
     entries = _entries(cache)
-    assert {e.parent.name for e in entries} == {f"v{v}.0-local-strict" for v in VERSIONS}
+    kinds = {e.parent.name for e in entries if e.parent.parent.name.startswith("kubernetes-")}
+    assert kinds == {f"v{v}.0-local-strict" for v in VERSIONS}
+    assert len([e for e in entries if e.parent.name.startswith("crds-")]) == 1
     made = {e: e.read_bytes() for e in entries}
     assert _validate(work, cache) == disabled  # warm: entries read, none rewritten
     assert {e: e.read_bytes() for e in _entries(cache)} == made
@@ -107,12 +114,12 @@ def test_a_stored_entry_is_what_is_used(tmp_path: Path) -> None:
     (entry,) = [p for p in tmp_path.rglob("configmap-v1.json")]
 
     signature = bundle._signature(source, source.parent / "_definitions.json")
-    bundle._write_entry(entry, signature, {"description": "stored"})
+    bundle.write_entry(entry, signature, {"description": "stored"})
     assert bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source) == {
         "description": "stored"
     }
     stale = [[size + 1, mtime] for size, mtime in signature]  # the source changed since
-    bundle._write_entry(entry, stale, {"description": "stored"})
+    bundle.write_entry(entry, stale, {"description": "stored"})
     assert bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source) == built
 
 

@@ -125,3 +125,23 @@ def test_github_output(write, validate) -> None:
         f"::error file={str(path).replace(',', '%2C')},line=4,col=1::"
         "dta: unknown field 'dta' (did you mean 'data'?) [k8s 1.30-1.37]"
     )
+
+
+@pytest.mark.parametrize("columns", ["200", "60", "", "junk"])
+def test_help_is_wrapped_as_argparse_wraps_it_without_importing_shutil(
+    columns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kdocs' formatter sizes help as shutil.get_terminal_size would (COLUMNS, the terminal,
+    80); its only purpose is not to import shutil on every run."""
+    from kdocs import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = cli.build_parser()
+    stock = cli.build_parser()
+    for parser in (stock, *stock._subparsers._group_actions[0].choices.values()):
+        parser.formatter_class = argparse.HelpFormatter
+    mine = [ours, *ours._subparsers._group_actions[0].choices.values()]
+    theirs = [stock, *stock._subparsers._group_actions[0].choices.values()]
+    assert all(p.formatter_class is cli._Formatter for p in mine)
+    for a, b in zip(mine, theirs, strict=True):
+        assert a.format_help() == b.format_help()

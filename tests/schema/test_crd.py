@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import jsonschema_rs
 import pytest
 
 from kdocs.errors import UnusableInputError
+from kdocs.schema import bundle
 from kdocs.schema.api import validate_paths
 from kdocs.schema.crd import convert, load_crd_dirs
 from kdocs.schema.registry import GVK
@@ -104,3 +107,79 @@ def test_fetch_script_refuses_a_module_whose_hash_differs(tmp_path: Path) -> Non
     )
     assert done.returncode != 0 and "!= pinned" in done.stderr
     assert not list((tmp_path / "out").glob("*.yaml"))
+
+
+# --- what CRD folders compile to is cached on disk --------------------------------------
+
+
+def _crd_text(kind: str, field: str) -> str:
+    return (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        f"metadata: {{name: {kind.lower()}s.cache.kdocs.dev}}\n"
+        f"spec:\n  group: cache.kdocs.dev\n  names: {{kind: {kind}, plural: {kind.lower()}s}}\n"
+        "  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+        "    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n"
+        f"          spec:\n            type: object\n            properties:\n"
+        f"              {field}: {{type: string, pattern: '^a\\/b$'}}\n"
+    )
+
+
+def _spec_fields(schemas: dict) -> set[str]:
+    (schema,) = schemas.values()
+    return set(schema["properties"]["spec"]["properties"])
+
+
+@pytest.fixture
+def crd_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KDOCS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("KDOCS_SCHEMA_CACHE", raising=False)
+    return tmp_path / "cache"
+
+
+def test_the_cached_crd_schemas_are_the_ones_read(crd_cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KDOCS_SCHEMA_CACHE", "off")
+    fresh = load_crd_dirs([CRDS])
+    assert not crd_cache.exists(), "a disabled cache wrote an entry"
+    monkeypatch.delenv("KDOCS_SCHEMA_CACHE")
+    assert load_crd_dirs([CRDS]) == fresh  # cold: made and stored
+    (entry,) = (crd_cache / "schemas").rglob("*.json")
+    stored = entry.read_bytes()
+    assert load_crd_dirs([CRDS]) == fresh  # warm: read back
+    assert entry.read_bytes() == stored
+
+
+def test_an_edit_of_the_same_size_in_the_same_instant_rebuilds(tmp_path: Path, crd_cache) -> None:
+    folder = tmp_path / "crds"
+    folder.mkdir()
+    crd = folder / "thing.yaml"
+    crd.write_text(_crd_text("Thing", "colour"))
+    stamp = crd.stat().st_mtime_ns
+    assert _spec_fields(load_crd_dirs([folder])) == {"colour"}
+    crd.write_text(_crd_text("Thing", "colouR"))  # same size; mtime set back below
+    os.utime(crd, ns=(stamp, stamp))
+    assert _spec_fields(load_crd_dirs([folder])) == {"colouR"}
+    (folder / "other.yaml").write_text(_crd_text("Other", "size"))  # a new file counts too
+    assert len(load_crd_dirs([folder])) == 2
+
+
+def test_a_stored_crd_entry_is_what_is_used(tmp_path: Path, crd_cache) -> None:
+    """The warm path really reads the entry (so the comparisons above test two paths)."""
+    folder = tmp_path / "crds"
+    folder.mkdir()
+    (folder / "thing.yaml").write_text(_crd_text("Thing", "colour"))
+    load_crd_dirs([folder])
+    (entry,) = (crd_cache / "schemas").rglob("*.json")
+    header, _, body = entry.read_bytes().partition(b"\n")
+    signature = json.loads(header)["sources"]
+    bundle.write_entry(entry, signature, json.loads(body.replace(b'"colour"', b'"stored"')))
+    assert _spec_fields(load_crd_dirs([folder])) == {"stored"}
+
+
+def test_a_broken_crd_is_reported_every_time_never_cached(tmp_path: Path, crd_cache) -> None:
+    folder = tmp_path / "crds"
+    folder.mkdir()
+    (folder / "bad.yaml").write_text(_crd_text("Thing", "colour").replace("kind: Thing", "kind: ["))
+    for _ in range(2):
+        with pytest.raises(UnusableInputError, match="unusable CRD file"):
+            load_crd_dirs([folder])
+    assert not list(crd_cache.rglob("*.json"))
