@@ -98,7 +98,8 @@ def _escapes_differ(data: bytes) -> bool:
 
 
 _MERGE = "<<"
-_RESOLVABLE_START = scalars.RESOLVABLE_START
+_NUMBER_LIKE_START = scalars.NUMBER_LIKE_START
+_RESOLVED_WORDS = scalars.RESOLVED_WORDS
 _DocResult = tuple[Any, Positions, tuple[int, int], list[KdocsError]]
 
 
@@ -160,17 +161,23 @@ class EventBuilder:
         anchors: dict[str, tuple[Any, JsonPath, int, int]] = {}
         stack: list[_Frame] = []
         limits = self.limits
+        # locals, not module attributes: this loop runs once per YAML event
+        doc_end, scalar, alias = ev.DocumentEndEvent, ev.ScalarEvent, ev.AliasEvent
+        map_start, map_end = ev.MappingStartEvent, ev.MappingEndEvent
+        seq_start, seq_end = ev.SequenceStartEvent, ev.SequenceEndEvent
+        resolve, number_like, words = scalars.resolve, _NUMBER_LIKE_START, _RESOLVED_WORDS
+        max_nodes, max_depth = limits.max_nodes, limits.max_depth
         root: Any = None
         last: Any = None  # end mark of the last scalar or flow collection
         while True:
             event = parser.get_event()
             kind = type(event)
-            if kind is ev.DocumentEndEvent:
+            if kind is doc_end:
                 if last is not None:
                     lines[1] = max(lines[1], last.line + (last.column > 0))
                 return root
             top = stack[-1] if stack else None
-            if kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
+            if kind is map_end or kind is seq_end:
                 frame = stack.pop()
                 if frame.merges:
                     self._merge(frame, positions)
@@ -186,11 +193,11 @@ class EventBuilder:
                 continue
             mark = event.start_mark
             if top is not None and top.is_map and top.key is None:
-                text = event.value if kind is ev.ScalarEvent else None
+                text = event.value if kind is scalar else None
                 if (
                     text is None
                     or event.tag is not None
-                    or (event.implicit[0] and (not text or text[0] in _RESOLVABLE_START))
+                    or (event.implicit[0] and (not text or text[0] in number_like or text in words))
                     or text in top.value
                     or text == _MERGE
                 ):
@@ -208,7 +215,7 @@ class EventBuilder:
             else:
                 path = top.path + (len(top.value),)
             depth, height = len(path), 0
-            if kind is ev.AliasEvent:
+            if kind is alias:
                 if event.anchor not in anchors:
                     raise DocError(mark, f"unknown alias *{event.anchor}")
                 value, target, size, height = anchors[event.anchor]
@@ -224,22 +231,22 @@ class EventBuilder:
                 last = event.end_mark
             else:
                 self.nodes += 1
-            if self.nodes > limits.max_nodes:
+            if self.nodes > max_nodes:
                 raise self._limit(
                     mark, f"more than {limits.max_nodes} YAML nodes (limit max_nodes)"
                 )
-            if depth + height > limits.max_depth:
+            if depth + height > max_depth:
                 raise self._limit(
                     mark, f"nested deeper than {limits.max_depth} levels (limit max_depth)"
                 )
             values[path] = mark
-            if kind is ev.ScalarEvent:
-                value = scalars.resolve(event)
+            if kind is scalar:
+                value = resolve(event)
                 last = event.end_mark
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, path, 1, 0)
-            elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
-                want = "map" if kind is ev.MappingStartEvent else "seq"
+            elif kind is map_start or kind is seq_start:
+                want = "map" if kind is map_start else "seq"
                 if event.tag not in (None, "!", TAG_PREFIX + want):
                     raise DocError(mark, f"unsupported YAML tag {event.tag}")
                 container: Any = {} if want == "map" else []
@@ -247,7 +254,7 @@ class EventBuilder:
                 frame.flow = bool(event.flow_style)
                 stack.append(frame)
                 continue
-            elif kind is not ev.AliasEvent:
+            elif kind is not alias:
                 continue
             if top is None:
                 root = value

@@ -38,8 +38,10 @@ _BOOL = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _INF_NAN = frozenset((".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
                       "-.inf", "-.Inf", "-.INF"))  # fmt: skip
-# The first characters go-yaml looks further at; any other plain scalar is a string.
-RESOLVABLE_START = frozenset("+-0123456789.yYnNtTfFoO~")
+# A plain scalar is read as something other than its text only if it is one of these
+# words or starts like a number (`_plain`); any other one (`name`, `nginx`) is a string.
+RESOLVED_WORDS = frozenset((*_BOOL, *_NULL, *_INF_NAN))
+NUMBER_LIKE_START = frozenset("+-0123456789.")
 _NUMBER_START = frozenset("+-0123456789")
 _GO_INT = re.compile(
     r"(?P<sign>[-+]?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|0[oO](?P<oct>[0-7]+)|0[bB](?P<bin>[01]+)"
@@ -134,7 +136,7 @@ def resolve(event: ev.ScalarEvent) -> Any:
     if tag is None:
         if not event.implicit[0]:
             return text  # quoted, or a block scalar
-        if text and text[0] not in RESOLVABLE_START:
+        if text and text[0] not in NUMBER_LIKE_START and text not in RESOLVED_WORDS:
             return text
         return _plain(text, event.start_mark)
     if tag == "!" or not tag.startswith(TAG_PREFIX):
@@ -166,7 +168,10 @@ def _tagged(short: str, text: str, mark: Any) -> Any:
 def key(event: ev.ScalarEvent) -> str:
     """A mapping key as the JSON key kubectl sends: sigs.k8s.io/yaml's key conversion."""
     text = event.value
-    if event.tag is None and (not event.implicit[0] or (text and text[0] not in RESOLVABLE_START)):
+    if event.tag is None and (
+        not event.implicit[0]
+        or (text and text[0] not in NUMBER_LIKE_START and text not in RESOLVED_WORDS)
+    ):
         return text
     if event.tag is None and text in _INF_NAN:  # Go's float key strings
         lowered = text.lower()

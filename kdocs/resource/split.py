@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kdocs.errors import InvalidInputError, Location
@@ -31,11 +32,24 @@ class Piece:
     text: str
 
 
+def _dash_lines(data: bytes) -> Iterator[int]:
+    """Where each line starting with ``---`` starts: the only places the patterns above
+    can match.  A ``^`` pattern searched over the whole file is tried at every byte
+    (~10 % of reading a file); ``bytes.find`` skips to the candidates."""
+    if data.startswith(b"---"):
+        yield 0
+    found = data.find(b"\n---")
+    while found >= 0:
+        yield found + 1
+        found = data.find(b"\n---", found + 1)
+
+
 def check_separators(data: bytes, name: str) -> None:
     """Refuse a ``---`` line followed by content: kubectl refuses it, YAML reads it."""
-    found = _SEPARATOR_WITH_CONTENT.search(data)
-    if found is not None:
-        line = data.count(b"\n", 0, found.start()) + 1
+    for start in _dash_lines(data):
+        if _SEPARATOR_WITH_CONTENT.match(data, start) is None:
+            continue
+        line = data.count(b"\n", 0, start) + 1
         raise InvalidInputError(
             Location(name, line, 1),
             "a line starting with --- must hold only --- (and a comment): kubectl splits "
@@ -47,7 +61,9 @@ def kubectl_pieces(data: bytes) -> list[Piece]:
     """The pieces kubectl reads one by one (after `check_separators` passed)."""
     pieces: list[Piece] = []
     start, line = 0, 1
-    for found in _SEPARATOR.finditer(data):
+    for at in _dash_lines(data):
+        found = _SEPARATOR.match(data, at)
+        assert found is not None  # the line starts with ---
         chunk = data[start : found.start()]
         if chunk:
             pieces.append(Piece(line, line + chunk.count(b"\n") - 1, chunk.decode("utf-8")))

@@ -64,6 +64,17 @@ def test_keys_are_json_keys_as_kubectl_writes_them() -> None:
     assert doc.obj["data"] == {"true": "a", "31": "b", "0x1F": "c", "15": "d"}
 
 
+def test_words_that_start_like_a_boolean_or_null_stay_text() -> None:
+    # they start with a letter go-yaml looks further at (y n t f o ~), but only
+    # its words resolve: the reader's shortcut for the others must agree
+    words = ["yess", "nginx", "Nope", "onion", "true1", "~x", "null2", "Off_", "f", "t"]
+    body = "".join(f"  {w}: {w}\n" for w in words)
+    (doc,) = parse(CM + "data:\n" + body + "  No: ON\n  n2: ~\n").documents
+    assert doc.obj["data"] == {**{w: w for w in words}, "false": True, "n2": None}
+    error = only_error(CM + "data:\n  nginx: a\n  nginx: b\n")
+    assert str(error) == "f.yaml:6:3: duplicate key 'nginx' (first at line 5)"
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
@@ -263,6 +274,15 @@ def test_a_separator_followed_by_content_is_refused_as_kubectl_does(line: str) -
     error = only_error(CM + line + "\n" + CM)
     assert str(error.location) == "f.yaml:4:1" and "must hold only ---" in error.reason
     assert len(parse(CM + "--- # next\n" + CM).documents) == 2
+
+
+def test_separators_are_found_on_the_first_line_and_after_each_newline_only() -> None:
+    error = only_error("--- {a: 1}\n" + CM)
+    assert str(error.location) == "f.yaml:1:1" and "must hold only ---" in error.reason
+    assert parse(CM.replace("x}", "x---y}")).documents[0].name == "x---y"  # not a line start
+    # consecutive and CRLF separators: each document is the exact text between them
+    docs = parse(("---\n---\r\n" + CM + "--- # two\n---\n" + CM).encode()).documents
+    assert [(d.lines, d.text) for d in docs] == [((3, 5), CM), ((8, 10), CM)]
 
 
 def test_node_limit() -> None:
