@@ -122,6 +122,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             problems = self.index.problems() + self.pipeline.check_references()
             if problems:
                 raise _problems(problems)
+            self.pipeline.release_schemas()
 
     def snippet(
         self,
