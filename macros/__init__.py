@@ -8,6 +8,7 @@ reporting errors as one `page:line` line, belong to the kdocs MkDocs plugin
 from __future__ import annotations
 
 from kdocs.mkdocs.plugin import kdocs_plugin
+from kdocs.mkdocs.render import KDOCS_SNIPPET
 from kdocs.site import guides, proof
 from kdocs.versions import version_span
 
@@ -22,6 +23,9 @@ def define_env(env) -> None:
     def snippet(path, section=None, title=None, hl_lines=None):
         """Inject snippets/PATH (or one section of it) as a tested, copyable code block."""
         return kdocs.snippet(env.page, path, section=section, title=title, hl_lines=hl_lines)
+
+    # Literal calls of this macro may be made without Jinja (kdocs/mkdocs/render.py).
+    setattr(snippet, KDOCS_SNIPPET, True)
 
     @env.macro
     def guide_list():

@@ -104,12 +104,13 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             self._status = site_status(self.pipeline)
         return self._status
 
-    def macro(self, page: Page, render: Callable[[], str]) -> str:
-        """A macro's Markdown, or its error at the call's page line."""
+    def macro(self, page: Page, render: Callable[[], str], line: int | None = None) -> str:
+        """A macro's Markdown, or its error at the call's page line (`line`: the call's
+        body line when Jinja is not running it)."""
         try:
             return render()
         except KdocsError as error:
-            line = calling_line()
+            line = line or calling_line()
             display = self.index.display(page.file.src_uri)
             where = Location(display, line + front_matter_lines(page) if line else None)
             return self.report(type(error)(where, error.reason))
@@ -117,7 +118,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self._status = None
         macros = _macros_plugin(config)
-        macros.render = reporting_render(macros, self.index, self.report)
+        macros.render = reporting_render(macros, self.index, self.report, self.literal_snippet)
         if not self.preview:
             problems = self.index.problems() + self.pipeline.check_references()
             if problems:
@@ -131,6 +132,8 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         section: str | None = None,
         title: str | None = None,
         hl_lines: str | None = None,
+        *,
+        line: int | None = None,
     ) -> str:
         """The `snippet()` macro: the block and its badges, or the error at the call's line."""
 
@@ -142,7 +145,11 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             except KdocsError as error:
                 raise type(error)(None, f"snippet {path!r}: {error}") from None
 
-        return self.macro(page, render)
+        return self.macro(page, render, line)
+
+    def literal_snippet(self, page: Page, line: int, args: dict[str, str]) -> str:
+        """A literal snippet() call made without Jinja (kdocs/mkdocs/render.py)."""
+        return self.snippet(page, line=line, **args)
 
     def report(self, error: KdocsError) -> str:
         """Preview: one line in the terminal and a box in the page. Build: stop."""
