@@ -36,7 +36,12 @@ from kdocs.config import Settings, load_settings
 from kdocs.errors import KdocsError, Location
 from kdocs.mkdocs.config import KdocsPluginConfig
 from kdocs.mkdocs.errors import SiteProblems
-from kdocs.mkdocs.render import finish_markdown, front_matter_lines, reporting_render
+from kdocs.mkdocs.render import (
+    defer_git_info,
+    finish_markdown,
+    front_matter_lines,
+    reporting_render,
+)
 from kdocs.output.github import report_problem
 from kdocs.pipeline import SitePipeline
 from kdocs.site import guides
@@ -77,6 +82,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         self._index = guides.SiteIndex(self._settings.docs_dir, docs)
         self._status = None
         self.blocks_checked, self.problems = 0, []
+        defer_git_info()
         if self.preview:  # a saved snippet or CRD rebuilds the pages that show it
             folders = [self._settings.snippets_dir, *self._settings.crd_dirs]
             watched = [str(d) for d in folders if d.is_dir()]

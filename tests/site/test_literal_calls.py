@@ -146,3 +146,21 @@ def test_literal_call_reads_only_plain_strings() -> None:
     }  # fmt: skip
     for source in ('r"a"', '"a", section=None', '"a", path="b"', "**{'path': 'a'}", 'f"{x}"'):
         assert literal_call(source) is None, source
+
+
+def test_the_git_variable_still_reads_git_when_a_page_uses_it(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mkdocs-macros' `git` variable is read on first use now, not at every build."""
+    import subprocess
+
+    project.page("git.md", "# Git\n\ncommit {{ git.short_commit }}, status {{ git.status }}\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):
+        subprocess.run([*git, *args], cwd=project.root, check=True)
+    short = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=project.root, capture_output=True, text=True
+    ).stdout.strip()
+    _build(project.root, tmp_path / "site", monkeypatch)
+    page = (tmp_path / "site" / "git" / "index.html").read_text()
+    assert f"commit {short}, status True" in page
