@@ -25,7 +25,7 @@ from kdocs.results import ClusterResult, ResultStore
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
 from kdocs.site.links import badge_link
-from kdocs.site.render import Badge, render_block
+from kdocs.site.render import Badge, BadgeStandIns, render_block
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
 CHECK_CACHE = "schema-checks.json"  # next to the results file
@@ -59,6 +59,7 @@ class SitePipeline:
         )
         self.used: dict[str, bytes] = {}  # snippet path -> the bytes to publish as download
         self.rendered: Counter[str] = Counter()  # page URL -> blocks injected into it
+        self.stand_ins = BadgeStandIns(enabled=False)  # the plugin enables it for plain sites
 
     def verify(self, rel: str) -> VerifiedSnippet:
         """Load, check renderability, validate the whole file; refuse a recorded cluster failure."""
@@ -160,6 +161,7 @@ class SitePipeline:
                 "section": section or "",
                 "sha256": verified.snippet.sha256,
             },
+            stand_in=self.stand_ins,
         )
 
     def shown_text(self, rel: str, section: str | None, sha256: str) -> str:

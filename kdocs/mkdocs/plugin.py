@@ -45,7 +45,7 @@ from kdocs.mkdocs.render import (
 from kdocs.output.github import report_problem
 from kdocs.pipeline import SitePipeline
 from kdocs.site import guides
-from kdocs.site.render import error_box
+from kdocs.site.render import PLAIN_EXTENSIONS, PLAIN_PLUGINS, error_box
 from kdocs.site.template import calling_line
 from kdocs.site.verify import verify_page
 
@@ -78,6 +78,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         root = Path(config.config_file_path).parent if config.config_file_path else None
         self._settings = load_settings(root)
         self._pipeline = SitePipeline(self._settings)
+        self._pipeline.stand_ins.enabled = _plain_markdown(config)
         docs = self._settings.docs_dir.relative_to(self._settings.root).as_posix()
         self._index = guides.SiteIndex(self._settings.docs_dir, docs)
         self._status = None
@@ -170,6 +171,12 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
     ) -> str:
         return finish_markdown(markdown, page.file.src_uri, self.index, self.report)
 
+    @event_priority(100)  # first: other plugins see the badges, never their stand-ins
+    def on_page_content(
+        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        return self.pipeline.stand_ins.restore(html)
+
     @event_priority(-100)  # last: what the file will hold, after every other plugin
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         if self.config.verify:
@@ -216,6 +223,15 @@ def _problems(problems: list[KdocsError]) -> SiteProblems:
         for problem in problems:
             log.error(str(problem))
     return SiteProblems(problems)
+
+
+def _plain_markdown(config: MkDocsConfig) -> bool:
+    """Only extensions and plugins known to leave inline HTML alone (BadgeStandIns)."""
+    names = [e for e in config.markdown_extensions if isinstance(e, str)]
+    if len(names) != len(config.markdown_extensions):
+        return False
+    extensions = {name.removeprefix("markdown.extensions.") for name in names}
+    return extensions <= PLAIN_EXTENSIONS and set(config.plugins) <= PLAIN_PLUGINS
 
 
 def _macros_plugin(config: MkDocsConfig) -> Any:
