@@ -7,10 +7,15 @@ MkDocs calls them:
 
 - on_config: the project's settings, one SitePipeline and front matter index
   per build (the macros module reaches them through `kdocs_plugin`);
+  mkdocs-macros' `git` variable read on first use only;
 - on_pre_build: every page's front matter and literal snippet() call checked
-  before MkDocs writes anything (one line per problem); the macros plugin gets
-  a page render that reports instead of calling exit();
+  before MkDocs writes anything (one line per problem), then the compiled
+  schemas dropped; the macros plugin gets a page render that reports instead
+  of calling exit(), and makes literal snippet() calls without Jinja on pages
+  that have no other template code (render.py);
 - on_page_markdown, after the macros' pass: page header, block indentation;
+- on_page_content, first: the badges' HTML put back where the Markdown carried
+  a word standing in for it (kdocs/site/render.py BadgeStandIns);
 - on_post_page, last: the read-back. The finished HTML of a page with
   injected blocks is scanned (only each block's `<pre>` to its badges) and
   every block compared with the bytes that were validated, and counted
