@@ -156,8 +156,8 @@ def defer_git_info() -> None:
     on_config, which reads it)."""
     from mkdocs_macros import context
 
-    read = context.get_git_info
-    if not getattr(read, "kdocs_deferred", False):
+    read = getattr(context, "get_git_info", None)  # another mkdocs-macros: leave it be
+    if read is not None and not getattr(read, "kdocs_deferred", False):
         deferred = lambda: _GitInfoOnUse(read)  # noqa: E731
         deferred.kdocs_deferred = True  # type: ignore[attr-defined]
         context.get_git_info = deferred
