@@ -77,22 +77,63 @@ def _references_in(page: Path, root: Path) -> Iterator[SnippetRef]:
 
 
 def _literal_args(source: str) -> tuple[str, str | None] | None:
+    parsed = _parse_call(source)
+    if parsed is None:
+        return None
+    args, kwargs = parsed
+    path = args[0] if args else kwargs.get("path")
+    section = args[1] if len(args) > 1 else kwargs.get("section")
+    if not isinstance(path, str):
+        return None
+    return path, section if isinstance(section, str) else None
+
+
+SNIPPET_PARAMETERS = ("path", "section", "title", "hl_lines")
+
+
+def literal_call(source: str) -> dict[str, str] | None:
+    """The arguments of `snippet(<source>)` by parameter name, when every one is a plain
+    quoted string Jinja reads as Python does (no escape, prefix or triple quote); None
+    when the call needs Jinja to evaluate it, or to report its error."""
+    if "\\" in source or "'''" in source or '"""' in source:
+        return None
+    parsed = _parse_call(source, strings_only=True)
+    if parsed is None:
+        return None
+    args, kwargs = parsed
+    if len(args) > len(SNIPPET_PARAMETERS):
+        return None
+    named = dict(zip(SNIPPET_PARAMETERS, args, strict=False))
+    for name, value in kwargs.items():
+        if name not in SNIPPET_PARAMETERS or name in named:
+            return None
+        named[name] = value
+    return named if "path" in named else None
+
+
+def _parse_call(source: str, strings_only: bool = False) -> tuple[list, dict] | None:
+    """Positional and keyword values of `f(<source>)`, if every one is a literal."""
+    code = f"f({source})"
     try:
-        call = ast.parse(f"f({source})", mode="eval").body
+        call = ast.parse(code, mode="eval").body
     except SyntaxError:
         return None
-    if not isinstance(call, ast.Call):
+    if not isinstance(call, ast.Call) or any(k.arg is None for k in call.keywords):
+        return None
+    values = [*call.args, *(k.value for k in call.keywords)]
+    if strings_only and not all(_quoted_string(v, code) for v in values):
         return None
     try:
         args = [ast.literal_eval(a) for a in call.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     except ValueError:
         return None
-    path = args[0] if args else kwargs.get("path")
-    section = args[1] if len(args) > 1 else kwargs.get("section")
-    if not isinstance(path, str):
-        return None
-    return path, section if isinstance(section, str) else None
+    return args, kwargs
+
+
+def _quoted_string(node: ast.expr, code: str) -> bool:
+    text = ast.get_source_segment(code, node) or ""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and text[:1] in "'\""
 
 
 def _yaml_files(folder: Path) -> Iterator[Path]:

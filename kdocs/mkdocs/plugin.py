@@ -7,10 +7,15 @@ MkDocs calls them:
 
 - on_config: the project's settings, one SitePipeline and front matter index
   per build (the macros module reaches them through `kdocs_plugin`);
+  mkdocs-macros' `git` variable read on first use only;
 - on_pre_build: every page's front matter and literal snippet() call checked
-  before MkDocs writes anything (one line per problem); the macros plugin gets
-  a page render that reports instead of calling exit();
+  before MkDocs writes anything (one line per problem), then the compiled
+  schemas dropped; the macros plugin gets a page render that reports instead
+  of calling exit(), and makes literal snippet() calls without Jinja on pages
+  that have no other template code (render.py);
 - on_page_markdown, after the macros' pass: page header, block indentation;
+- on_page_content, first: the badges' HTML put back where the Markdown carried
+  a word standing in for it (kdocs/site/render.py BadgeStandIns);
 - on_post_page, last: the read-back. The finished HTML of a page with
   injected blocks is scanned (only each block's `<pre>` to its badges) and
   every block compared with the bytes that were validated, and counted
@@ -36,11 +41,16 @@ from kdocs.config import Settings, load_settings
 from kdocs.errors import KdocsError, Location
 from kdocs.mkdocs.config import KdocsPluginConfig
 from kdocs.mkdocs.errors import SiteProblems
-from kdocs.mkdocs.render import finish_markdown, front_matter_lines, reporting_render
+from kdocs.mkdocs.render import (
+    defer_git_info,
+    finish_markdown,
+    front_matter_lines,
+    reporting_render,
+)
 from kdocs.output.github import report_problem
 from kdocs.pipeline import SitePipeline
 from kdocs.site import guides
-from kdocs.site.render import error_box
+from kdocs.site.render import PLAIN_EXTENSIONS, PLAIN_PLUGINS, error_box
 from kdocs.site.template import calling_line
 from kdocs.site.verify import verify_page
 
@@ -73,10 +83,12 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         root = Path(config.config_file_path).parent if config.config_file_path else None
         self._settings = load_settings(root)
         self._pipeline = SitePipeline(self._settings)
+        self._pipeline.stand_ins.enabled = _plain_markdown(config)
         docs = self._settings.docs_dir.relative_to(self._settings.root).as_posix()
         self._index = guides.SiteIndex(self._settings.docs_dir, docs)
         self._status = None
         self.blocks_checked, self.problems = 0, []
+        defer_git_info()
         if self.preview:  # a saved snippet or CRD rebuilds the pages that show it
             folders = [self._settings.snippets_dir, *self._settings.crd_dirs]
             watched = [str(d) for d in folders if d.is_dir()]
@@ -104,12 +116,13 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             self._status = site_status(self.pipeline)
         return self._status
 
-    def macro(self, page: Page, render: Callable[[], str]) -> str:
-        """A macro's Markdown, or its error at the call's page line."""
+    def macro(self, page: Page, render: Callable[[], str], line: int | None = None) -> str:
+        """A macro's Markdown, or its error at the call's page line (`line`: the call's
+        body line when Jinja is not running it)."""
         try:
             return render()
         except KdocsError as error:
-            line = calling_line()
+            line = line or calling_line()
             display = self.index.display(page.file.src_uri)
             where = Location(display, line + front_matter_lines(page) if line else None)
             return self.report(type(error)(where, error.reason))
@@ -117,11 +130,12 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self._status = None
         macros = _macros_plugin(config)
-        macros.render = reporting_render(macros, self.index, self.report)
+        macros.render = reporting_render(macros, self.index, self.report, self.literal_snippet)
         if not self.preview:
             problems = self.index.problems() + self.pipeline.check_references()
             if problems:
                 raise _problems(problems)
+            self.pipeline.release_schemas()
 
     def snippet(
         self,
@@ -130,6 +144,8 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         section: str | None = None,
         title: str | None = None,
         hl_lines: str | None = None,
+        *,
+        line: int | None = None,
     ) -> str:
         """The `snippet()` macro: the block and its badges, or the error at the call's line."""
 
@@ -141,7 +157,11 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             except KdocsError as error:
                 raise type(error)(None, f"snippet {path!r}: {error}") from None
 
-        return self.macro(page, render)
+        return self.macro(page, render, line)
+
+    def literal_snippet(self, page: Page, line: int, args: dict[str, str]) -> str:
+        """A literal snippet() call made without Jinja (kdocs/mkdocs/render.py)."""
+        return self.snippet(page, line=line, **args)
 
     def report(self, error: KdocsError) -> str:
         """Preview: one line in the terminal and a box in the page. Build: stop."""
@@ -155,6 +175,12 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         return finish_markdown(markdown, page.file.src_uri, self.index, self.report)
+
+    @event_priority(100)  # first: other plugins see the badges, never their stand-ins
+    def on_page_content(
+        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        return self.pipeline.stand_ins.restore(html)
 
     @event_priority(-100)  # last: what the file will hold, after every other plugin
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
@@ -202,6 +228,15 @@ def _problems(problems: list[KdocsError]) -> SiteProblems:
         for problem in problems:
             log.error(str(problem))
     return SiteProblems(problems)
+
+
+def _plain_markdown(config: MkDocsConfig) -> bool:
+    """Only extensions and plugins known to leave inline HTML alone (BadgeStandIns)."""
+    names = [e for e in config.markdown_extensions if isinstance(e, str)]
+    if len(names) != len(config.markdown_extensions):
+        return False
+    extensions = {name.removeprefix("markdown.extensions.") for name in names}
+    return extensions <= PLAIN_EXTENSIONS and set(config.plugins) <= PLAIN_PLUGINS
 
 
 def _macros_plugin(config: MkDocsConfig) -> Any:

@@ -7,14 +7,22 @@ plugin gives the macros plugin this `render` instead (the method its page
 event calls), which behaves the same for valid pages and, on an error, raises
 SiteProblems (build) or shows the error in the page (preview). Opt-outs
 (`render_macros`, `render_by_default`) behave as in mkdocs-macros.
+
+A page whose only template code is literal `{{ snippet("...") }}` calls (most
+guides) skips Jinja: each call is made directly and its Markdown put where
+Jinja would put it, byte for byte (tests/site/test_literal_calls.py builds
+pages both ways and compares every file). Compiling a page as a template
+cost more than everything else kdocs does to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kdocs.catalog import literal_call
 from kdocs.errors import KdocsError, Location
 from kdocs.mkdocs.errors import SiteProblems
 from kdocs.site import guides
@@ -26,9 +34,17 @@ if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
 
 Report = Callable[[KdocsError], str]  # raises (build) or returns an error box (preview)
+# (page, body line of the call, its arguments by name) -> the block's Markdown
+SnippetCall = Callable[["Page", int, dict[str, str]], str]
+# A call Jinja would evaluate as Python does: no whitespace control, literal arguments.
+LITERAL_CALL = re.compile(r"\{\{\s*snippet\((?P<args>[^{}]*?)\)\s*\}\}")
+# Marks the macros module's snippet() as kdocs' own (a project may define another).
+KDOCS_SNIPPET = "kdocs_snippet"
 
 
-def reporting_render(macros: Any, index: guides.SiteIndex, report: Report) -> Callable[..., str]:
+def reporting_render(
+    macros: Any, index: guides.SiteIndex, report: Report, snippet: SnippetCall
+) -> Callable[..., str]:
     """A drop-in for `MacrosPlugin.render(markdown, force_rendering=False)`."""
 
     def render(markdown: str, force_rendering: bool = False) -> str:
@@ -46,6 +62,11 @@ def reporting_render(macros: Any, index: guides.SiteIndex, report: Report) -> Ca
                 index.meta(page.file.src_uri)
             except KdocsError as error:  # shown above the page; the rest still renders
                 prefix = report(error) + "\n\n"
+            if _direct_calls_allowed(macros, meta):
+                call = lambda line, args: snippet(page, line, args)  # noqa: E731
+                direct = render_literal_calls(markdown, macros.env, call)
+                if direct is not None:
+                    return prefix + direct
         try:
             variables = {**macros.variables, **meta}
             return prefix + macros.env.from_string(markdown).render(**variables)
@@ -58,6 +79,88 @@ def reporting_render(macros: Any, index: guides.SiteIndex, report: Report) -> Ca
             return prefix + report(page_error(error, display, offset, names))
 
     return render
+
+
+def _direct_calls_allowed(macros: Any, meta: dict[str, Any]) -> bool:
+    """snippet() is kdocs' macro, not shadowed by a variable of the page or the site."""
+    macro = macros.macros.get("snippet")
+    shadowed = "snippet" in meta or "snippet" in macros.variables
+    return getattr(macro, KDOCS_SNIPPET, False) and not shadowed
+
+
+def render_literal_calls(
+    markdown: str, env: Any, call: Callable[[int, dict[str, str]], str]
+) -> str | None:
+    """What Jinja would make of a page whose only template code is literal snippet() calls;
+    None for any other page (Jinja renders it)."""
+    plain_jinja = (
+        env.variable_start_string == "{{"
+        and env.variable_end_string == "}}"
+        and env.line_statement_prefix is None
+        and env.line_comment_prefix is None
+        and env.newline_sequence == "\n"
+        and env.finalize is None
+        and env.autoescape is False
+    )
+    if not plain_jinja or "\r" in markdown:
+        return None
+    if not env.keep_trailing_newline and markdown.endswith("\n"):
+        markdown = markdown[:-1]  # as Jinja's lexer does
+    calls = []
+    for match in LITERAL_CALL.finditer(markdown):
+        args = literal_call(match.group("args"))
+        if args is None:
+            return None
+        calls.append((match, args))
+    starts = (env.variable_start_string, env.block_start_string, env.comment_start_string)
+    if not calls or any(s in LITERAL_CALL.sub("", markdown) for s in starts):
+        return None
+    out: list[str] = []
+    done = 0
+    for match, args in calls:
+        line = markdown.count("\n", 0, match.start()) + 1
+        out += [markdown[done : match.start()], str(call(line, args))]
+        done = match.end()
+    out.append(markdown[done:])
+    return "".join(out)
+
+
+class _GitInfoOnUse(Mapping):
+    """mkdocs-macros' `git` variable, read from git the first time a page uses it.
+
+    mkdocs-macros runs git twelve times at every build (and every preview rebuild) to fill
+    it: ~22 ms of a one-page build, for a variable kdocs' guides do not use.
+    """
+
+    def __init__(self, read: Callable[[], dict | None]) -> None:
+        self._read = read
+        self._info: dict | None = None
+
+    def _get(self) -> dict:
+        if self._info is None:
+            self._info = self._read() or {}
+        return self._info
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def defer_git_info() -> None:
+    """Make mkdocs-macros read its `git` variable only when a page uses it (before its
+    on_config, which reads it)."""
+    from mkdocs_macros import context
+
+    read = getattr(context, "get_git_info", None)  # another mkdocs-macros: leave it be
+    if read is not None and not getattr(read, "kdocs_deferred", False):
+        deferred = lambda: _GitInfoOnUse(read)  # noqa: E731
+        deferred.kdocs_deferred = True  # type: ignore[attr-defined]
+        context.get_git_info = deferred
 
 
 def front_matter_lines(page: Page | None) -> int:
