@@ -219,9 +219,7 @@ class SitePipeline:
         names only through a computed call is rare; it recompiles what it needs.
         """
         api = sys.modules.get("kdocs.schema.api")  # never loaded: nothing was compiled
-        engines = getattr(api, "_ENGINES", None)
-        if engines:
-            engines.clear()
+        if api is not None and api.release_engines():
             gc.collect()
 
 

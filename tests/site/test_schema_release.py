@@ -27,13 +27,13 @@ def test_a_full_build_releases_the_schemas_it_compiled(
 
     def compiling(*args, **kwargs):  # type: ignore[no-untyped-def]
         engine = engine_for(*args, **kwargs)
-        held.append(len(api._ENGINES))
+        held.append(api.cached_engines())
         return engine
 
     monkeypatch.setattr(pipeline, "_STATIC_CHECKS", {})  # no verdict kept by another test
     monkeypatch.setattr(api, "engine_for", compiling)
     monkeypatch.setattr("kdocs.schema.snippet.engine_for", compiling)
-    api._ENGINES.clear()
+    api.release_engines()
     _build(project.root, tmp_path / "site", monkeypatch)
     assert held and held[0] == 1  # the snippet was validated: an engine was compiled
-    assert api._ENGINES == {}
+    assert api.cached_engines() == 0
