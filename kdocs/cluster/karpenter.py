@@ -21,6 +21,7 @@ import json
 import os
 import time
 from pathlib import Path
+from threading import Event
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
@@ -156,9 +157,12 @@ def drains(resource: str) -> bool:
     return resource.split(".", 1)[0] == "nodepools" and resource.endswith(".karpenter.sh")
 
 
-def await_cordoned(cluster: Cluster, nodepools: list[str], timeout: float = 60) -> str | None:
+def await_cordoned(
+    cluster: Cluster, nodepools: list[str], timeout: float = 60, stop: Event | None = None
+) -> str | None:
     """Wait until every node of the (deleted) `nodepools` carries Karpenter's disrupted taint
-    or is gone; why not, if not in time.
+    or is gone; why not, if not in time or once `stop` is set (the run is cancelled: by the
+    user, or by the health probe when the cluster died, where waiting would only hang).
 
     Karpenter holds a node it deletes for at least 5 s (MinDrainTime), but taints it at
     once: from then on nothing new lands there, which is all a unit without Karpenter
@@ -175,9 +179,20 @@ def await_cordoned(cluster: Cluster, nodepools: list[str], timeout: float = 60) 
             left = ", ".join(item["metadata"]["name"] for item in items if not _disrupted(item))
             if not left:
                 return None
-        if time.monotonic() > deadline:
-            return f"nodes of NodePool {', '.join(nodepools)} not tainted by Karpenter: {left}"
+        gave_up = _gave_up(deadline, timeout, stop)
+        if gave_up:
+            pools = ", ".join(nodepools)
+            return f"nodes of NodePool {pools} not tainted by Karpenter {gave_up}: {left}"
+
+
+def _gave_up(deadline: float, timeout: float, stop: Event | None) -> str | None:
+    """Why a poll ends now ("after 60s", "when the run was cancelled"); else waits its 0.2 s."""
+    if time.monotonic() > deadline:
+        return f"after {timeout:g}s"
+    if stop is None:
         time.sleep(0.2)
+        return None
+    return "when the run was cancelled" if stop.wait(0.2) else None
 
 
 def _disrupted(node: dict[str, Any]) -> bool:
@@ -185,8 +200,11 @@ def _disrupted(node: dict[str, Any]) -> bool:
     return any(t.get("key") == DISRUPTED_TAINT for t in taints)
 
 
-def await_drained(cluster: Cluster, timeout: float = 120) -> str | None:
-    """Wait until no NodeClaim is being deleted; why not, if not in time.
+def await_drained(
+    cluster: Cluster, timeout: float = 120, stop: Event | None = None
+) -> str | None:
+    """Wait until no NodeClaim is being deleted; why not, if not in time or once `stop` is
+    set (see `await_cordoned`).
 
     A Karpenter scenario starts only then (a node of an earlier one, still draining,
     carries the same NodePool labels and would be counted as launched for it), and
@@ -205,9 +223,9 @@ def await_drained(cluster: Cluster, timeout: float = 120) -> str | None:
             )
             if not left:
                 return None
-        if time.monotonic() > deadline:
-            return f"NodeClaims still being deleted after {timeout:g}s: {left}"
-        time.sleep(0.2)
+        gave_up = _gave_up(deadline, timeout, stop)
+        if gave_up:
+            return f"NodeClaims still being deleted {gave_up}: {left}"
 
 
 def sweep_orphans(cluster: Cluster) -> list[str]:

@@ -83,7 +83,7 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
             outcome.status, outcome.message = "skipped", missing
         else:
             if _needs_karpenter(unit):  # never inherit the nodes of an earlier unit
-                draining = karpenter.await_drained(ctx.cluster)
+                draining = karpenter.await_drained(ctx.cluster, stop=ctx.cancel)
                 if draining:
                     raise karpenter.KarpenterSetupError(None, draining)
                 karpenter.sweep_orphans(ctx.cluster)
@@ -250,7 +250,7 @@ def run_units(
     if problem:
         progress.note(f"namespaces of run {ctx.run_id} not deleted yet: {problem}")
     if not ctx.unhealthy and any(_needs_karpenter(unit) for unit in units):
-        drained = karpenter.await_drained(ctx.cluster)  # no Karpenter node outlives the run
+        drained = karpenter.await_drained(ctx.cluster, stop=ctx.cancel)  # none outlives the run
         if drained:
             progress.note(f"Karpenter's nodes not all deleted yet: {drained}")
     for index in waiting:

@@ -340,7 +340,7 @@ class Session:
             args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
             problems += self._quietly(args)
             if drains:
-                cordoned = karpenter.await_cordoned(self.cluster, names)
+                cordoned = karpenter.await_cordoned(self.cluster, names, stop=self.ctx.cancel)
                 problems += [cordoned] if cordoned else []
         if self.opened:
             args = ["delete", "namespace", self.namespace, "--ignore-not-found", "--wait=false"]
