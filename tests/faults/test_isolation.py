@@ -107,7 +107,10 @@ def test_one_clone_tests_while_another_removes_its_cluster_and_both_succeed(
 
     run = machine.popen(mine, "test", "--jobs", "1", "--output", "json", "--force", SCENARIO)
     try:
-        seen = wait_for_line(run, "daemonset-placement [2/")  # my cluster is up and in use
+        # My cluster is up and in use: a step line ("daemonset-placement [1.34] [2/27] ...",
+        # the version tag shown when several versions run side by side).
+        seen = wait_for_line(run, "] [2/" if len(load_settings(mine).cluster_versions) > 1
+                             else "daemonset-placement [2/")
         down = machine.kdocs(other, "cluster", "down")
         stdout, stderr = run.communicate(timeout=600)
     finally:

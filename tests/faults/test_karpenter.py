@@ -84,8 +84,8 @@ def test_a_nodepool_naming_a_node_class_nobody_provides_is_exit_2(project: Proje
 def test_an_unknown_karpenter_setting_is_one_line_naming_its_place(project: Project) -> None:
     topology = project.clusters / "karpenter.yaml"
     text = topology.read_text(encoding="utf-8")
-    line = text.splitlines().index("    batchIdleDuration: 1s") + 1
-    topology.write_text(text.replace("batchIdleDuration: 1s", "batchIdleDuratoin: 1s"))
+    line = text.splitlines().index("    batchIdleDuration: 200ms") + 1
+    topology.write_text(text.replace("batchIdleDuration: 200ms", "batchIdleDuratoin: 200ms"))
     done = project.kdocs("cluster", "up")
     last = one_line_exit_2(done, f"clusters/karpenter.yaml:{line}:5: unknown Karpenter setting")
     assert "'batchIdleDuratoin'" in last
