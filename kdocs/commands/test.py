@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +36,7 @@ from rich.console import Console
 from kdocs.cluster.base import Provider
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.model import Outcome, Unit
+from kdocs.cluster.passes import Passes
 from kdocs.cluster.plan import offline_refusals, plan, scenario_lint_refusals, with_topology
 from kdocs.cluster.report import (
     ConsoleProgress,
@@ -118,7 +119,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
 
     With the kwok provider, once per Kubernetes version of `cluster-versions` (or the
     one --cluster-version names), each on a cluster of its own, all at the same time
-    (`_Passes`); other providers run one pass on the cluster they have, recorded under
+    (`kdocs.cluster.passes`); other providers run one pass on the cluster they have, recorded under
     the version it reports.
     """
     console = Console(stderr=True, soft_wrap=True)
@@ -154,7 +155,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         passes = list(settings.cluster_versions)
     ordered: list[Outcome] = []
     versions: list[str] = []
-    run = _Passes(len(passes))
+    run = Passes(len(passes))
 
     def one(number: int) -> tuple[list[Outcome], str, bool]:
         minor = passes[number]
@@ -245,66 +246,6 @@ def _one_pass(
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
     return [outcomes[i] for i in range(len(units))], version, interrupted
-
-
-class _Passes:
-    """The version passes of one run, at the same time, each on its own cluster.
-
-    A pass mostly waits (on controllers, Karpenter's batch window and drains), so
-    two passes side by side take little more than one. The first runs in the main
-    thread, so that Ctrl-C reaches its runner; it is passed on to the others through
-    their cancel switches, and every pass cleans up before the run ends. An error
-    in any pass (a cluster that cannot start) stops the others and is raised here.
-    """
-
-    def __init__(self, count: int) -> None:
-        self.cancels = [threading.Event() for _ in range(count)]
-        self.record_lock = threading.Lock()
-
-    def all(
-        self, one: Callable[[int], tuple[list[Outcome], str, bool]]
-    ) -> list[tuple[list[Outcome], str, bool]]:
-        count = len(self.cancels)
-        results: list[Any] = [None] * count
-        errors: list[BaseException | None] = [None] * count
-
-        def run(number: int) -> None:
-            try:
-                results[number] = one(number)
-            except Exception as error:  # raised in the main thread, after the others stopped
-                errors[number] = error
-                self.stop()
-
-        others = [threading.Thread(target=run, args=(n,)) for n in range(1, count)]
-        for thread in others:
-            thread.start()
-        try:
-            run(0)
-            if results[0] is not None and results[0][2]:  # the first pass was interrupted
-                self.stop()
-            _join(others, self.stop)
-        except KeyboardInterrupt:  # outside a runner (a cluster starting): stop and clean up
-            self.stop()
-            _join(others, self.stop)
-            raise
-        failure = next((error for error in errors if error is not None), None)
-        if failure is not None:
-            raise failure
-        return results
-
-    def stop(self) -> None:
-        for cancel in self.cancels:
-            cancel.set()
-
-
-def _join(threads: list[threading.Thread], stop: Callable[[], None]) -> None:
-    """Wait for every pass to end; Ctrl-C stops them, and never abandons their cleanup."""
-    for thread in threads:
-        while thread.is_alive():
-            try:
-                thread.join()
-            except KeyboardInterrupt:
-                stop()
 
 
 def _provider_name(args: argparse.Namespace) -> str:
