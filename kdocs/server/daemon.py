@@ -253,10 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     root, path = (sys.argv[1:] if argv is None else argv)[:2]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    lock = open(path[: -len(".sock")] + ".lock", "a")  # noqa: SIM115 - held while serving
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    lock_path = path[: -len(".sock")] + ".lock"
+    lock = _take_lock(lock_path)
+    if lock is None:
         return 0  # another server for this checkout is up (or starting)
     server = Server(root, path)
     _unlink(path)  # a socket left by a server that was killed
@@ -273,10 +272,24 @@ def main(argv: list[str] | None = None) -> int:
         server.serve(listener)
     finally:
         listener.close()
-        if os.path.exists(path) and server.signature is not None:
-            with contextlib.suppress(OSError):  # only our own socket: the lock says so
-                os.unlink(path)
+        _unlink(path)  # ours: the lock says so
+        _unlink(lock_path)  # still held: a server starting now locks a new file
+        lock.close()
     return 0
+
+
+def _take_lock(path: str) -> Any:
+    """The open, exclusively locked lock file, or None if another server holds it. The
+    file locked must still be the one at `path` (one that exited may just have removed it)."""
+    lock = open(path, "a")  # noqa: SIM115 - held while serving
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+            return lock
+    except OSError:
+        pass
+    lock.close()
+    return None
 
 
 if __name__ == "__main__":
