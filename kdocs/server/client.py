@@ -167,10 +167,10 @@ def start_server(root: str, path: str) -> None:
         os.dup2(null, 1)
         os.dup2(logged, 2)
         os.chdir(root)
-        env = dict(os.environ)
+        env = dict(os.environ)  # -P: the project's own folder is not on sys.path
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [code_parent, env.get("PYTHONPATH")]))
         os.execve(sys.executable,
-                  [sys.executable, "-m", "kdocs.server.daemon", root, path], env)  # fmt: skip
+                  [sys.executable, "-P", "-m", "kdocs.server.daemon", root, path], env)  # fmt: skip
     finally:
         os._exit(127)
 

@@ -48,14 +48,16 @@ def idle_seconds() -> float:
 
 def code_signature(root: str) -> list[Any]:
     """What the answers depend on besides the request: kdocs' code, the project's
-    settings, and the installed packages (an install changes its folder's mtime)."""
+    settings, and the installed packages."""
     entries: list[Any] = []
     for folder, _dirs, files in os.walk(code_dir()):
         for name in sorted(files):
             if name.endswith(".py"):
                 entries.append(_stat(os.path.join(folder, name)))
     entries.append(_stat(os.path.join(root, "pyproject.toml")))
-    entries.extend(_stat(p) for p in sys.path if p and os.path.isdir(p))
+    # Installed packages: an install or removal changes their folder (the project root,
+    # on sys.path for an editable install, changes with every file made there: not it).
+    entries.extend(_stat(p) for p in sys.path if p.endswith(("site-packages", "dist-packages")))
     return entries
 
 

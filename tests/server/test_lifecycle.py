@@ -145,3 +145,13 @@ def test_two_clients_at_once_both_get_their_answer(make) -> None:
         alone = project.kdocs("validate", "-k", "1.33", name)
         assert (code, out, err) == (alone.code, alone.stdout, alone.stderr)
     assert project.info()["served"] == before + 6
+
+
+def test_new_files_in_the_project_do_not_end_the_server(make) -> None:
+    """Only code, settings and installed packages make it stale, not a new snippet."""
+    project = make()
+    pid = project.started()["pid"]
+    project.write("new.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\n")
+    (project.root / "valid.yaml").unlink()
+    run = project.served("-k", "1.33", "new.yaml")
+    assert run.code == 0 and project.info()["pid"] == pid
