@@ -36,7 +36,10 @@ def wants_server(argv: list[str]) -> bool:
 def run_by_server(argv: list[str]) -> int | None:
     """The exit code of `argv` as the server ran it (its output written here), or None
     when the caller must run it in-process (no server yet, stale, unsafe, too slow)."""
-    cwd = os.getcwd()
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working folder is gone: the in-process run says so its way
+        return None
     root = project_root(cwd)
     code = code_dir()
     path = socket_path(root, code)

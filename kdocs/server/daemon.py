@@ -120,7 +120,11 @@ class Server:
                     return
                 continue
             with conn:
-                keep_going = self.answer(conn)
+                try:
+                    keep_going = self.answer(conn)
+                except Exception as error:  # noqa: BLE001 - one bad request must not end it
+                    print(f"kdocs server: bad request: {error!r}", file=sys.stderr, flush=True)
+                    keep_going = True
             self.last = time.monotonic()
             if not keep_going:
                 return
@@ -159,14 +163,14 @@ class Server:
         return True
 
     def run(self, fields: list[str]) -> tuple[int | None, bytes, bytes]:
-        cwd, out_encoding, out_errors, err_encoding, err_errors, count = fields[:6]
-        env = dict(f.split("=", 1) for f in fields[6 : 6 + int(count)])
-        argv = [a for a in fields[6 + int(count) :]]
-        out = io.TextIOWrapper(io.BytesIO(), out_encoding, out_errors, write_through=True)
-        err = io.TextIOWrapper(io.BytesIO(), err_encoding, err_errors, write_through=True)
         from kdocs.cli import run_in_process
 
         try:
+            cwd, out_encoding, out_errors, err_encoding, err_errors, count = fields[:6]
+            env = dict(f.split("=", 1) for f in fields[6 : 6 + int(count)])
+            argv = fields[6 + int(count) :]
+            out = io.TextIOWrapper(io.BytesIO(), out_encoding, out_errors, write_through=True)
+            err = io.TextIOWrapper(io.BytesIO(), err_encoding, err_errors, write_through=True)
             with _client_environment(env), _working_folder(cwd):
                 self.fresh_crds(argv)
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

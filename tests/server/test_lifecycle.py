@@ -155,3 +155,18 @@ def test_new_files_in_the_project_do_not_end_the_server(make) -> None:
     (project.root / "valid.yaml").unlink()
     run = project.served("-k", "1.33", "new.yaml")
     assert run.code == 0 and project.info()["pid"] == pid
+
+
+def test_a_request_the_server_cannot_run_is_run_by_the_client_and_the_server_stays(make):
+    """An error inside the server is never a traceback for the client: the reply says
+    "failed" (the client then runs the command in-process) and the server goes on."""
+    project = make()
+    before = project.started()
+    request = encode_request("validate", str(project.root), code_dir(), str(project.root),
+                             ["validate", "valid.yaml"])  # fmt: skip
+    request = request.replace(b"\0utf-8\0", b"\0no-such-codec\0", 1)
+    status, _code, out, err = decode_reply(exchange(project.socket(), request, 30))
+    assert (status, out, err) == ("failed", b"", b"")
+    assert project.info()["pid"] == before["pid"]
+    assert project.served("-k", "1.33", "valid.yaml").code == 0
+    assert "request failed: LookupError" in project.log()
