@@ -16,6 +16,7 @@ from pathlib import Path
 from kdocs.server.address import code_dir, interpreter
 from kdocs.server.client import decode_reply, encode_request, exchange
 from tests.server.conftest import WIDGET_CRD, server_pids
+from tests.signals import default_signals, reaped
 
 
 def same(a, b) -> bool:
@@ -91,6 +92,8 @@ def test_an_idle_server_exits_and_removes_its_socket(make) -> None:
 def test_stop_and_status(make) -> None:
     project = make()
     pid = project.started()["pid"]
+    os.kill(pid, signal.SIGINT)  # a terminal's Ctrl-C is the client's, not the server's
+    assert project.served("-k", "1.33", "valid.yaml").code == 0
     status = project.kdocs("server", "status")
     assert status.code == 0 and f"pid {pid}".encode() in status.stdout
     stopped = project.kdocs("server", "stop")
@@ -117,14 +120,15 @@ def test_a_stuck_server_times_out_in_process_and_ctrl_c_is_130(make) -> None:
         run = project.kdocs(*args, env={"KDOCS_SERVER_TIMEOUT": "1"})
         assert same(run, project.kdocs("validate", "-k", "1.33", "invalid.yaml"))
         client = subprocess.Popen([sys.executable, "-m", "kdocs.cli", *args], cwd=project.root,
-                                  env=project.env, stderr=subprocess.PIPE,
-                                  stdout=subprocess.PIPE)  # fmt: skip
-        deadline = time.monotonic() + 20
-        while len(held) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(held) == 2, "the client never connected"
-        client.send_signal(signal.SIGINT)
-        out, err = client.communicate(timeout=20)
+                                  env=project.env, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  preexec_fn=default_signals)  # fmt: skip
+        with reaped(client):
+            deadline = time.monotonic() + 20
+            while len(held) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert len(held) == 2, "the client never connected"
+            client.send_signal(signal.SIGINT)
+            out, err = client.communicate(timeout=20)
         assert (client.returncode, out, err) == (130, b"", b"kdocs: interrupted\n")
     finally:
         stuck.close()
