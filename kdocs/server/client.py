@@ -155,9 +155,9 @@ def start_server(root: str, path: str) -> None:
     except OSError:
         return
     if pid:
-        try:
-            os.waitpid(pid, 0)  # the first child leaves at once
-        except ChildProcessError:
+        try:  # the first child leaves at once: no zombie stays
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # (contextlib.suppress: an import for one line)
             return
         return
     try:  # the first child: a new session, then the server as its child, then leave
