@@ -85,13 +85,16 @@ def site_lines(rows: dict[int, Any]) -> list[Line]:
 
 def validate_lines(rows: list[Any]) -> list[Line]:
     out: list[Line] = []
-    for size, label, goal in (
-        (1, "`kdocs validate -k 1.33` one file ÷ kubeconform bundled, wall time", "≤ 2×"),
-        (10000, "10,000 documents, one version, kdocs ÷ kubeconform bundled, documents/s",
-         "≥ 1.0"),
+    for size, tool, label, goal in (
+        (1, "kdocs validate", "`kdocs validate -k 1.33` one file ÷ kubeconform bundled, "
+         "wall time, a cold process", "≤ 2×"),
+        (1, "kdocs validate --server, one file (server warm)", "`kdocs validate --server -k "
+         "1.33` one file ÷ kubeconform bundled, wall time, resident validator warm", "≤ 2×"),
+        (10000, "kdocs validate", "10,000 documents, one version, kdocs ÷ kubeconform "
+         "bundled, documents/s", "≥ 1.0"),
     ):  # fmt: skip
         mine = {r.tool: r for r in rows if r.docs == size and r.versions == "1.33"}
-        kdocs, theirs = mine.get("kdocs validate"), mine.get("kubeconform, bundled schemas")
+        kdocs, theirs = mine.get(tool), mine.get("kubeconform, bundled schemas")
         if kdocs is None or theirs is None:
             out.append(Line(label, "not measured in this run", goal, "n/a"))
             continue

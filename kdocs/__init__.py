@@ -17,6 +17,9 @@ Modules in the order data flows (each stage imports only those above it):
     results, recording one file of outcomes keyed by content hash; what a run records
     site/, mkdocs/     inject snippets with their badges, read the pages back
     cli, commands/     wire the stages: each subcommand's arguments and exit codes, only
-                       there (validate, build, serve, new, cluster, status, test, results)
+                       there (validate, build, serve, new, cluster, status, test, results,
+                       server)
+    server/            the resident validator behind `kdocs validate --server`: the client's
+                       fast path (cli imports it first), the daemon, where it listens
     output/            print a stage's report as text, JSON, JUnit or GitHub annotations
 """

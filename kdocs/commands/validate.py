@@ -1,11 +1,15 @@
 """`kdocs validate`: the argument parser and runner the `kdocs` CLI wires in.
 
     kdocs validate [PATH ...] [--kubernetes-version V ...] [--crd-dir DIR ...]
-                   [--output text|json|junit|github]
+                   [--output text|json|junit|github] [--server]
 
 No PATH means every snippet and scenario of the site (`kdocs.catalog`).  Versions
 default to the project's ``kubernetes-versions`` setting, CRD folders to its
 ``crd-dirs`` plus any ``--crd-dir``.  Returns the Report's exit code (0/1/2).
+
+``--server`` is taken by `kdocs.cli.main` before this parser exists: the request
+goes to the resident validator (`kdocs.server`), which runs this same code; here
+the flag changes nothing.
 
 Scenario files (``*.scenario.yaml``, given or found in a folder) are not
 Kubernetes objects: they go through the scenario lint (`kdocs.scenario.lint`)
@@ -73,6 +77,14 @@ def add_validate_parser(
         default=None,
         metavar="N",
         help="worker processes (default: one per core for large runs, see kdocs.schema.api)",
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="ask this checkout's resident validator, which keeps schemas compiled: the "
+        "first call starts it in the background (and runs here), later calls only "
+        "connect; it exits after KDOCS_SERVER_IDLE seconds idle (default 600) or when "
+        "kdocs' code or settings change; see `kdocs server status|stop`",
     )
     parser.set_defaults(run=run_validate, default_paths=default_paths)
     return parser

@@ -64,9 +64,13 @@ def test_validation_goals_read_the_paired_kubeconform_bundled_rows() -> None:
     rows = [VRow(1, "kdocs validate", "1.33", series(0.06, 0.05, 0.07)),
             VRow(1, "kubeconform, bundled schemas", "1.33", series(0.02, 0.03, 0.02)),
             VRow(10000, "kdocs validate", "1.33", series(1.0, 0.9)),
-            VRow(10000, "kubeconform, bundled schemas", "1.33", series(1.1, 1.0))]  # fmt: skip
-    one, many = goals.validate_lines(rows)
+            VRow(10000, "kubeconform, bundled schemas", "1.33", series(1.1, 1.0)),
+            VRow(1, "kdocs validate --server, one file (server warm)", "1.33",
+                 series(0.03, 0.09, 0.03))]  # fmt: skip
+    one, served, many = goals.validate_lines(rows)
     assert one.met == "no" and one.value.startswith("3.00×")  # 0.06/0.02, 0.05/0.03, 0.07/0.02
+    assert "a cold process" in one.measure and "resident validator" in served.measure
+    assert served.met == "yes" and served.value.startswith("1.50×")  # 1.5, 3.0, 1.5
     assert many.met == "yes" and many.value == "1.11 (1.10-1.11, n=2)"  # 1.1 and 1.11 docs/s
 
 

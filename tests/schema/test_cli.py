@@ -134,6 +134,7 @@ def test_help_is_wrapped_as_argparse_wraps_it_without_importing_shutil(
     """kdocs' formatter sizes help as shutil.get_terminal_size would (COLUMNS, the terminal,
     80); its only purpose is not to import shutil on every run."""
     from kdocs import cli
+    from kdocs.commands.parsing import Formatter
 
     monkeypatch.setenv("COLUMNS", columns)
     ours = cli.build_parser()
@@ -142,6 +143,6 @@ def test_help_is_wrapped_as_argparse_wraps_it_without_importing_shutil(
         parser.formatter_class = argparse.HelpFormatter
     mine = [ours, *ours._subparsers._group_actions[0].choices.values()]
     theirs = [stock, *stock._subparsers._group_actions[0].choices.values()]
-    assert all(p.formatter_class is cli._Formatter for p in mine)
+    assert all(p.formatter_class is Formatter for p in mine)
     for a, b in zip(mine, theirs, strict=True):
         assert a.format_help() == b.format_help()
