@@ -321,29 +321,29 @@ class Session:
             raise StepFailed(reason(done.stderr))
 
     def close(self) -> list[str]:
-        """Delete what was applied, newest first, then the namespace; never raises.
+        """Delete what was applied, newest first, and the namespace; never raises.
 
-        Each object is deleted in the foreground and waited for, so its pods are gone
-        when this returns (an exclusive unit may come next); neighbours of one kind and
-        namespace together. NodePools only until Karpenter has tainted their nodes
-        (`karpenter.await_cordoned`: nothing new lands there; a Karpenter scenario
-        starts, and the run ends, once the drains are over). Namespaces take a few
-        seconds more; `await_namespaces` waits for all of a run's at once.
+        Each object in the foreground, waited for (its pods are gone when this returns:
+        an exclusive unit may come next), neighbours of one kind and namespace together.
+        NodePools (until Karpenter taints their nodes) and the namespace go first: both
+        end after a fixed 5 s (MinDrainTime; namespaceDeletionGracePeriod), run meanwhile.
         """
         if self.ctx.unhealthy:  # a dead cluster answers nothing; the next run sweeps this one
             return [self.ctx.unhealthy] if self.opened else []
         problems: list[str] = []
-        for resource, names, namespace in _runs_of_one_kind(reversed(self.created)):
-            drains = karpenter.drains(resource)  # its NodeClaims outlive it by 5 s or more
-            cascade = "background" if drains else "foreground"
-            args = ["delete", resource, *names, "--ignore-not-found", f"--cascade={cascade}"]
-            args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
-            problems += self._quietly(args)
-            if drains:
-                cordoned = karpenter.await_cordoned(self.cluster, names, stop=self.ctx.cancel)
-                problems += [cordoned] if cordoned else []
+        newest_first, stop = list(reversed(self.created)), self.ctx.cancel
+        nodepools = [entry for entry in newest_first if karpenter.drains(entry[0])]
+        for resource, names, _ in _runs_of_one_kind(nodepools):  # cluster-scoped
+            args = ["delete", resource, *names, "--ignore-not-found", "--cascade=background"]
+            problems += self._quietly([*args, "--wait=true", "--timeout=60s"])
+            problems += filter(None, [karpenter.await_cordoned(self.cluster, names, stop=stop)])
         if self.opened:
             args = ["delete", "namespace", self.namespace, "--ignore-not-found", "--wait=false"]
+            problems += self._quietly(args)
+        rest = [entry for entry in newest_first if entry not in nodepools]
+        for resource, names, namespace in _runs_of_one_kind(rest):
+            args = ["delete", resource, *names, "--ignore-not-found", "--cascade=foreground"]
+            args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
             problems += self._quietly(args)
         return problems
 
