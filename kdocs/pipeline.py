@@ -29,7 +29,7 @@ from kdocs.site.links import badge_link
 from kdocs.site.render import Badge, BadgeStandIns, render_block
 
 if TYPE_CHECKING:
-    from kdocs.schema.snippet import Verdict
+    from kdocs.schema.apart import Verdict
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
 CHECK_CACHE = "schema-checks.json"  # next to the results file
@@ -131,7 +131,8 @@ class SitePipeline:
                 outcome = self._outcomes.pop((snippet.rel, snippet.sha256, spec_sha), None)
                 if outcome is None:
                     # Imported here: an unchanged rebuild never loads the schema engine.
-                    from kdocs.schema.snippet import Verdict, check_snippet
+                    from kdocs.schema.apart import Verdict
+                    from kdocs.schema.snippet import check_snippet
 
                     checked = check_snippet(self.settings, snippet.path, display=display)
                     outcome = Verdict.of(checked)
@@ -246,7 +247,7 @@ class SitePipeline:
                 wanted[snippet.path] = key[:3]
         if len(wanted) < 2:
             return  # nothing to share: verify() checks it as usual
-        from kdocs.schema.snippet import check_snippets_apart
+        from kdocs.schema.apart import check_snippets_apart
 
         files = [(path, f"snippets/{key[0]}") for path, key in wanted.items()]
         for path, outcome in check_snippets_apart(self.settings, files).items():

@@ -7,7 +7,7 @@ import pytest
 
 from kdocs import pipeline
 from kdocs.config import load_settings
-from kdocs.schema import snippet as schema_snippet
+from kdocs.schema import apart as schema_snippet
 from tests.site.conftest import CONFIGMAP, Project
 
 DEPLOYMENT_BAD = """\
