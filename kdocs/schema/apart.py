@@ -7,6 +7,7 @@ never imports the schema engine: only the forked child does.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -56,9 +57,14 @@ def check_snippets_apart(
     # Ctrl-C waits until the child exists (a signal inside fork is lost), then is this
     # process's to handle: the child ignores it and is killed below.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # The child's garbage collections would write to every object it inherited and so
+    # copy every page it shares with this process (measured: the child's proportional
+    # size grew from ~25 to 56 MiB); frozen objects are never collected, nor touched.
+    gc.freeze()
     try:
         pid = os.fork()
     except OSError:
+        gc.unfreeze()
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(read_end)
         os.close(write_end)
@@ -75,6 +81,7 @@ def check_snippets_apart(
             code = 0
         finally:
             os._exit(code)
+    gc.unfreeze()
     signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     os.close(write_end)
     try:
