@@ -15,17 +15,21 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kdocs import snippets
 from kdocs.catalog import is_scenario
 from kdocs.config import Settings
-from kdocs.errors import ExitCode, InvalidInputError, KdocsError, Location, UnusableInputError
+from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
 from kdocs.site.links import badge_link
 from kdocs.site.render import Badge, BadgeStandIns, render_block
+
+if TYPE_CHECKING:
+    from kdocs.schema.apart import Verdict
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
 CHECK_CACHE = "schema-checks.json"  # next to the results file
@@ -60,13 +64,17 @@ class SitePipeline:
         self.used: dict[str, bytes] = {}  # snippet path -> the bytes to publish as download
         self.rendered: Counter[str] = Counter()  # page URL -> blocks injected into it
         self.stand_ins = BadgeStandIns(enabled=False)  # the plugin enables it for plain sites
+        # check_references validates every page's snippets in one batch, version by version;
+        # verify() then finds each file read and its outcome here
+        self._loaded: dict[str, snippets.Snippet] = {}
+        self._outcomes: dict[tuple[str, str, str], Verdict | KdocsError] = {}
 
     def verify(self, rel: str) -> VerifiedSnippet:
         """Load, check renderability, validate the whole file; refuse a recorded cluster failure."""
         known = self._by_rel.get(rel)
         if known is not None:
             return known
-        snippet = snippets.load(self.settings.snippets_dir, rel)
+        snippet = self._loaded.pop(rel, None) or snippets.load(self.settings.snippets_dir, rel)
         cached = self._verified.get(snippet.sha256)
         if cached is not None and cached.snippet.rel == snippet.rel:
             self._by_rel[rel] = cached
@@ -120,13 +128,18 @@ class SitePipeline:
             stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
             badge = self.checks.get(stored)
             if badge is None:
-                # Imported here: an unchanged rebuild never loads the schema engine.
-                from kdocs.schema.snippet import check_snippet
+                outcome = self._outcomes.pop((snippet.rel, snippet.sha256, spec_sha), None)
+                if outcome is None:
+                    # Imported here: an unchanged rebuild never loads the schema engine.
+                    from kdocs.schema.apart import Verdict
+                    from kdocs.schema.snippet import check_snippet
 
-                outcome = check_snippet(self.settings, snippet.path, display=display)
+                    checked = check_snippet(self.settings, snippet.path, display=display)
+                    outcome = Verdict.of(checked)
+                elif isinstance(outcome, KdocsError):
+                    raise outcome
                 if not outcome.valid:  # a limit crossed or a binary file is unusable (exit 2)
-                    unusable = any(e.exit_code == ExitCode.UNUSABLE for e in outcome.report.errors)
-                    raise (UnusableInputError if unusable else InvalidInputError)(
+                    raise (UnusableInputError if outcome.unusable else InvalidInputError)(
                         None, outcome.first_error
                     )
                 badge = schema_badge(outcome.versions_passed)
@@ -201,7 +214,9 @@ class SitePipeline:
         from kdocs.catalog import page_references
 
         problems: list[KdocsError] = []
-        for ref in page_references(self.settings):
+        references = page_references(self.settings)
+        self._check_in_batch(sorted({ref.path for ref in references}))
+        for ref in references:
             try:
                 self._shown_text(self.verify(ref.path).snippet, ref.section)
             except KdocsError as error:
@@ -209,6 +224,34 @@ class SitePipeline:
                     type(error)(Location(ref.page, ref.line), f"snippet {ref.path!r}: {error}")
                 )
         return problems
+
+    def _check_in_batch(self, rels: list[str]) -> None:
+        """Schema-check every file the pages name that has no kept verdict, versions
+        outermost (`kdocs.schema.snippet.check_snippets`): one version's compiled schemas
+        are alive at a time, not all of them. Outcomes are what `check_snippet` gives file
+        by file; problems are reported later, in page order, by `verify`."""
+        wanted: dict[Path, tuple[str, str, str]] = {}
+        for rel in rels:
+            try:
+                snippet = snippets.load(self.settings.snippets_dir, rel)
+            except KdocsError:
+                continue  # verify() reports it at the page's call
+            self._loaded[rel] = snippet
+            if is_scenario(snippet.path):
+                continue
+            sidecar = spec_path(snippet.path)
+            spec_sha = hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else ""
+            key = (snippet.rel, snippet.sha256, spec_sha, self.settings.kubernetes_versions)
+            stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
+            if key not in _STATIC_CHECKS and self.checks.get(stored) is None:
+                wanted[snippet.path] = key[:3]
+        if len(wanted) < 2:
+            return  # nothing to share: verify() checks it as usual
+        from kdocs.schema.apart import check_snippets_apart
+
+        files = [(path, f"snippets/{key[0]}") for path, key in wanted.items()]
+        for path, outcome in check_snippets_apart(self.settings, files).items():
+            self._outcomes[wanted[path]] = outcome
 
     def release_schemas(self) -> None:
         """Drop the compiled schemas once every page's snippets are checked (a full build).

@@ -23,6 +23,10 @@ def add_build_parser(commands: argparse._SubParsersAction) -> None:
         help="refuse (exit 1) when a unit of the site has no recorded result for its current "
         "inputs, e.g. no shard ran it",
     )  # fmt: skip
+    parser.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="show MkDocs' messages, and why a page or badge took kdocs' slower general path",
+    )  # fmt: skip
     parser.set_defaults(run=run_build)
 
 
@@ -43,7 +47,10 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
             print(f"kdocs: {line}", file=sys.stderr)
         if missing:
             return int(ExitCode.FAILED)
-    quiet_mkdocs_logging(verbose=False)
+    verbose = bool(getattr(args, "verbose", False))
+    quiet_mkdocs_logging(verbose=verbose)
+    if verbose:
+        logging.getLogger("mkdocs.plugins.kdocs").setLevel(logging.DEBUG)
     options: dict[str, object] = {"strict": True}
     if args.site_dir:
         options["site_dir"] = args.site_dir

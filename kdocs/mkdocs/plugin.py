@@ -231,12 +231,20 @@ def _problems(problems: list[KdocsError]) -> SiteProblems:
 
 
 def _plain_markdown(config: MkDocsConfig) -> bool:
-    """Only extensions and plugins known to leave inline HTML alone (BadgeStandIns)."""
+    """Only extensions and plugins known to leave inline HTML alone (BadgeStandIns); when
+    others are configured, `kdocs build -v` says which, once per build."""
     names = [e for e in config.markdown_extensions if isinstance(e, str)]
     if len(names) != len(config.markdown_extensions):
+        log.debug("badges go through Markdown (slower): an extension given as an object")
         return False
     extensions = {name.removeprefix("markdown.extensions.") for name in names}
-    return extensions <= PLAIN_EXTENSIONS and set(config.plugins) <= PLAIN_PLUGINS
+    unknown = sorted(extensions - PLAIN_EXTENSIONS) + sorted(set(config.plugins) - PLAIN_PLUGINS)
+    if unknown:
+        log.debug(
+            "badges go through Markdown (slower): not known to leave inline HTML alone: %s",
+            ", ".join(unknown),
+        )
+    return not unknown
 
 
 def _macros_plugin(config: MkDocsConfig) -> Any:

@@ -17,6 +17,7 @@ cost more than everything else kdocs does to it.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ from kdocs.site.template import page_error
 if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
 
+log = logging.getLogger("mkdocs.plugins.kdocs")
 Report = Callable[[KdocsError], str]  # raises (build) or returns an error box (preview)
 # (page, body line of the call, its arguments by name) -> the block's Markdown
 SnippetCall = Callable[["Page", int, dict[str, str]], str]
@@ -62,11 +64,16 @@ def reporting_render(
                 index.meta(page.file.src_uri)
             except KdocsError as error:  # shown above the page; the rest still renders
                 prefix = report(error) + "\n\n"
+            why: list[str] = []
             if _direct_calls_allowed(macros, meta):
                 call = lambda line, args: snippet(page, line, args)  # noqa: E731
-                direct = render_literal_calls(markdown, macros.env, call)
+                direct = render_literal_calls(markdown, macros.env, call, why)
                 if direct is not None:
                     return prefix + direct
+            else:
+                why.append("snippet is not kdocs' macro here (a variable or another macro)")
+            # `kdocs build -v`: a contributor sees why a page took the slower, general path
+            log.debug("%s: rendered by Jinja: %s", index.display(page.file.src_uri), why[0])
         try:
             variables = {**macros.variables, **meta}
             return prefix + macros.env.from_string(markdown).render(**variables)
@@ -89,10 +96,13 @@ def _direct_calls_allowed(macros: Any, meta: dict[str, Any]) -> bool:
 
 
 def render_literal_calls(
-    markdown: str, env: Any, call: Callable[[int, dict[str, str]], str]
+    markdown: str,
+    env: Any,
+    call: Callable[[int, dict[str, str]], str],
+    why: list[str] | None = None,
 ) -> str | None:
     """What Jinja would make of a page whose only template code is literal snippet() calls;
-    None for any other page (Jinja renders it)."""
+    None for any other page (Jinja renders it), the reason then appended to `why`."""
     plain_jinja = (
         env.variable_start_string == "{{"
         and env.variable_end_string == "}}"
@@ -102,19 +112,26 @@ def render_literal_calls(
         and env.finalize is None
         and env.autoescape is False
     )
-    if not plain_jinja or "\r" in markdown:
-        return None
+    if not plain_jinja:
+        return _refused(why, "the Jinja settings differ from the ones the fast path knows")
+    if "\r" in markdown:
+        return _refused(why, "carriage returns in the page")
     if not env.keep_trailing_newline and markdown.endswith("\n"):
         markdown = markdown[:-1]  # as Jinja's lexer does
     calls = []
     for match in LITERAL_CALL.finditer(markdown):
         args = literal_call(match.group("args"))
         if args is None:
-            return None
+            line = markdown.count("\n", 0, match.start()) + 1
+            return _refused(why, f"body line {line}: a snippet() call with computed arguments")
         calls.append((match, args))
+    if not calls:
+        return _refused(why, "no literal snippet() call")
     starts = (env.variable_start_string, env.block_start_string, env.comment_start_string)
-    if not calls or any(s in LITERAL_CALL.sub("", markdown) for s in starts):
-        return None
+    rest = LITERAL_CALL.sub("", markdown)
+    other = [s for s in starts if s in rest]
+    if other:
+        return _refused(why, f"template code other than literal snippet() calls ({other[0]!r})")
     out: list[str] = []
     done = 0
     for match, args in calls:
@@ -123,6 +140,12 @@ def render_literal_calls(
         done = match.end()
     out.append(markdown[done:])
     return "".join(out)
+
+
+def _refused(why: list[str] | None, reason: str) -> None:
+    if why is not None:
+        why.append(reason)
+    return None
 
 
 class _GitInfoOnUse(Mapping):

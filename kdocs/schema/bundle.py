@@ -65,19 +65,35 @@ class BundleCache:
     def schema(self, path: Path) -> dict[str, Any] | None:
         """The bundled schema of the kind file `path`, from the cache or made now;
         None when it cannot be bundled (a reference outside the shared definitions)."""
+        body = self.body(path)
+        if body is None:
+            return None
+        try:
+            schema = json.loads(body)
+        except ValueError:
+            return None
+        return schema if isinstance(schema, dict) else None
+
+    def body(self, path: Path) -> bytes | None:
+        """The bundled schema of `path` as the JSON text the cache holds; equal texts are
+        equal schemas, so two versions whose texts match validate alike."""
         definitions = path.parent / "_definitions.json"
         try:
             signature = _signature(path, definitions)
         except OSError:
             return None
         entry = self.folder / path.parent.name / path.name
-        cached = read_entry(entry, signature)
+        cached = read_body(entry, signature)
         if cached is not None:
             return cached
         schema = self._bundle(path, definitions)
-        if schema is not None:
-            write_entry(entry, signature, schema)
-        return schema
+        if schema is None:
+            return None
+        return write_entry(entry, signature, schema)
+
+    def forget(self, folder: Path) -> None:
+        """Drop the shared definitions read to build entries of one version's folder."""
+        self._definitions.pop(folder / "_definitions.json", None)
 
     def _bundle(self, path: Path, definitions_path: Path) -> dict[str, Any] | None:
         try:
@@ -146,6 +162,16 @@ def _signature(*paths: Path) -> list[list[int]]:
 
 
 def read_entry(entry: Path, signature: list[Any]) -> dict[str, Any] | None:
+    body = read_body(entry, signature)
+    try:
+        schema = json.loads(body) if body is not None else None
+    except ValueError:
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def read_body(entry: Path, signature: list[Any]) -> bytes | None:
+    """An entry's JSON text, if its sources and digest match."""
     try:
         data = entry.read_bytes()
         header, _, body = data.partition(b"\n")
@@ -154,13 +180,13 @@ def read_entry(entry: Path, signature: list[Any]) -> dict[str, Any] | None:
             return None
         if [len(body), zlib.crc32(body)] != meta.get("body"):
             return None
-        schema = json.loads(body)
     except (OSError, ValueError, AttributeError):
         return None
-    return schema if isinstance(schema, dict) else None
+    return body
 
 
-def write_entry(entry: Path, signature: list[Any], schema: dict[str, Any]) -> None:
+def write_entry(entry: Path, signature: list[Any], schema: dict[str, Any]) -> bytes:
+    """Store an entry (best effort) and return its JSON text."""
     body = json.dumps(schema, separators=(",", ":")).encode()
     # CRC-32, not sha256: it catches a damaged entry as well, and hashlib's import
     # (OpenSSL) alone costs more than reading the entry
@@ -173,6 +199,7 @@ def write_entry(entry: Path, signature: list[Any], schema: dict[str, Any]) -> No
     except OSError:  # read-only or full: validation goes on, only slower next time
         with contextlib.suppress(OSError):
             staged.unlink()
+    return body
 
 
 def _package_version(package_dir: Path) -> str:

@@ -129,6 +129,14 @@ class SchemaRegistry:
         self._definitions: dict[Path, tuple[str, Path]] = {}
         self._lazy_documents: dict[tuple[str, str], Path] = {}
         self._bundles = BundleCache(SCHEMA_ROOT) if bundle_enabled() else None
+        # Many kinds' bundled schemas are byte-identical in several versions (ConfigMap
+        # in 7 of 8): one compiled validator serves them all, keyed by the bundled text's
+        # digest (`schema_key`); (validator, schema for error lookups or None).
+        self._shared: dict[bytes, tuple[jsonschema_rs.Validator | None, dict[str, Any] | None]]
+        self._shared = {}
+        self._keys: dict[tuple[str, GVK], bytes | None] = {}
+        self._named: dict[bytes, Path] = {}  # keys whose schema names its kind: its file
+        self._parsed: dict[bytes, dict[str, Any]] = {}  # keyed, read, not compiled yet
 
     def validator(self, k8s_version: str, gvk: GVK) -> jsonschema_rs.Validator | None:
         """The compiled schema of `gvk` in `k8s_version`; None when there is none."""
@@ -153,7 +161,70 @@ class SchemaRegistry:
                 return None
         return node if isinstance(node, dict) else None
 
+    def schema_key(self, k8s_version: str, gvk: GVK) -> bytes | None:
+        """Equal for two versions only if `gvk`'s compiled schema is the same in both (the
+        digest of its bundled text); None when that is not known (not bundled, a CRD: its
+        ObjectMeta comes from each version's definitions), so it is compiled per version."""
+        key = (k8s_version, gvk)
+        if key not in self._keys:
+            self._keys[key] = self._key(k8s_version, gvk)
+        return self._keys[key]
+
+    def _key(self, k8s_version: str, gvk: GVK) -> bytes | None:
+        if self._bundles is None:
+            return None
+        for template in self.templates:
+            path = Path(template.format(**_fields(k8s_version, gvk)))
+            if not path.is_file():
+                continue
+            if path.parent.parent != SCHEMA_ROOT:
+                return None
+            body = self._bundles.body(path)
+            if body is None:
+                return None
+            # blake2b from its own module: hashlib would load OpenSSL (5 ms) for one file.
+            # The kind is part of the key: `apps.example.com/v1 Deployment` finds the same
+            # file as `apps/v1 Deployment`, and must not be given its schema.
+            from _blake2 import blake2b
+
+            digest = blake2b(body).digest() + repr(gvk).encode()
+            if digest not in self._named:
+                schema = json.loads(body)
+                if not isinstance(schema, dict) or not _names(schema, gvk):
+                    return None  # another template or a CRD decides: compiled per version
+                self._named[digest] = path
+                self._parsed[digest] = schema  # compiled from it when first needed
+            return digest
+        return None
+
+    def release(self, k8s_version: str) -> None:
+        """Drop what was compiled for one version (the site validates version by version,
+        so at most one version's schemas are alive); keys stay, they are a few bytes."""
+        for key in [k for k in self._validators if k[0] == k8s_version]:
+            del self._validators[key]
+        for key in [k for k in self._documents if k[0] == k8s_version]:
+            del self._documents[key]
+        self._shared.clear()
+        self._parsed.clear()
+        folder = self._default_dir(k8s_version)
+        self._registries.pop(folder, None)
+        if self._bundles is not None:
+            self._bundles.forget(folder)
+
     def _compile(self, k8s_version: str, gvk: GVK) -> jsonschema_rs.Validator | None:
+        digest = self.schema_key(k8s_version, gvk)
+        if digest is not None:
+            if digest not in self._shared:
+                path = self._named[digest]
+                schema = self._parsed.pop(digest, None) or self._bundled(path)
+                if schema is not None:  # else its cache entry went away: as unbundled below
+                    compiled = self._build(k8s_version, schema, None, path)
+                    self._shared[digest] = (compiled, schema if "$id" in schema else None)
+            if digest in self._shared:
+                compiled, schema = self._shared[digest]
+                if schema is not None:
+                    self._documents[(k8s_version, schema["$id"])] = schema
+                return compiled
         for template in self.templates:
             path = Path(template.format(**_fields(k8s_version, gvk)))
             if not path.is_file():

@@ -33,6 +33,7 @@ from kdocs.schema.registry import GVK, SchemaRegistry
 from kdocs.versions import version_span
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+Finding = tuple[Location, str, str]  # where, JSON path, reason: one error in one version
 
 
 @dataclass(frozen=True)
@@ -113,17 +114,41 @@ class Validator:
         self._rows: dict[tuple[str, str], list[tuple[str, jsonschema_rs.Validator | None]]] = {}
 
     def validate(self, document: Document) -> DocumentResult:
-        found: dict[tuple[Location, str, str], list[str]] = {}
+        per_version: list[tuple[str, list[Finding]]] = []
+        seen: dict[int, list[Finding]] = {}  # versions sharing a compiled schema check once
         for version, compiled in self._matrix(document.api_version, document.kind):
-            if compiled is None:
-                reason = f"no schema for {document.api_version} {document.kind}"
-                key = (document.location(("kind",)), "", reason)
-                found.setdefault(key, []).append(version)
-                continue
-            if compiled.is_valid(document.obj):
-                continue
-            for location, path, reason in self._errors(version, compiled, document):
-                found.setdefault((location, path, reason), []).append(version)
+            found = seen.get(id(compiled)) if compiled is not None else None
+            if found is None:
+                found = self.check(version, compiled, document)
+                if compiled is not None:
+                    seen[id(compiled)] = found
+            per_version.append((version, found))
+        return self.result(document, per_version)
+
+    def compiled(self, version: str, document: Document) -> jsonschema_rs.Validator | None:
+        """The compiled schema of a document's kind in one version (None: no schema)."""
+        return self.registry.validator(version, GVK.of(document.api_version, document.kind))
+
+    def check(
+        self, version: str, compiled: jsonschema_rs.Validator | None, document: Document
+    ) -> list[Finding]:
+        """What is wrong with a document in one version, before versions are merged."""
+        if compiled is None:
+            reason = f"no schema for {document.api_version} {document.kind}"
+            return [(document.location(("kind",)), "", reason)]
+        if compiled.is_valid(document.obj):
+            return []
+        return self._errors(version, compiled, document)
+
+    def result(
+        self, document: Document, per_version: Sequence[tuple[str, list[Finding]]]
+    ) -> DocumentResult:
+        """One result from each version's findings (given in `self.versions` order): the
+        same finding in several versions is one problem naming them all."""
+        found: dict[Finding, list[str]] = {}
+        for version, findings in per_version:
+            for finding in findings:
+                found.setdefault(finding, []).append(version)
         result = DocumentResult(Resource.of(document), self.versions)
         for (location, path, reason), versions in found.items():
             if reason.startswith("no schema for "):
@@ -132,6 +157,11 @@ class Validator:
             result.problems.append(Problem(location, path, reason, tuple(versions)))
         result.problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0, p.path))
         return result
+
+    def release(self, version: str) -> None:
+        """Forget one version's compiled schemas (`SchemaRegistry.release`)."""
+        self._rows.clear()
+        self.registry.release(version)
 
     def _matrix(
         self, api_version: str, kind: str
@@ -147,7 +177,7 @@ class Validator:
 
     def _errors(
         self, version: str, compiled: jsonschema_rs.Validator, document: Document
-    ) -> list[tuple[Location, str, str]]:
+    ) -> list[Finding]:
         out = []
         for error in compiled.iter_errors(document.obj):
             path: JsonPath = tuple(error.instance_path)

@@ -9,6 +9,7 @@ does not know.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,18 @@ def test_an_unknown_extension_keeps_the_html_in_the_markdown(
     assert not any(_both_ways(project, tmp_path, monkeypatch))
     page = (tmp_path / "html" / "abbr" / "index.html").read_text()
     assert '<abbr title="what the API accepts">schema</abbr>' in page
+
+
+def test_a_site_off_the_allow_list_is_told_why(caplog: pytest.LogCaptureFixture) -> None:
+    from types import SimpleNamespace
+
+    from kdocs.mkdocs.plugin import _plain_markdown
+
+    plain = SimpleNamespace(markdown_extensions=["toc", "attr_list"], plugins={"search": 0})
+    other = SimpleNamespace(markdown_extensions=["toc", "pymdownx.emoji"], plugins={"blog": 0})
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.kdocs"):
+        assert _plain_markdown(plain) is True
+        assert not caplog.records
+        assert _plain_markdown(other) is False
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "blog" in said and "pymdownx.emoji" in said

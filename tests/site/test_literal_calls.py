@@ -12,6 +12,7 @@ comment, so Jinja renders them as before.)
 from __future__ import annotations
 
 import filecmp
+import logging
 import sys
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def _build(
 
     direct = []
 
-    def counting(markdown, env, call):  # type: ignore[no-untyped-def]
-        made = None if jinja_only else render_literal_calls(markdown, env, call)
+    def counting(markdown, env, call, why=None):  # type: ignore[no-untyped-def]
+        made = None if jinja_only else render_literal_calls(markdown, env, call, why)
+        if made is None and why is not None and not why:
+            why.append("jinja_only")
         direct.append(made is not None)
         return made
 
@@ -136,7 +139,23 @@ def test_calls_get_their_body_line_and_arguments() -> None:
 )
 def test_anything_else_is_left_to_jinja(text: str) -> None:
     env = __import__("jinja2").Environment()
-    assert render_literal_calls(text, env, lambda line, args: "B") is None
+    why: list[str] = []
+    assert render_literal_calls(text, env, lambda line, args: "B", why) is None
+    assert len(why) == 1 and why[0]  # the reason `kdocs build -v` shows
+
+
+def test_verbose_build_says_why_a_page_took_jinja(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.page("fast.md", '# Fast\n\n{{ snippet("cm.yaml") }}\n')
+    project.page("slow.md", '# Slow\n\n{% set f = "cm.yaml" %}\n{{ snippet(f) }}\n')
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.kdocs"):
+        _build(project.root, tmp_path / "site", monkeypatch)
+    said = [r.getMessage() for r in caplog.records if "rendered by Jinja" in r.getMessage()]
+    assert any(m.startswith("docs/slow.md: ") and "computed arguments" in m for m in said)
+    assert not any("fast.md" in m for m in said)
 
 
 def test_literal_call_reads_only_plain_strings() -> None:
