@@ -57,6 +57,10 @@ class Snippet:
         return self.text.splitlines(keepends=True)
 
     def sections(self) -> dict[str, Section]:
+        return dict(self._sections)
+
+    @cached_property  # a build needs them for the check and again for each block shown
+    def _sections(self) -> dict[str, Section]:
         return parse_sections(self.lines, self.rel)
 
     def shown_text(self, section: str | None = None) -> str:
@@ -76,7 +80,7 @@ class Snippet:
         return found.first_line, found.last_line
 
     def _section(self, name: str) -> Section:
-        sections = self.sections()
+        sections = self._sections
         if name in sections:
             return sections[name]
         known = ", ".join(repr(n) for n in sections) if sections else "none"
