@@ -23,6 +23,7 @@ from kdocs.config import Settings
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
+from kdocs.site import publish
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
 from kdocs.site.links import badge_link
@@ -195,14 +196,8 @@ class SitePipeline:
 
     def publish(self, site_dir: Path) -> None:
         """Copy the raw files the pages link to into the built site, byte for byte (the bytes
-        this build validated)."""
-        made: set[Path] = set()
-        for rel, data in sorted(self.used.items()):
-            target = site_dir / SNIPPETS_URL / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(data)
+        this build validated); the last build's copies are reused (kdocs/site/publish.py)."""
+        publish.publish(site_dir / SNIPPETS_URL, self.used)
 
     def stale(self) -> list[str]:
         """Snippets verified so far whose cluster result no longer applies: an earlier
