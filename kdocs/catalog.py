@@ -8,6 +8,7 @@ a page and line for a missing snippet before MkDocs even starts.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,15 @@ YAML_SUFFIXES = (".yaml", ".yml")
 SCENARIO_SUFFIXES = tuple(f".scenario{s}" for s in YAML_SUFFIXES)
 # A `snippet(...)` call inside a Jinja expression; its arguments are parsed as Python literals.
 CALL = re.compile(r"\{\{-?\s*snippet\((?P<args>[^{}]*?)\)\s*-?\}\}")
+# One argument of the common call: an optional `name=`, then a quoted string with no
+# escape, prefix or control character (its value is the text between the quotes), and
+# a comma unless it is the last one. Anything else goes to Python's parser.
+_PLAIN_WS = "[ \t\n]*"
+_PLAIN_ARG = re.compile(
+    rf"{_PLAIN_WS}(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*){_PLAIN_WS}={_PLAIN_WS})?"
+    rf"(?P<value>\"[^\"\\\x00-\x1f\x7f]*\"|'[^'\\\x00-\x1f\x7f]*'){_PLAIN_WS}"
+    rf"(?P<comma>,?){_PLAIN_WS}"
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,13 @@ def literal_call(source: str) -> dict[str, str] | None:
 
 def _parse_call(source: str, strings_only: bool = False) -> tuple[list, dict] | None:
     """Positional and keyword values of `f(<source>)`, if every one is a literal."""
+    plain = _plain_strings(source)
+    if plain is not None:  # what Python's parser gives, without it (a build parses every call)
+        return plain
+    return _parse_with_python(source, strings_only)
+
+
+def _parse_with_python(source: str, strings_only: bool) -> tuple[list, dict] | None:
     code = f"f({source})"
     try:
         call = ast.parse(code, mode="eval").body
@@ -129,6 +146,32 @@ def _parse_call(source: str, strings_only: bool = False) -> tuple[list, dict] | 
     except ValueError:
         return None
     return args, kwargs
+
+
+def _plain_strings(source: str) -> tuple[list, dict] | None:
+    """The values of `f(<source>)` when every argument is a plain quoted string and the
+    call is valid Python; None for anything else (Python's parser decides)."""
+    args: list[str] = []
+    kwargs: dict[str, str] = {}
+    position = 0
+    while True:
+        match = _PLAIN_ARG.match(source, position)
+        if match is None:
+            return None
+        name, value = match["name"], match["value"][1:-1]
+        if name is None:
+            if kwargs:
+                return None  # a positional argument after a keyword one: a syntax error
+            args.append(value)
+        elif name in kwargs or keyword.iskeyword(name) or name == "__debug__":
+            return None  # a syntax error, reported as Python reports it
+        else:
+            kwargs[name] = value
+        position = match.end()
+        if position == len(source):
+            return args, kwargs
+        if not match["comma"]:
+            return None
 
 
 def _quoted_string(node: ast.expr, code: str) -> bool:

@@ -23,6 +23,7 @@ from kdocs.config import Settings
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.embed import spec_path
 from kdocs.results import ClusterResult, ResultStore
+from kdocs.site import publish
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge
 from kdocs.site.check_cache import CheckCache, fingerprint
 from kdocs.site.links import badge_link
@@ -67,6 +68,7 @@ class SitePipeline:
         # check_references validates every page's snippets in one batch, version by version;
         # verify() then finds each file read and its outcome here
         self._loaded: dict[str, snippets.Snippet] = {}
+        self._spec_shas: dict[str, str] = {}  # rel -> its sidecar's hash, as the batch read it
         self._outcomes: dict[tuple[str, str, str], Verdict | KdocsError] = {}
 
     def verify(self, rel: str) -> VerifiedSnippet:
@@ -81,7 +83,7 @@ class SitePipeline:
             return cached
         snippets.check_renderable(snippet)
         snippet.sections()  # malformed markers fail even if no section is shown
-        static = self._static_check(snippet)
+        static = self._static_check(snippet, self._spec_shas.pop(rel, None))
         cluster = self.results.lookup(snippet.sha256)
         if cluster is not None and not cluster.passed:
             raise InvalidInputError(
@@ -102,10 +104,11 @@ class SitePipeline:
         snippet.sections()
         return snippet, self._static_check(snippet)
 
-    def _static_check(self, snippet: snippets.Snippet) -> Badge:
-        """Schema validation for manifests; the scenario parser for scenario files."""
-        sidecar = spec_path(snippet.path)
-        spec_sha = hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else ""
+    def _static_check(self, snippet: snippets.Snippet, spec_sha: str | None = None) -> Badge:
+        """Schema validation for manifests; the scenario parser for scenario files.
+        `spec_sha`: the sidecar's hash when the batch already read it with these bytes."""
+        if spec_sha is None:
+            spec_sha = _spec_sha(snippet.path)
         key = (snippet.rel, snippet.sha256, spec_sha, self.settings.kubernetes_versions)
         if key in _STATIC_CHECKS:
             return _STATIC_CHECKS[key]
@@ -193,14 +196,8 @@ class SitePipeline:
 
     def publish(self, site_dir: Path) -> None:
         """Copy the raw files the pages link to into the built site, byte for byte (the bytes
-        this build validated)."""
-        made: set[Path] = set()
-        for rel, data in sorted(self.used.items()):
-            target = site_dir / SNIPPETS_URL / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(data)
+        this build validated); the last build's copies are reused (kdocs/site/publish.py)."""
+        publish.publish(site_dir / SNIPPETS_URL, self.used)
 
     def stale(self) -> list[str]:
         """Snippets verified so far whose cluster result no longer applies: an earlier
@@ -239,8 +236,7 @@ class SitePipeline:
             self._loaded[rel] = snippet
             if is_scenario(snippet.path):
                 continue
-            sidecar = spec_path(snippet.path)
-            spec_sha = hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else ""
+            spec_sha = self._spec_shas[rel] = _spec_sha(snippet.path)
             key = (snippet.rel, snippet.sha256, spec_sha, self.settings.kubernetes_versions)
             stored = self.checks.key(snippet.rel, snippet.sha256, spec_sha)
             if key not in _STATIC_CHECKS and self.checks.get(stored) is None:
@@ -264,6 +260,12 @@ class SitePipeline:
         api = sys.modules.get("kdocs.schema.api")  # never loaded: nothing was compiled
         if api is not None and api.release_engines():
             gc.collect()
+
+
+def _spec_sha(path: Path) -> str:
+    """The hash of a fragment's embed sidecar, or "" when it has none."""
+    sidecar = spec_path(path)
+    return hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar else ""
 
 
 def download_url(page_url: str, rel: str) -> str:

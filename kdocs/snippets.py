@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from kdocs.errors import InvalidInputError, Location, UnusableInputError
@@ -45,7 +47,7 @@ class Snippet:
     def text(self) -> str:
         return self.data.decode("utf-8")
 
-    @property
+    @cached_property  # a build asks for it ~10 times per snippet
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
@@ -55,6 +57,10 @@ class Snippet:
         return self.text.splitlines(keepends=True)
 
     def sections(self) -> dict[str, Section]:
+        return dict(self._sections)
+
+    @cached_property  # a build needs them for the check and again for each block shown
+    def _sections(self) -> dict[str, Section]:
         return parse_sections(self.lines, self.rel)
 
     def shown_text(self, section: str | None = None) -> str:
@@ -74,7 +80,7 @@ class Snippet:
         return found.first_line, found.last_line
 
     def _section(self, name: str) -> Section:
-        sections = self.sections()
+        sections = self._sections
         if name in sections:
             return sections[name]
         known = ", ".join(repr(n) for n in sections) if sections else "none"
@@ -131,16 +137,18 @@ def resolve(snippets_dir: Path, rel: str) -> Path:
         )
     if ".." in pure.parts or "\\" in rel:
         raise UnusableInputError(None, f"snippet path {rel!r} leaves snippets/")
-    base = snippets_dir.resolve()
-    candidate = base.joinpath(*pure.parts)
-    real = candidate.resolve()
-    if real != base and base not in real.parents:
+    # Strings, not Path objects: a build resolves every snippet a page names, and
+    # Path.resolve() costs an extra stat and many objects per call.
+    base = os.path.realpath(snippets_dir)
+    candidate = os.path.join(base, *pure.parts)
+    real = os.path.realpath(candidate)
+    if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
         raise UnusableInputError(None, f"snippet path {rel!r} leads outside snippets/ (symlink)")
-    if not real.is_file():
+    if not os.path.isfile(real):
         raise UnusableInputError(
-            None, f"snippet {rel!r} does not exist in snippets/{_nearest(base, rel)}"
+            None, f"snippet {rel!r} does not exist in snippets/{_nearest(Path(base), rel)}"
         )
-    return candidate
+    return Path(candidate)
 
 
 def _nearest(base: Path, rel: str) -> str:

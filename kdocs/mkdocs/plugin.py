@@ -20,8 +20,9 @@ MkDocs calls them:
   injected blocks is scanned (only each block's `<pre>` to its badges) and
   every block compared with the bytes that were validated, and counted
   against the blocks the page asked for. Nothing is kept per page;
-- on_post_build: the snippet files published, then SiteProblems if any
-  block differs.
+- on_post_build: the snippet files published (the last build's copies,
+  moved aside before MkDocs empties the site folder, are reused:
+  kdocs/site/publish.py), then SiteProblems if any block differs.
 
 Under `mkdocs serve` (the preview) a content error shows in the page and as
 one line in the terminal, and the server keeps serving.
@@ -48,8 +49,8 @@ from kdocs.mkdocs.render import (
     reporting_render,
 )
 from kdocs.output.github import report_problem
-from kdocs.pipeline import SitePipeline
-from kdocs.site import guides
+from kdocs.pipeline import SNIPPETS_URL, SitePipeline
+from kdocs.site import guides, publish
 from kdocs.site.render import PLAIN_EXTENSIONS, PLAIN_PLUGINS, error_box
 from kdocs.site.template import calling_line
 from kdocs.site.verify import verify_page
@@ -71,6 +72,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         self._pipeline: SitePipeline | None = None
         self._index: guides.SiteIndex | None = None
         self._status: SiteStatus | None = None
+        self._site_dir: Path | None = None
         self.blocks_checked = 0
         self.problems: list[KdocsError] = []
 
@@ -87,6 +89,7 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         docs = self._settings.docs_dir.relative_to(self._settings.root).as_posix()
         self._index = guides.SiteIndex(self._settings.docs_dir, docs)
         self._status = None
+        self._site_dir = Path(config.site_dir)
         self.blocks_checked, self.problems = 0, []
         defer_git_info()
         if self.preview:  # a saved snippet or CRD rebuilds the pages that show it
@@ -136,6 +139,8 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             if problems:
                 raise _problems(problems)
             self.pipeline.release_schemas()
+        if self.config.publish_snippets:  # before MkDocs empties the site folder
+            publish.keep(Path(config.site_dir) / SNIPPETS_URL)
 
     def snippet(
         self,
@@ -205,6 +210,10 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             log.info(f"kdocs: {self.blocks_checked} injected blocks match their files")
         if line := self.stale_line():
             log.info(line)
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self._site_dir is not None:  # the kept snippet files must not stay in the site
+            publish.drop(self._site_dir)
 
     def stale_line(self) -> str | None:
         stale = self.pipeline.stale()

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import filecmp
 import logging
+import random
 import sys
 from pathlib import Path
 
 import pytest
 
-from kdocs.catalog import literal_call
+from kdocs.catalog import _parse_with_python, _plain_strings, literal_call
 from kdocs.mkdocs import render
 from kdocs.mkdocs.render import render_literal_calls
 from tests.site.conftest import CONFIGMAP, Project, make_project
@@ -183,3 +184,29 @@ def test_the_git_variable_still_reads_git_when_a_page_uses_it(
     _build(project.root, tmp_path / "site", monkeypatch)
     page = (tmp_path / "site" / "git" / "index.html").read_text()
     assert f"commit {short}, status True" in page
+
+
+# Pieces of call sources: quotes, separators, Python keywords, characters Python's
+# tokenizer treats specially (NUL, CR, form feed, no-break and Unicode line separators).
+CALL_PIECES = ['"', "'", ",", "=", " ", "\t", "\n", "\r", "\\", "a", "title", "if", "True",
+               "__debug__", "é", "\x00", "\x85", "\u2028", "\xa0", "\x0c", "\x0b", "x=", "r",
+               "f", '"a.yaml"', "'s'", "1", "(", ")", "#", "\ufeff", "\x7f", "\x1b"]  # fmt: skip
+
+
+def test_plain_string_calls_parse_as_python_parses_them() -> None:
+    """The parser-free path for plain quoted arguments gives what Python's parser gives,
+    and leaves every other source to it."""
+    assert _plain_strings('"a.yaml", title="t"') == (["a.yaml"], {"title": "t"})
+    assert _plain_strings("'a', \n section = 'é 页',") == (["a"], {"section": "é 页"})
+    for refused in ('title="t", "a"', 'a="1", a="2"', 'if="x"', '"a" "b"', '"a\\n"', 'r"a"'):
+        assert _plain_strings(refused) is None, refused
+    chooser = random.Random(14)
+    taken = 0
+    for _ in range(40_000):
+        source = "".join(chooser.choice(CALL_PIECES) for _ in range(chooser.randint(0, 9)))
+        plain = _plain_strings(source)
+        if plain is not None:
+            taken += 1
+            assert plain == _parse_with_python(source, strings_only=True), repr(source)
+            assert plain == _parse_with_python(source, strings_only=False), repr(source)
+    assert taken > 100  # the comparison ran on many sources, not on none
