@@ -3,7 +3,8 @@
 A dead etcd leaves the API server accepting connections and answering
 nothing, so every kubectl of a run would wait out its own timeout (a run took
 ~190 s to end). While units run, `HealthWatch` asks /readyz every few
-seconds; three failed answers in a row end the run as "cluster unavailable"
+seconds (an apply stored since the last ask stands for one: etcd took it);
+three failed answers in a row end the run as "cluster unavailable"
 (exit 2, nothing recorded) and stop the kubectl calls still waiting.
 
 `sweep_orphans` removes what SIGKILLed runs left: namespaces labelled with a
