@@ -185,6 +185,11 @@ def await_cordoned(
             return f"nodes of NodePool {pools} not tainted by Karpenter {gave_up}: {left}"
 
 
+# Seconds one `kubectl wait` may block: `stop` is looked at between two, so a cancelled run
+# still ends within seconds.
+WAIT_CHUNK = 2.0
+
+
 def _gave_up(deadline: float, timeout: float, stop: Event | None) -> str | None:
     """Why a poll ends now ("after 60s", "when the run was cancelled"); else waits its 0.2 s."""
     if time.monotonic() > deadline:
@@ -213,19 +218,22 @@ def await_drained(
     deadline = time.monotonic() + timeout
     while True:
         done = cluster.kubectl("get", "nodeclaims.karpenter.sh", "-o", "json", timeout=30)
-        left = "no answer from the API server"
+        left, names = "no answer from the API server", []
         if done.returncode == 0:
             items = json.loads(done.stdout).get("items") or []
-            left = ", ".join(
-                item["metadata"]["name"]
-                for item in items
-                if item["metadata"].get("deletionTimestamp")
-            )
-            if not left:
+            names = [i["metadata"]["name"] for i in items if i["metadata"].get("deletionTimestamp")]
+            if not names:
                 return None
+            left = ", ".join(names)
         gave_up = _gave_up(deadline, timeout, stop)
         if gave_up:
             return f"NodeClaims still being deleted {gave_up}: {left}"
+        if names:  # one watching kubectl until they are gone, not a list every 0.2 s
+            chunk = max(1.0, min(WAIT_CHUNK, deadline - time.monotonic()))
+            cluster.kubectl(
+                "wait", "--for=delete", *(f"nodeclaims.karpenter.sh/{name}" for name in names),
+                f"--timeout={chunk:.0f}s", timeout=chunk + 10,
+            )  # fmt: skip
 
 
 def sweep_orphans(cluster: Cluster) -> list[str]:

@@ -12,7 +12,9 @@ import json
 import re
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
@@ -29,6 +31,16 @@ _UNREACHABLE = re.compile(
 _CLIENT_PREFIX = re.compile(r'^error when [a-z]+ [^:]*"STDIN": ')
 
 
+# When each cluster (by kubeconfig) last stored a write: its API server and etcd answered.
+_written: dict[Path, float] = {}
+
+
+def wrote_within(cluster: Cluster, seconds: float) -> bool:
+    """Whether an apply or create to `cluster` succeeded in the last `seconds` (etcd took it),
+    which the health probe counts as a passed /readyz instead of starting one more kubectl."""
+    return time.monotonic() - _written.get(cluster.kubeconfig, float("-inf")) < seconds
+
+
 def kubectl(cluster: Cluster, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
     """`cluster.kubectl`, but a kubectl killed by a signal (Ctrl-C reaches it too) cancels,
     and an unreachable API server is a ClusterUnavailableError (exit code 2).
@@ -37,6 +49,12 @@ def kubectl(cluster: Cluster, *args: str, **options: Any) -> subprocess.Complete
     server's answer and record a failure that never happened.
     """
     done = cluster.kubectl(*args, **options)
+    if (
+        done.returncode == 0
+        and args[:1] in (("apply",), ("create",))
+        and not any(arg.startswith("--dry-run") for arg in args)
+    ):
+        _written[cluster.kubeconfig] = time.monotonic()
     if done.returncode < 0:
         raise Cancelled()
     if done.returncode and (_UNREACHABLE.search(done.stderr) or not cluster.kubeconfig.exists()):
