@@ -76,7 +76,8 @@ def _write(stream: object, data: bytes) -> None:
 
 
 def terminal_columns() -> int:
-    """What `kdocs.cli._terminal_columns` gives in this process (help text width)."""
+    """The help text's width: COLUMNS, else the terminal's, else 80 (as
+    `shutil.get_terminal_size` gives it, without importing shutil)."""
     try:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
