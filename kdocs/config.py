@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
+from kdocs.projectroot import find_project_root
 
 DEFAULT_KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(30, 38))
 # The Kubernetes releases the cluster stage can prove on, by minor version: the kwok provider
@@ -65,12 +66,20 @@ class Settings:
 
 def find_root(start: Path | None = None) -> Path | None:
     """The nearest folder at or above `start` holding a pyproject.toml with [tool.kdocs]."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "[tool.kdocs]" in candidate.read_text(encoding="utf-8"):
-            return folder
-    return None
+    found = find_project_root(str(start or Path.cwd()))
+    return Path(found) if found is not None else None
+
+
+def _read_pyproject(pyproject: Path) -> str:
+    """Its text; TOML is UTF-8, so other bytes are unusable input at their line."""
+    data = pyproject.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        reason = f"not UTF-8 (byte 0x{data[error.start]:02x}); TOML files must be UTF-8"
+        raise UnusableInputError(Location(str(pyproject), line, col), reason) from None
 
 
 def load_settings(root: Path | None = None) -> Settings:
@@ -86,7 +95,7 @@ def load_settings(root: Path | None = None) -> Settings:
     else:
         root = found
         pyproject = root / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8")
+        text = _read_pyproject(pyproject)
         try:
             table = tomllib.loads(text).get("tool", {}).get("kdocs", {})
         except tomllib.TOMLDecodeError as error:
