@@ -21,6 +21,7 @@ from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
 from kdocs.projectroot import find_project_root
+from kdocs.resource.text import decode_utf8
 
 DEFAULT_KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(30, 38))
 # The Kubernetes releases the cluster stage can prove on, by minor version: the kwok provider
@@ -70,18 +71,6 @@ def find_root(start: Path | None = None) -> Path | None:
     return Path(found) if found is not None else None
 
 
-def _read_pyproject(pyproject: Path) -> str:
-    """Its text; TOML is UTF-8, so other bytes are unusable input at their line."""
-    data = pyproject.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        reason = f"not UTF-8 (byte 0x{data[error.start]:02x}); TOML files must be UTF-8"
-        raise UnusableInputError(Location(str(pyproject), line, col), reason) from None
-
-
 def load_settings(root: Path | None = None) -> Settings:
     """Read `[tool.kdocs]`; every path in it is relative to the project root.
 
@@ -95,7 +84,7 @@ def load_settings(root: Path | None = None) -> Settings:
     else:
         root = found
         pyproject = root / "pyproject.toml"
-        text = _read_pyproject(pyproject)
+        text = decode_utf8(pyproject.read_bytes(), str(pyproject))  # TOML is UTF-8
         try:
             table = tomllib.loads(text).get("tool", {}).get("kdocs", {})
         except tomllib.TOMLDecodeError as error:
