@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kdocs.config import Settings
 from kdocs.resource.embed import EMBED_SUFFIXES
+from kdocs.resource.text import decode_utf8
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SCENARIO_SUFFIXES = tuple(f".scenario{s}" for s in YAML_SUFFIXES)
@@ -76,14 +77,15 @@ def page_references(settings: Settings) -> list[SnippetRef]:
 
 
 def _references_in(page: Path, root: Path) -> Iterator[SnippetRef]:
-    text = page.read_text(encoding="utf-8")
+    name = str(page.relative_to(root))
+    text = decode_utf8(page.read_bytes(), name)  # a page MkDocs could not read either
     for match in CALL.finditer(text):
         parsed = _literal_args(match.group("args"))
         if parsed is None:
             continue  # computed arguments: the macro checks them when the page renders
         path, section = parsed
         line = text.count("\n", 0, match.start()) + 1
-        yield SnippetRef(str(page.relative_to(root)), line, path, section)
+        yield SnippetRef(name, line, path, section)
 
 
 def _literal_args(source: str) -> tuple[str, str | None] | None:

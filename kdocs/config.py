@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.errors import Location, UnusableInputError
+from kdocs.projectroot import find_project_root
+from kdocs.resource.text import decode_utf8
 
 DEFAULT_KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(30, 38))
 # The Kubernetes releases the cluster stage can prove on, by minor version: the kwok provider
@@ -65,12 +67,8 @@ class Settings:
 
 def find_root(start: Path | None = None) -> Path | None:
     """The nearest folder at or above `start` holding a pyproject.toml with [tool.kdocs]."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "[tool.kdocs]" in candidate.read_text(encoding="utf-8"):
-            return folder
-    return None
+    found = find_project_root(str(start or Path.cwd()))
+    return Path(found) if found is not None else None
 
 
 def load_settings(root: Path | None = None) -> Settings:
@@ -86,7 +84,7 @@ def load_settings(root: Path | None = None) -> Settings:
     else:
         root = found
         pyproject = root / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8")
+        text = decode_utf8(pyproject.read_bytes(), str(pyproject))  # TOML is UTF-8
         try:
             table = tomllib.loads(text).get("tool", {}).get("kdocs", {})
         except tomllib.TOMLDecodeError as error:

@@ -115,14 +115,14 @@ class ResultStore:
 
     def _read(self) -> dict[str, UnitRecord]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as error:
             where = Location(str(self.path))
             raise UnusableInputError(where, f"unreadable results file: {error}") from None
         try:
-            raw = json.loads(text)
+            raw = json.loads(data)  # bytes: a non-UTF-8 file is a ValueError here too
             if raw.get("format") != FORMAT_VERSION:
                 return {}  # an older layout: results are cheap to reproduce, never misread
             records = (_record_from_json(value) for value in raw["records"].values())

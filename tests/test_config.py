@@ -58,3 +58,32 @@ def test_every_kdocs_command_refuses_it_in_one_line_exit_2(tmp_path) -> None:
 def test_the_project_own_settings_are_valid() -> None:
     settings = load_settings(Path(__file__).resolve().parents[1])
     assert settings.kubernetes_versions[0] == "1.30"
+
+
+def test_a_pyproject_that_is_not_utf8_is_refused_at_its_line_not_a_traceback(tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.kdocs]\ndocs-dir = "docs"\n# caf\xe9\n')
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    done = subprocess.run(
+        [str(KDOCS), "validate", "a.yaml"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"kdocs: {tmp_path.resolve()}/pyproject.toml:3:6: not UTF-8 text (byte 0xe9)"
+    ]
+
+
+def test_the_server_client_and_the_settings_find_the_same_project(tmp_path) -> None:
+    from kdocs.config import find_root
+    from kdocs.server.address import project_root
+
+    inner = tmp_path / "outer" / "inner"
+    inner.mkdir(parents=True)
+    (tmp_path / "outer" / "pyproject.toml").write_bytes(b"[tool.kdocs]\n# \xff\n")
+    (inner / "pyproject.toml").write_text("[tool.other]\n")
+    assert find_root(inner) == (tmp_path / "outer").resolve()
+    assert project_root(str(inner)) == str((tmp_path / "outer").resolve())
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    assert find_root(alone) is None  # no project above pytest's temporary folders
+    assert project_root(str(alone)) == str(alone.resolve())

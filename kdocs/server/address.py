@@ -14,6 +14,8 @@ import os
 import stat
 import sys
 
+from kdocs.projectroot import find_project_root
+
 SOCKET_PATH_MAX = 107  # AF_UNIX sun_path is 108 bytes with its NUL
 PROTOCOL = "kdocs-server-1"
 
@@ -29,22 +31,9 @@ def interpreter() -> str:
 
 
 def project_root(cwd: str) -> str:
-    """The nearest folder at or above `cwd` whose pyproject.toml has [tool.kdocs], else
-    `cwd` itself: the rule of `kdocs.config.find_root`, with os calls."""
-    here = os.path.realpath(cwd)
-    folder = here
-    while True:
-        candidate = os.path.join(folder, "pyproject.toml")
-        try:
-            with open(candidate, encoding="utf-8") as handle:
-                if "[tool.kdocs]" in handle.read():
-                    return folder
-        except (OSError, UnicodeDecodeError):
-            pass
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return here
-        folder = parent
+    """The project of `cwd` (`kdocs.projectroot`), else the real `cwd` itself: the root
+    that `kdocs.config.load_settings` uses."""
+    return find_project_root(cwd) or os.path.realpath(cwd)
 
 
 def _digest(text: str) -> str:

@@ -105,13 +105,26 @@ def test_text_lists_the_page_its_snippets_their_scenarios_and_a_summary(states: 
     )
 
 
-def test_an_unreadable_results_file_is_one_line_and_exit_2(states: Project) -> None:
-    (states.root / ".kdocs" / "results.json").write_text("{not json")
+@pytest.mark.parametrize("content", [b"{not json", b'{"format": "\xff"}'])
+def test_an_unreadable_results_file_is_one_line_and_exit_2(states: Project, content) -> None:
+    (states.root / ".kdocs" / "results.json").write_bytes(content)
     done = status(states)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1, done.stderr
     assert "results.json" in done.stderr and "unreadable results file" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["status", "build"])
+def test_a_page_that_is_not_utf8_is_one_line_at_its_byte_and_exit_2(states, command) -> None:
+    (states.root / "docs" / "notes.md").write_bytes(b"# Notes\n\nCaf\xe9 au lait\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "kdocs.cli", command], cwd=states.root, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == "kdocs: docs/notes.md:3:4: not UTF-8 text (byte 0xe9)"
+    assert "Traceback" not in done.stderr
 
 
 def test_a_bad_flag_is_exit_2(states: Project) -> None:
