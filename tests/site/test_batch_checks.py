@@ -109,3 +109,22 @@ def test_kept_verdicts_skip_the_batch(project: Project, monkeypatch: pytest.Monk
     monkeypatch.setattr(pipeline, "_STATIC_CHECKS", {})
     again = pipeline.SitePipeline(load_settings(project.root))
     assert again.check_references() == [] and not called
+
+
+def test_a_small_site_checked_here_releases_its_schemas(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below FORK_FROM the compiled schemas live in the build's own process: the plugin
+    drops them once every page is checked, before MkDocs renders."""
+    from kdocs.schema import api
+
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.snippet("cm2.yaml", CONFIGMAP.replace("demo", "other"))
+    project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n{{ snippet("cm2.yaml") }}\n')
+    monkeypatch.setattr(pipeline, "_STATIC_CHECKS", {})
+    api.release_engines()
+    site = pipeline.SitePipeline(load_settings(project.root))
+    assert site.check_references() == []
+    assert api.cached_engines() == 1  # checked here, not in a child
+    site.release_schemas()
+    assert api.cached_engines() == 0
