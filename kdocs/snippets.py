@@ -9,7 +9,6 @@ and tested whole. Marker lines are never shown.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
@@ -154,6 +153,8 @@ def resolve(snippets_dir: Path, rel: str) -> Path:
 def _nearest(base: Path, rel: str) -> str:
     """A did-you-mean of the closest existing snippet paths, for a typo in a page."""
     existing = [p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()]
+    import difflib  # only for a did-you-mean hint: not on every build
+
     close = difflib.get_close_matches(rel, existing, n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 

@@ -11,7 +11,6 @@ also tells how many lines precede the body, so an error found in the body
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +139,8 @@ def _mapping(text: str, display: str) -> tuple[dict[str, object], dict[str, int]
 
 
 def _unknown_key(key: str) -> str:
+    import difflib  # only for a did-you-mean hint: not on every build
+
     close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return (

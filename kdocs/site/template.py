@@ -9,7 +9,6 @@ added back and, for a misspelled name, the nearest defined names.
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 import traceback
@@ -57,6 +56,8 @@ def page_error(
         return type(error)(where, error.reason)
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     if isinstance(error, UndefinedError) and (match := UNDEFINED_NAME.match(message)):
+        import difflib  # only for a did-you-mean hint: not on every build
+
         close = difflib.get_close_matches(match.group(1), sorted(set(names)), n=1, cutoff=0.6)
         if close:
             message += f" (did you mean {close[0]!r}?)"

@@ -1,7 +1,10 @@
 """A full build checks every page's snippets in one batch (versions outermost, in a child
-process); what it reports, and in which order, is what the file-by-file checks report."""
+process from `FORK_FROM` files on); what it reports, and in which order, is what the
+file-by-file checks report, in the child or not."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -36,8 +39,9 @@ def _problems(project: Project, batch: bool, monkeypatch: pytest.MonkeyPatch) ->
     return [str(p) for p in site.check_references()]
 
 
+@pytest.mark.parametrize("in_child", [False, True], ids=["small-site-here", "forked-child"])
 def test_batch_reports_what_file_by_file_reports(
-    project: Project, monkeypatch: pytest.MonkeyPatch
+    project: Project, monkeypatch: pytest.MonkeyPatch, in_child: bool
 ) -> None:
     files = {
         "a/cm.yaml": CONFIGMAP,
@@ -67,10 +71,23 @@ def test_batch_reports_what_file_by_file_reports(
         return apart(settings, files)
 
     monkeypatch.setattr(schema_snippet, "check_snippets_apart", counting)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    if in_child:  # five files: a small site's batch runs here unless told otherwise
+        monkeypatch.setattr(schema_snippet, "FORK_FROM", 2)
     one_by_one = _problems(project, batch=False, monkeypatch=monkeypatch)
-    assert not batches
+    assert not batches and not forks
     batched = _problems(project, batch=True, monkeypatch=monkeypatch)
     assert batches == [5]  # every readable manifest, once (the binary file cannot be read)
+    assert len(forks) == (1 if in_child else 0)
     assert batched == one_by_one
     text = "\n".join(batched)
     for expected in ("labells", "replicas", "no schema for resource.k8s.io/v1", "binary"):
@@ -92,3 +109,22 @@ def test_kept_verdicts_skip_the_batch(project: Project, monkeypatch: pytest.Monk
     monkeypatch.setattr(pipeline, "_STATIC_CHECKS", {})
     again = pipeline.SitePipeline(load_settings(project.root))
     assert again.check_references() == [] and not called
+
+
+def test_a_small_site_checked_here_releases_its_schemas(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below FORK_FROM the compiled schemas live in the build's own process: the plugin
+    drops them once every page is checked, before MkDocs renders."""
+    from kdocs.schema import api
+
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.snippet("cm2.yaml", CONFIGMAP.replace("demo", "other"))
+    project.page("p.md", '# P\n\n{{ snippet("cm.yaml") }}\n{{ snippet("cm2.yaml") }}\n')
+    monkeypatch.setattr(pipeline, "_STATIC_CHECKS", {})
+    api.release_engines()
+    site = pipeline.SitePipeline(load_settings(project.root))
+    assert site.check_references() == []
+    assert api.cached_engines() == 1  # checked here, not in a child
+    site.release_schemas()
+    assert api.cached_engines() == 0
