@@ -8,9 +8,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kdocs.cluster.model import Outcome
+
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """`function()` in a thread of its own from now on; `result()` waits for its value (or
+    raises its error), from any thread. For work with no side effect: a daemon thread,
+    so that Ctrl-C never waits for it."""
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function()
+            except BaseException as error:  # raised in the threads that ask for the result
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="background", daemon=True)
+        self._thread.start()
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 class Passes:

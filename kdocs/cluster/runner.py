@@ -68,8 +68,16 @@ def run_scenario(session: Session, unit: Unit, progress: Progress, steps: list[S
             progress.step(unit, record, len(scenario.steps))
 
 
-def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> Outcome:
-    """Run one unit in a fresh namespace and clean up, whatever happens."""
+def run_unit(
+    ctx: RunContext,
+    unit: Unit,
+    progress: Progress | None = None,
+    cleaning: Callable[[], None] | None = None,
+) -> Outcome:
+    """Run one unit in a fresh namespace and clean up, whatever happens.
+
+    `cleaning` is called when its steps are over and its cleanup starts.
+    """
     progress = progress or QuietProgress()
     session = Session(ctx, unit.name)
     outcome = Outcome(unit.name, unit.kind, _display(unit.source, ctx.root), "failed")
@@ -109,6 +117,8 @@ def run_unit(ctx: RunContext, unit: Unit, progress: Progress | None = None) -> O
         outcome.message = str(error)
     finally:
         cleanup_started = time.monotonic()
+        if cleaning is not None:
+            cleaning()
         problems = session.close()
         outcome.cleanup_seconds = time.monotonic() - cleanup_started
         if problems and outcome.status == "passed":
@@ -195,25 +205,31 @@ def run_units(
     jobs: int = 4,
     progress: Progress | None = None,
     on_done: Callable[[Unit, Outcome], None] | None = None,
+    seconds: list[float | None] | None = None,
 ) -> list[Outcome]:
     """Run units in threads; Ctrl-C stops them at their next step and waits for their cleanup.
 
     Outcomes come back in the order of `units`; after an interrupt, `ctx.cancel`
-    is set and units that never started are `cancelled`.
+    is set and units that never started are `cancelled`. `seconds`: each unit's
+    recorded duration (None when unknown), to start the longest first.
     """
     progress = progress or QuietProgress()
     keys = [conflict_keys(ctx, unit) for unit in units]
     outcomes: dict[int, Outcome] = {}
-    # Exclusive units first: each runs alone, so none waits for a slow shared one to end
-    # while the rest idles; the shared ones then run side by side until the end.
-    waiting = sorted(range(len(units)), key=lambda index: not units[index].exclusive)
+    waiting = start_order(units, seconds)
     running: set[int] = set()
+    cleaning: set[int] = set()  # running, but past their steps: they hold no job slot
     lock = threading.Condition()
+
+    def cleanup_started(index: int) -> None:
+        with lock:
+            cleaning.add(index)
+            lock.notify_all()
 
     def work(index: int) -> None:
         unit = units[index]
         try:
-            outcome = run_unit(ctx, unit, progress)
+            outcome = run_unit(ctx, unit, progress, lambda: cleanup_started(index))
         except Exception as error:  # a bug must not leave the main thread waiting forever
             outcome = Outcome(unit.name, unit.kind, _display(unit.source, ctx.root), "error")
             outcome.message = f"internal error: {error!r}"
@@ -223,12 +239,13 @@ def run_units(
         with lock:
             outcomes[index] = outcome
             running.discard(index)
+            cleaning.discard(index)
             lock.notify_all()
 
     try:
         with health.HealthWatch(ctx), lock:
             while (waiting and not ctx.cancel.is_set()) or running:
-                for index in _startable(units, keys, waiting, running, jobs):
+                for index in _startable(units, keys, waiting, running, jobs, cleaning):
                     if ctx.cancel.is_set():
                         break
                     waiting.remove(index)
@@ -261,14 +278,41 @@ def run_units(
     return [outcomes[index] for index in range(len(units))]
 
 
+def start_order(units: list[Unit], seconds: list[float | None] | None = None) -> list[int]:
+    """Shared units first, the longest first (unknown counts as longest), so that no long
+    one starts last and runs alone; then the exclusive ones, one at a time.
+
+    Not the other way round: a Karpenter unit's nodes drain for 5 s after it
+    (MinDrainTime), tainted but still there, and a DaemonSet tolerating every taint
+    would count them, run pods there, and wait ~40 s for the pod garbage collector
+    once they are gone. Last, that drain overlaps the namespace controller's own 5 s.
+    """
+    known = seconds or [None] * len(units)
+
+    def rank(index: int) -> tuple[bool, float]:
+        recorded = known[index]
+        return units[index].exclusive, -(float("inf") if recorded is None else recorded)
+
+    return sorted(range(len(units)), key=rank)
+
+
 def _startable(
-    units: list[Unit], keys: list[set[str]], waiting: list[int], running: set[int], jobs: int
+    units: list[Unit],
+    keys: list[set[str]],
+    waiting: list[int],
+    running: set[int],
+    jobs: int,
+    cleaning: set[int] | None = None,
 ) -> list[int]:
-    """Waiting units that may start now, in order; nothing passes a waiting exclusive unit."""
+    """Waiting units that may start now, in order; nothing passes a waiting exclusive unit.
+
+    A unit cleaning up holds no job slot (it waits for deletions, not for CPU), but it
+    still counts for exclusivity and shared names: its objects are not gone yet.
+    """
     chosen: list[int] = []
     for index in waiting:
         busy = running | set(chosen)
-        if len(busy) >= jobs:
+        if len(busy - (cleaning or set())) >= jobs:
             break
         if units[index].exclusive:
             if not busy:

@@ -33,7 +33,7 @@ from kdocs.errors import BrokenScenarioError
 from kdocs.scenario import variables
 
 RUN_LABEL = "kdocs.dev/run"
-OWNER_LABEL = "kdocs.dev/owner"  # on every applied object: the namespace of the unit that made it
+OWNER_LABEL = "kdocs.dev/owner"  # on what outlives a unit's namespace: that namespace's name
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kdocs")
 
 
@@ -99,16 +99,12 @@ class Session:
         self.opened = False
 
     def open(self) -> None:
-        manifest = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": self.namespace,
-                "labels": {RUN_LABEL: self.ctx.run_id, MANAGED_BY[0]: MANAGED_BY[1]},
-                # Who to ask whether the run still lives, should it be killed (SIGKILL).
-                "annotations": owner_annotations(),
-            },
-        }
+        manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": self.namespace,
+            "labels": {RUN_LABEL: self.ctx.run_id, MANAGED_BY[0]: MANAGED_BY[1]},
+            # Who to ask whether the run still lives, should it be killed (SIGKILL).
+            "annotations": owner_annotations(),
+        }}  # fmt: skip
         # Pods are refused until the namespace's default ServiceAccount exists: sent with the
         # namespace, not polled for. Our own objects: no validation (its OpenAPI parse ~2/3 CPU).
         account = {"apiVersion": "v1", "kind": "ServiceAccount",
@@ -186,11 +182,11 @@ class Session:
         the unit's); the API server's reason when it refuses.
 
         A document's own bytes are sent as they are when nothing in them must change
-        (no `${...}`); the owner label is then added by a second apply under a field
-        manager of its own, which never touches the snippet's fields. Anything else is
-        sent as the one reader's JSON, labelled. kubectl refuses a document naming a
-        namespace other than `-n`, so consecutive documents bound for one namespace go
-        in one call, and the calls follow the install order.
+        (no `${...}`); the owner label is then added (outside the unit's namespace) by
+        a second apply under a field manager of its own, which never touches the
+        snippet's fields. Anything else is sent as the one reader's JSON, labelled.
+        kubectl refuses a document naming a namespace other than `-n`, so consecutive
+        documents bound for one namespace go in one call, in install order.
         """
         batches: list[tuple[str, list[str]]] = []  # (namespace for -n, documents)
         for payload in ordered(payloads, lambda p: p.objects[0].get("kind") if p.objects else None):
@@ -213,7 +209,7 @@ class Session:
             )  # fmt: skip
             if not dry_run:
                 applied = self._track_applied(done.stdout)
-                unlabelled = [i for i in applied if not _owned(i) and i.get("kind") != "Namespace"]
+                unlabelled = [i for i in applied if _unowned(i, self.namespace)]
                 if unlabelled:
                     self._label(unlabelled)
             if done.returncode:
@@ -379,9 +375,12 @@ def statefulset_claims(spec: dict[str, Any], name: str) -> list[str]:
     ]
 
 
-def _owned(item: dict[str, Any]) -> bool:
-    labels = (item.get("metadata") or {}).get("labels") or {}
-    return OWNER_LABEL in labels
+def _unowned(item: dict[str, Any], own: str) -> bool:
+    """Whether `item` needs the owner label: it is not in namespace `own` (the sweep of a
+    killed run deletes that with its contents), not a namespace, and not labelled yet."""
+    meta, kind = item.get("metadata") or {}, item.get("kind")
+    labels = meta.get("labels") or {}
+    return meta.get("namespace") != own and kind != "Namespace" and OWNER_LABEL not in labels
 
 
 def await_namespaces(cluster: Cluster, run_id: str, timeout: float = 120) -> str | None:

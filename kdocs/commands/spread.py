@@ -51,10 +51,11 @@ def spread_units(
     stops every share (they share `ctx.cancel`); a dead extra one is put on `ctx.unhealthy`.
     """
     count = min(count, len(units))
-    if count <= 1:
-        return run_units(ctx, units, jobs, progress, on_done)
-    check_clusters(count, provider.name)
     recorded = durations()
+    if count <= 1:
+        seconds = [recorded.get(key(unit)) for unit in units]
+        return run_units(ctx, units, jobs, progress, on_done, seconds)
+    check_clusters(count, provider.name)
     names = [key(unit) for unit in units]
     work = [Work(n, recorded.get(n), u.exclusive) for n, u in zip(names, units, strict=True)]
     index_of = {name: i for i, name in enumerate(names)}
@@ -88,7 +89,8 @@ def spread_units(
 
     def run_share(number: int) -> None:
         chosen = [units[i] for i in shares[number]]
-        results[number] = run_units(contexts[number], chosen, jobs, progress, record)
+        seconds = [recorded.get(names[i]) for i in shares[number]]
+        results[number] = run_units(contexts[number], chosen, jobs, progress, record, seconds)
 
     for number, cluster in enumerate(clusters):
         progress.note(f"cluster {cluster.context}: {len(shares[number])} unit(s)")

@@ -14,7 +14,8 @@ cluster, so an unchanged rerun does not even bring the cluster up; `--force`
 runs everything. Before any cluster is touched, every file a unit applies goes
 through the same offline checks as `kdocs validate` (same reader, same limits):
 a unit with a file they refuse fails there, with its one line, and never
-reaches the cluster; when every unit is refused, no cluster is brought up.
+reaches the cluster; when every unit is refused, no cluster is brought up (one that
+already runs is reused while the checks run, so that neither waits for the other).
 Exit codes: 0 all passed, 1 anything failed, 2 unusable input or cluster, 130
 interrupted.
 
@@ -33,10 +34,10 @@ from typing import Any
 
 from rich.console import Console
 
-from kdocs.cluster.base import Provider
+from kdocs.cluster.base import Cluster, Provider
 from kdocs.cluster.health import sweep_orphans
 from kdocs.cluster.model import Outcome, Unit
-from kdocs.cluster.passes import Passes
+from kdocs.cluster.passes import Background, Passes
 from kdocs.cluster.plan import offline_refusals, plan, scenario_lint_refusals, with_topology
 from kdocs.cluster.report import (
     ConsoleProgress,
@@ -48,7 +49,7 @@ from kdocs.cluster.report import (
 from kdocs.cluster.session import RunContext
 from kdocs.commands.spread import check_clusters, spread_units
 from kdocs.config import CLUSTER_RELEASES, Settings
-from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.errors import ExitCode, KdocsError, UnusableInputError
 from kdocs.recording import record, shard_units, unchanged, unit_key
 from kdocs.results import ResultStore, UnitRecord, minor_of, shard_file
 from kdocs.scenario.model import display
@@ -146,10 +147,12 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
         label = shard.label + (f".v{chosen}" if chosen else "")
         store = ResultStore(shard_file(settings.results_file, label), settings.root)
         known_stores.append(store)
-    refused = {
+    # Offline checks in the background: a pass whose cluster already runs meanwhile reuses
+    # it (its CRDs applied, its health checked), so that neither waits for the other.
+    refused = Background(lambda: {
         **scenario_lint_refusals(units, settings, topology),
         **offline_refusals(units, settings),
-    }
+    })  # fmt: skip
     passes: list[str | None] = [chosen]
     if provider is None and provider_name == "kwok" and chosen is None:
         passes = list(settings.cluster_versions)
@@ -190,34 +193,44 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
 
 
 def _one_pass(
-    args: argparse.Namespace, settings: Settings, units: list[Unit], refused: dict[int, Outcome],
+    args: argparse.Namespace, settings: Settings, units: list[Unit],
+    refusals: Background[dict[int, Outcome]],
     known_stores: list[ResultStore], store: ResultStore, minor: str | None,
     topology: str | None, provider: Provider | None, provider_name: str, progress: Any,
     cancel: threading.Event, record_lock: threading.Lock,
 ) -> tuple[list[Outcome], str, bool]:  # fmt: skip
     """One Kubernetes version: outcomes in unit order, the version that ran, interrupted."""
     outcomes: dict[int, Outcome] = {}
-    todo: list[int] = []
+    proven: dict[int, UnitRecord | None] = dict.fromkeys(range(len(units)))
     for index, unit in enumerate(units):
-        proven = None
         if not args.force:
             with record_lock:  # another pass may be recording into these stores
-                proven = _first(unchanged(unit, k, provider_name, minor) for k in known_stores)
+                found = (unchanged(unit, k, provider_name, minor) for k in known_stores)
+                proven[index] = _first(found)
+    cluster, early = None, None
+    if any(record is None for record in proven.values()):
+        release = CLUSTER_RELEASES.get(minor or "") if provider_name == "kwok" else None
+        provider = provider or _provider(args, settings, provider_name, progress.note, release)
+        cluster, early = _reuse_running(provider, topology or _topology(args, settings))
+    refused, todo = refusals.result(), []
+    for index, unit in enumerate(units):
+        passed = proven[index]
         if index in refused:
             outcomes[index] = refused[index]
-        elif proven is None:
+        elif passed is None:
             todo.append(index)
         else:
             outcomes[index] = Outcome(
                 unit.name, unit.kind, display(unit.source, settings.root), "skipped",
-                f"unchanged since it passed on {proven.provider} {proven.kubernetes_version}"
-                f" ({proven.date[:10]}); --force reruns it",
+                f"unchanged since it passed on {passed.provider} {passed.kubernetes_version}"
+                f" ({passed.date[:10]}); --force reruns it",
             )  # fmt: skip
     version, interrupted = "", False
     if todo:
-        release = CLUSTER_RELEASES.get(minor or "") if provider_name == "kwok" else None
-        provider = provider or _provider(args, settings, provider_name, progress.note, release)
-        cluster = provider.up(topology or _topology(args, settings))
+        assert provider is not None
+        if early is not None:  # the running cluster could not be reused: now it matters
+            raise early
+        cluster = cluster or provider.up(topology or _topology(args, settings))
         version = cluster.kubernetes_version
         if minor is not None and minor_of(version) != minor:
             raise UnusableInputError(
@@ -246,6 +259,17 @@ def _one_pass(
         outcomes.update(zip(todo, ran, strict=True))
         interrupted = ctx.cancel.is_set() and not ctx.unhealthy
     return [outcomes[i] for i in range(len(units))], version, interrupted
+
+
+def _reuse_running(provider: Provider, topology: str) -> tuple[Cluster | None, KdocsError | None]:
+    """The cluster, when one already runs (brought up as `up` does, so its CRDs are applied
+    and its health checked), while the offline checks run; else None, and nothing is
+    started: when every unit is refused offline, no cluster is brought up. An error of
+    `up` is kept, raised only when some unit does need the cluster."""
+    try:
+        return (provider.up(topology) if provider.current() is not None else None), None
+    except KdocsError as error:
+        return None, error
 
 
 def _provider_name(args: argparse.Namespace) -> str:

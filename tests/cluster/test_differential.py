@@ -285,7 +285,9 @@ def test_a_snippet_is_applied_as_its_own_bytes_and_labelled_apart(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     """The issue's cases end to end: `1:30` and a date stay strings on the cluster, the
-    snippet's fields belong to the `kdocs` field manager, the owner label to its own."""
+    snippet's fields belong to the `kdocs` field manager, the owner label to its own. Only
+    what outlives the unit's namespace gets that label (a cluster-scoped PriorityClass
+    here): what is inside goes with the namespace, and the sweep of a killed run deletes it."""
     from kdocs.cluster.kube import get_json
     from kdocs.cluster.session import OWNER_LABEL, RunContext, Session
 
@@ -303,10 +305,25 @@ def test_a_snippet_is_applied_as_its_own_bytes_and_labelled_apart(
                         "--show-managed-fields")  # fmt: skip
         assert live is not None
         assert live["data"] == {"t": "1:30", "d": "2024-01-01", "q": "it's"}
+        assert "labels" not in live["metadata"]
+        managers = {m["manager"]: json.dumps(m.get("fieldsV1")) for m in
+                    live["metadata"]["managedFields"]}  # fmt: skip
+        assert '"f:t"' in managers["kdocs"] and set(managers) == {"kdocs"}
+        scoped = tmp_path / "pc.yaml"
+        name = f"kdocs-own-bytes-{session.namespace[-6:]}"
+        scoped.write_text(
+            f"apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: {name}\n"
+            "value: 1000\ndescription: 1:30\n",
+            encoding="utf-8",
+        )
+        assert session.apply(file_payloads(read_objects(scoped, tmp_path))) is None
+        live = get_json(cluster, "priorityclass", name, "--show-managed-fields")
+        assert live is not None and live["description"] == "1:30"
         assert live["metadata"]["labels"] == {OWNER_LABEL: session.namespace}
         managers = {m["manager"]: json.dumps(m.get("fieldsV1")) for m in
                     live["metadata"]["managedFields"]}  # fmt: skip
-        assert '"f:t"' in managers["kdocs"] and OWNER_LABEL not in managers["kdocs"]
-        assert OWNER_LABEL in managers["kdocs-owner"] and '"f:t"' not in managers["kdocs-owner"]
+        assert '"f:value"' in managers["kdocs"] and OWNER_LABEL not in managers["kdocs"]
+        assert OWNER_LABEL in managers["kdocs-owner"]
+        assert '"f:value"' not in managers["kdocs-owner"]
     finally:
         assert session.close() == []

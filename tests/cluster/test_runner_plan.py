@@ -17,7 +17,7 @@ import pytest
 from kdocs.cluster.base import Cluster
 from kdocs.cluster.model import Outcome, Unit
 from kdocs.cluster.plan import plan, with_topology
-from kdocs.cluster.runner import _startable
+from kdocs.cluster.runner import _startable, start_order
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.recording import record, sha256, unchanged
 from kdocs.results import ResultStore
@@ -274,3 +274,19 @@ def test_units_writing_into_one_named_namespace_share_a_conflict_key(tmp_path: P
         "c.yaml": set(),
         "d.yaml": {"PriorityClass/p"},
     }
+
+
+def test_shared_units_start_first_the_longest_first_then_the_exclusive_ones() -> None:
+    units = [unit("x", True), unit("short"), unit("unknown"), unit("y", True), unit("long")]
+    seconds = [30.0, 2.0, None, 10.0, 6.0]
+    assert start_order(units, seconds) == [2, 4, 1, 0, 3]
+    assert start_order(units) == [1, 2, 4, 0, 3]  # nothing recorded: the given order
+
+
+def test_a_unit_cleaning_up_frees_its_job_but_still_blocks_names_and_exclusive_units() -> None:
+    units = [unit("a"), unit("b"), unit("c"), unit("x", True)]
+    keys = [{"PC/x"}, set(), {"PC/x"}, set()]
+    assert _startable(units, keys, [1, 2, 3], {0}, 1) == []
+    assert _startable(units, keys, [1, 2, 3], {0}, 1, cleaning={0}) == [1]
+    assert _startable(units, keys, [2, 3], {0}, 4, cleaning={0}) == []  # PC/x not gone yet
+    assert _startable(units, keys, [3], {0}, 4, cleaning={0}) == []  # exclusive waits for it
