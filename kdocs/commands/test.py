@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -210,8 +210,11 @@ def _one_pass(
     cluster, early = None, None
     if any(record is None for record in proven.values()):
         release = CLUSTER_RELEASES.get(minor or "") if provider_name == "kwok" else None
-        provider = provider or _provider(args, settings, provider_name, progress.note, release)
-        cluster, early = _reuse_running(provider, topology or _topology(args, settings))
+        given = provider
+        provider, cluster, early = _reuse_running(
+            lambda: given or _provider(args, settings, provider_name, progress.note, release),
+            lambda: topology or _topology(args, settings),
+        )
     refused, todo = refusals.result(), []
     for index, unit in enumerate(units):
         passed = proven[index]
@@ -227,9 +230,9 @@ def _one_pass(
             )  # fmt: skip
     version, interrupted = "", False
     if todo:
-        assert provider is not None
-        if early is not None:  # the running cluster could not be reused: now it matters
+        if early is not None:  # no provider, topology or reusable cluster: now it matters
             raise early
+        assert provider is not None
         cluster = cluster or provider.up(topology or _topology(args, settings))
         version = cluster.kubernetes_version
         if minor is not None and minor_of(version) != minor:
@@ -261,15 +264,22 @@ def _one_pass(
     return [outcomes[i] for i in range(len(units))], version, interrupted
 
 
-def _reuse_running(provider: Provider, topology: str) -> tuple[Cluster | None, KdocsError | None]:
-    """The cluster, when one already runs (brought up as `up` does, so its CRDs are applied
-    and its health checked), while the offline checks run; else None, and nothing is
-    started: when every unit is refused offline, no cluster is brought up. An error of
-    `up` is kept, raised only when some unit does need the cluster."""
+def _reuse_running(
+    make_provider: Callable[[], Provider], choose_topology: Callable[[], str]
+) -> tuple[Provider | None, Cluster | None, KdocsError | None]:
+    """The provider, and the cluster when one already runs (brought up as `up` does, so its
+    CRDs are applied and its health checked), while the offline checks run; else None, and
+    nothing is started: when every unit is refused offline, no cluster is brought up. An
+    error (no provider, no topology, a cluster that cannot be reused) is kept, raised only
+    when some unit does need the cluster: a refused snippet is reported, not hidden by it."""
+    provider = None
     try:
-        return (provider.up(topology) if provider.current() is not None else None), None
+        provider = make_provider()
+        if provider.current() is None:
+            return provider, None, None
+        return provider, provider.up(choose_topology()), None
     except KdocsError as error:
-        return None, error
+        return provider, None, error
 
 
 def _provider_name(args: argparse.Namespace) -> str:
