@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,8 @@ import yaml
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.events import EventBuilder
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
-from kdocs.resource.positions import JsonPath, Pos, Positions
+from kdocs.resource.positions import JsonPath, LazyPositions, Pos, Positions
+from kdocs.resource.quick import quick_documents
 from kdocs.resource.split import PieceFinder, check_separators
 
 
@@ -174,6 +176,18 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
         check_text(data, name, limits)
         check_separators(data, name)
         pieces = PieceFinder(data, name)
+        quick = quick_documents(data, limits)
+        if quick is not None:  # plain YAML: positions are read only if one is asked for
+            for index, root, lines in quick:
+                if root is None:
+                    continue
+                try:
+                    text = pieces.text(*lines)
+                    positions = LazyPositions(partial(_positions_of, data, name, limits, index))
+                    out.documents.extend(_objects(name, index, root, positions, lines, text))
+                except InvalidInputError as err:
+                    out.errors.append(err)
+            return out
         builder = EventBuilder(data, name, limits)
         for index, root, positions, lines, doc_errors in builder.documents():
             if doc_errors:
@@ -193,6 +207,12 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
     except (RecursionError, MemoryError) as err:  # belt and braces: never a traceback
         out.errors.append(UnusableInputError(name, f"cannot read file: {err.__class__.__name__}"))
     return out
+
+
+def _positions_of(data: bytes, name: str, limits: Limits, index: int) -> Positions:
+    """Read when a document is first asked where a node is (a fresh reader each time, so
+    its node counts are this document's alone)."""
+    return EventBuilder(data, name, limits).positions_of(index)
 
 
 def _too_big(size: int, limits: Limits) -> str:
