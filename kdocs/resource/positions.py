@@ -60,6 +60,24 @@ class Positions:
                 return hit
         return self.value(path)
 
+    def shifted(self, lines: int) -> Positions:
+        """The same positions `lines` further down: for a document read from a slice of
+        its file that starts at a line boundary (columns are unchanged)."""
+        out = Positions()
+        out._values = {p: _Mark(m.line + lines, m.column) for p, m in self._values.items()}
+        out._keys = {p: _Mark(m.line + lines, m.column) for p, m in self._keys.items()}
+        out._links = dict(self._links)
+        return out
+
+
+class _Mark:
+    """A 0-based line and column, like the libyaml marks `Positions` keeps."""
+
+    __slots__ = ("line", "column")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
 
 class LazyPositions(Positions):
     """Positions read the first time one is asked for: most documents are valid and

@@ -185,6 +185,12 @@ PLAIN_BUT_ODD = {
     "flow root last line": "apiVersion: v1\nkind: A\nx: [1,\n  2]\n",
     "block scalars": "apiVersion: v1\nkind: A\nx: |\n  one\n  two\nw: >-\n  a\n  b\nz: end\n",
     "multi-line plain": "apiVersion: v1\nkind: A\nx: one\n  two\n",
+    "lone CR": "apiVersion: v1\nkind: A\rx: 1\n---\napiVersion: v1\nkind: B\nw: [1,\r 2]\n",
+    "NEL, LS, PS": "apiVersion: v1\nkind: A\nx: 'a\u0085b\u2028c\u2029d'\n---\n"
+    "apiVersion: v1\nkind: B\nw: z\n",
+    "escapes later": "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nx: 'a\\/b'\n",
+    "indented root": "---\n  apiVersion: v1\n  kind: A\n---\n\n\n   # c\n"
+    "  apiVersion: v1\n  kind: B\n",
     "unicode": "apiVersion: v1\nkind: A\nmetadata:\n  name: é漢字🙂\n  labels: {ö: ü}\n",
 }
 
