@@ -54,9 +54,9 @@ def _documents(parser: Any, limits: Limits) -> list[QuickDocument]:
     stream_end, doc_start, doc_end = ev.StreamEndEvent, ev.DocumentStartEvent, ev.DocumentEndEvent
     scalar, map_start, seq_start = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent
     map_end, seq_end = ev.MappingEndEvent, ev.SequenceEndEvent
-    resolve, number_like, words = scalars.resolve, scalars.NUMBER_LIKE_START, scalars.RESOLVED_WORDS
+    plain, number_like, words = scalars.plain, scalars.NUMBER_LIKE_START, scalars.RESOLVED_WORDS
     max_nodes, max_depth, max_documents = limits.max_nodes, limits.max_depth, limits.max_documents
-    nodes = 0  # per file, as EventBuilder counts them
+    nodes = 0  # keys and values of the whole file, as EventBuilder counts them
     index = -1
     filled = 0
     while True:
@@ -68,69 +68,77 @@ def _documents(parser: Any, limits: Limits) -> list[QuickDocument]:
             continue
         index += 1
         first = last_line = event.start_mark.line + 1
-        # one frame per open collection: [value, is_map, waiting key, flow]
-        stack: list[list[Any]] = []
         root: Any = None
         last: Any = None  # end mark of the last scalar or flow collection
+        # the open collection (None: at the root), whether it is a mapping, the key
+        # waiting for its value, whether it is a [flow] or {flow} one; then the enclosing ones
+        cur: Any = None
+        is_map, key, flow = False, None, False
+        stack: list[tuple[Any, bool, Any, bool]] = []
         while True:
             event = get_event()
             kind = type(event)
-            if kind is doc_end:
-                if last is not None:
-                    last_line = max(last_line, last.line + (last.column > 0))
-                break
-            if kind is map_end or kind is seq_end:
-                frame = stack.pop()
-                if frame[3]:
-                    last = event.end_mark
-                value = frame[0]
-                if not stack:
-                    root = value
-                    continue
-            else:
+            if kind is scalar:
                 if event.anchor is not None or event.tag is not None:
-                    raise _GiveUp  # anchors, aliases' targets and tags: the full reader
-                top = stack[-1] if stack else None
-                if top is not None and top[1] and top[2] is None:  # a mapping key
-                    text = event.value if kind is scalar else None
+                    raise _GiveUp  # anchors and tags: the full reader
+                text = event.value
+                if is_map and key is None:
                     if (
-                        text is None
-                        or text in top[0]
+                        text in cur
                         or text == "<<"
                         or (event.implicit[0] and (not text or text[0] in number_like))
                         or (event.implicit[0] and text in words)
                     ):
-                        raise _GiveUp  # a key that resolves, repeats, merges or is no scalar
+                        raise _GiveUp  # a key that repeats, merges or resolves (yes:, 80:)
                     nodes += 1
-                    top[2] = text
+                    key = text
                     continue
-                if len(stack) > max_depth:
-                    raise _GiveUp
                 nodes += 1
-                if nodes > max_nodes:
-                    raise _GiveUp
-                if top is None:
-                    first = last_line = event.start_mark.line + 1
-                if kind is scalar:
-                    value = resolve(event)
-                    last = event.end_mark
-                elif kind is map_start:
-                    stack.append([{}, True, None, event.flow_style])
-                    continue
-                elif kind is seq_start:
-                    stack.append([[], False, None, event.flow_style])
-                    continue
-                else:
-                    raise _GiveUp  # an alias
-                if top is None:
+                value = text  # scalars.resolve for an untagged scalar, inlined
+                if event.implicit[0] and (not text or text[0] in number_like or text in words):
+                    value = plain(text, event.start_mark)
+                last = event.end_mark
+                if cur is None:
                     root = value
-                    continue
-            top = stack[-1]
-            if top[1]:
-                top[0][top[2]] = value
-                top[2] = None
-            else:
-                top[0].append(value)
+                    first = last_line = event.start_mark.line + 1
+                elif is_map:
+                    cur[key] = value
+                    key = None
+                else:
+                    cur.append(value)
+                continue
+            if kind is map_start or kind is seq_start:
+                if event.anchor is not None or event.tag is not None or (is_map and key is None):
+                    raise _GiveUp  # anchors, tags, a collection as a key
+                if len(stack) >= max_depth:
+                    raise _GiveUp  # it or its items would be deeper than max_depth
+                nodes += 1
+                if cur is None:
+                    first = last_line = event.start_mark.line + 1
+                stack.append((cur, is_map, key, flow))
+                cur = {} if kind is map_start else []
+                is_map, key, flow = kind is map_start, None, event.flow_style
+                continue
+            if kind is map_end or kind is seq_end:
+                if flow:
+                    last = event.end_mark
+                value = cur
+                cur, is_map, key, flow = stack.pop()
+                if cur is None:
+                    root = value
+                elif is_map:
+                    cur[key] = value
+                    key = None
+                else:
+                    cur.append(value)
+                continue
+            if kind is doc_end:
+                if last is not None:
+                    last_line = max(last_line, last.line + (last.column > 0))
+                break
+            raise _GiveUp  # an alias
+        if nodes > max_nodes:
+            raise _GiveUp
         if root is not None:
             filled += 1
             if filled > max_documents:
