@@ -262,7 +262,8 @@ def _validate_one(path: Path, engine: Engine, limits: Limits) -> FileReport:
 
 PARALLEL_MIN_BYTES = 3 << 20  # for one version
 MAX_WORKERS = 4
-HEAD_FRACTION = 16  # share of the files validated before forking (1/16)
+HEAD_FRACTION = 16  # at most this share of the files is validated before forking (1/16)
+HEAD_SETTLED = 16  # ...and no more once this many files in a row needed no new kind
 
 
 def _workers(jobs: int | None, files: Sequence[Path], versions: int = 1) -> int:
@@ -306,9 +307,8 @@ def _validate_in_parallel(
     # The first files are done here, before forking: the schemas they need (most kinds
     # of a typical run) are then compiled once and shared by every worker, instead of
     # compiled, and held in memory, once per worker.
-    head = max(1, len(files) // HEAD_FRACTION)
-    done = [_validate_one(path, engine, limits) for path in files[:head]]
-    rest = files[head:]
+    done = _validate_head(files, engine, limits)
+    rest = files[len(done) :]
     # Chunks of contiguous files: few round trips, yet balanced when files differ in size.
     size = max(1, min(64, len(rest) // (workers * 8)))
     chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
@@ -330,6 +330,22 @@ def _validate_in_parallel(
         if pool is not None:
             pool.terminate()
     return done + [_unpack(item) for chunk in packed for item in chunk]
+
+
+def _validate_head(files: list[Path], engine: Engine, limits: Limits) -> list[FileReport]:
+    """The first files, until the kinds they use stop growing: the other core waits
+    meanwhile, so the head ends as soon as it has most likely met the run's kinds (a
+    kind met later is compiled by the worker that meets it)."""
+    most = max(1, len(files) // HEAD_FRACTION)
+    done: list[FileReport] = []
+    kinds, settled = engine.validator.kinds_seen, 0
+    for path in files[:most]:
+        done.append(_validate_one(path, engine, limits))
+        settled = settled + 1 if engine.validator.kinds_seen == kinds else 0
+        kinds = engine.validator.kinds_seen
+        if settled >= HEAD_SETTLED:
+            break
+    return done
 
 
 def _quiet_worker() -> None:
