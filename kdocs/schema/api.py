@@ -29,7 +29,7 @@ import contextlib
 import gc
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,8 +176,17 @@ def validate_file(
     return report
 
 
-def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[KdocsError]]:
-    """Files as given, folders as their YAML files; missing paths are errors."""
+def yaml_files(folder: Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file below `folder`, sorted (scenarios and specs too)."""
+    return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def expand_paths(
+    paths: Sequence[Path], listed: Mapping[Path, list[Path]] | None = None
+) -> tuple[list[Path], list[KdocsError]]:
+    """Files as given, folders as their YAML files; missing paths are errors.
+
+    `listed`: `yaml_files` of folders already walked (a large folder takes a while)."""
     files: list[Path] = []
     errors: list[KdocsError] = []
     for path in paths:
@@ -186,14 +195,8 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[KdocsError]]:
         elif path.is_dir():
             from kdocs.catalog import is_embed_spec, is_scenario  # not needed for files
 
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in YAML_SUFFIXES
-                and p.is_file()
-                and not is_scenario(p)
-                and not is_embed_spec(p)
-            )
+            every = (listed or {}).get(path) or yaml_files(path)
+            found = [p for p in every if not is_scenario(p) and not is_embed_spec(p)]
             if not found:
                 errors.append(UnusableInputError(str(path), "no .yaml or .yml files in folder"))
             files.extend(found)
@@ -210,18 +213,19 @@ def validate_paths(
     limits: Limits = DEFAULT_LIMITS,
     templates: Sequence[str] = (DEFAULT_TEMPLATE,),
     jobs: int | None = 1,
+    listed: Mapping[Path, list[Path]] | None = None,
 ) -> Report:
     """Validate files and folders for every version; never raises for bad input.
 
     `jobs`: worker processes for many files (None: one per core, see `_workers`);
-    the report is the same, in the same order, whatever it is.
+    the report is the same, in the same order, whatever it is.  `listed`: see `expand_paths`.
     """
     try:
         engine = engine_for(versions, crd_dirs, templates)
     except KdocsError as err:
         return Report((), errors=[err])
     report = Report(engine.versions)
-    files, report.errors = expand_paths(paths)
+    files, report.errors = expand_paths(paths, listed)
     workers = _workers(jobs, files, len(engine.versions))
     with _fewer_collections():
         if workers > 1:
