@@ -11,6 +11,11 @@ catch.  We read libyaml's event stream (``yaml.CParser``, C speed, every event
 carries its start mark) and build values, positions, anchors and merge keys
 iteratively, so every limit is checked the moment it is crossed.
 
+Most files are plain YAML (no anchor, alias, tag or merge key): those are read
+first without positions (`kdocs.resource.quick`), and a document's positions are
+read the first time it is asked where a node is (`LazyPositions`), which only a
+document with a problem is.  Values, positions and errors are the same either way.
+
 Scalars follow what ``kubectl`` (go-yaml v2) reads, not PyYAML where they differ:
 ``yes/no/on/off`` are booleans, ``0x1F``/``0o17``/``017``/``0b1`` integers, but
 ``8080:80`` (YAML 1.1 sexagesimal) and timestamps stay strings.  Mapping keys are
