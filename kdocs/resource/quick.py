@@ -99,15 +99,8 @@ def _documents(parser: Any, limits: Limits) -> list[QuickDocument]:
                     value = plain(text, event.start_mark)
                 last = event.end_mark
                 if cur is None:
-                    root = value
                     first = last_line = event.start_mark.line + 1
-                elif is_map:
-                    cur[key] = value
-                    key = None
-                else:
-                    cur.append(value)
-                continue
-            if kind is map_start or kind is seq_start:
+            elif kind is map_start or kind is seq_start:
                 if event.anchor is not None or event.tag is not None or (is_map and key is None):
                     raise _GiveUp  # anchors, tags, a collection as a key
                 if len(stack) >= max_depth:
@@ -119,24 +112,25 @@ def _documents(parser: Any, limits: Limits) -> list[QuickDocument]:
                 cur = {} if kind is map_start else []
                 is_map, key, flow = kind is map_start, None, event.flow_style
                 continue
-            if kind is map_end or kind is seq_end:
+            elif kind is map_end or kind is seq_end:
                 if flow:
                     last = event.end_mark
                 value = cur
                 cur, is_map, key, flow = stack.pop()
-                if cur is None:
-                    root = value
-                elif is_map:
-                    cur[key] = value
-                    key = None
-                else:
-                    cur.append(value)
-                continue
-            if kind is doc_end:
+            elif kind is doc_end:
                 if last is not None:
                     last_line = max(last_line, last.line + (last.column > 0))
                 break
-            raise _GiveUp  # an alias
+            else:
+                raise _GiveUp  # an alias
+            # a scalar or a finished collection: into its parent
+            if cur is None:
+                root = value
+            elif is_map:
+                cur[key] = value
+                key = None
+            else:
+                cur.append(value)
         if nodes > max_nodes:
             raise _GiveUp
         if root is not None:
