@@ -120,6 +120,7 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
 
     paths = list(args.paths)
     scenarios: list[Path] | None = None  # None: none asked for, the summary says nothing
+    listed: dict[Path, list[Path]] = {}  # folders walked once, for both uses
     if not paths:
         finder = getattr(args, "default_paths", None)
         paths = [_shown(p) for p in (finder or _snippets)(settings)]
@@ -128,12 +129,13 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
 
             scenarios = [_shown(p) for p in scenario_files(settings)]
     else:
-        paths, scenarios = _split_scenarios(paths)
+        paths, scenarios = _split_scenarios(paths, listed)
     versions = args.versions or (list(settings.kubernetes_versions) if settings else None)
     crd_dirs = [*(settings.crd_dirs if settings else ()), *args.crd_dir]
     crd_dirs = [d for d in crd_dirs if d.is_dir() or d in args.crd_dir]
     if paths or not scenarios:
-        report = validate_paths(paths, versions, crd_dirs, jobs=getattr(args, "jobs", None))
+        jobs = getattr(args, "jobs", None)
+        report = validate_paths(paths, versions, crd_dirs, jobs=jobs, listed=listed)
     else:  # scenarios only: no schema is needed
         from kdocs.schema.api import Report
 
@@ -145,10 +147,14 @@ def run_validate(args: argparse.Namespace, settings: Any = None) -> int:
     return report.exit_code
 
 
-def _split_scenarios(paths: list[Path]) -> tuple[list[Path], list[Path] | None]:
+def _split_scenarios(
+    paths: list[Path], listed: dict[Path, list[Path]]
+) -> tuple[list[Path], list[Path] | None]:
     """Manifest paths for the schema check, scenario files for the lint (None: no folder
-    and no scenario given). A folder holding only scenarios is not a folder without YAML."""
-    from kdocs.catalog import YAML_SUFFIXES, is_scenario
+    and no scenario given). A folder holding only scenarios is not a folder without YAML.
+    Each folder's YAML files are put in `listed`, so the schema check does not walk it again."""
+    from kdocs.catalog import is_scenario
+    from kdocs.schema.api import yaml_files
 
     manifests: list[Path] = []
     scenarios: list[Path] = []
@@ -159,7 +165,7 @@ def _split_scenarios(paths: list[Path]) -> tuple[list[Path], list[Path] | None]:
             looked = True
         elif path.is_dir():
             looked = True
-            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+            found = listed[path] = yaml_files(path)
             scenarios.extend(p for p in found if is_scenario(p))
             if not found or not all(is_scenario(p) for p in found):
                 manifests.append(path)

@@ -17,6 +17,7 @@ sidecar's line.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,11 +66,12 @@ class EmbeddedDocument(Document):
 
 def spec_path(fragment: Path) -> Path | None:
     """The sidecar of `fragment`, if it has one."""
-    stem = fragment.name.rsplit(".", 1)[0]
+    # os.path, not pathlib: this runs once per file validated (~5 % of a large run)
+    folder, base = os.path.split(os.fspath(fragment))
+    stem = base.rsplit(".", 1)[0]
     for suffix in EMBED_SUFFIXES:
-        candidate = fragment.with_name(stem + suffix)
-        if candidate.is_file():
-            return candidate
+        if os.path.isfile(os.path.join(folder, stem + suffix)):
+            return fragment.with_name(stem + suffix)
     return None
 
 

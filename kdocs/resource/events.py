@@ -141,6 +141,27 @@ class EventBuilder:
         finally:
             parser.dispose()
 
+    def positions_of(self, index: int) -> Positions:
+        """The positions of document `index` alone, the documents before it only parsed:
+        for a file `kdocs.resource.quick` read without error, so building it cannot fail
+        and gives what `documents` would have (anchors and counts do not cross documents
+        there: it has no alias)."""
+        parser = event_parser(self.data)
+        try:
+            at = -1
+            while True:
+                event = parser.get_event()
+                if isinstance(event, ev.StreamEndEvent):
+                    return Positions()
+                if isinstance(event, ev.DocumentStartEvent):
+                    at += 1
+                    if at == index:
+                        positions = Positions()
+                        self._build(parser, positions, [0, 0])
+                        return positions
+        finally:
+            parser.dispose()
+
     def _document(self, parser: Any, start: Any) -> _DocResult:
         positions = Positions()
         lines = [start.start_mark.line + 1, start.start_mark.line + 1]

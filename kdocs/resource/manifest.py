@@ -11,6 +11,11 @@ catch.  We read libyaml's event stream (``yaml.CParser``, C speed, every event
 carries its start mark) and build values, positions, anchors and merge keys
 iteratively, so every limit is checked the moment it is crossed.
 
+Most files are plain YAML (no anchor, alias, tag or merge key): those are read
+first without positions (`kdocs.resource.quick`), and a document's positions are
+read the first time it is asked where a node is (`LazyPositions`), which only a
+document with a problem is.  Values, positions and errors are the same either way.
+
 Scalars follow what ``kubectl`` (go-yaml v2) reads, not PyYAML where they differ:
 ``yes/no/on/off`` are booleans, ``0x1F``/``0o17``/``017``/``0b1`` integers, but
 ``8080:80`` (YAML 1.1 sexagesimal) and timestamps stay strings.  Mapping keys are
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +60,8 @@ import yaml
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.events import EventBuilder
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
-from kdocs.resource.positions import JsonPath, Pos, Positions
+from kdocs.resource.positions import JsonPath, LazyPositions, Pos, Positions
+from kdocs.resource.quick import quick_documents
 from kdocs.resource.split import PieceFinder, check_separators
 
 
@@ -174,6 +181,20 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
         check_text(data, name, limits)
         check_separators(data, name)
         pieces = PieceFinder(data, name)
+        quick = quick_documents(data, limits)
+        if quick is not None:  # plain YAML: positions are read only if one is asked for
+            for index, root, lines in quick:
+                if root is None:
+                    continue
+                try:
+                    text = pieces.text(*lines)
+                    positions = LazyPositions(
+                        partial(_positions_of, data, name, limits, index, lines[0])
+                    )
+                    out.documents.extend(_objects(name, index, root, positions, lines, text))
+                except InvalidInputError as err:
+                    out.errors.append(err)
+            return out
         builder = EventBuilder(data, name, limits)
         for index, root, positions, lines, doc_errors in builder.documents():
             if doc_errors:
@@ -193,6 +214,28 @@ def parse_manifests(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> 
     except (RecursionError, MemoryError) as err:  # belt and braces: never a traceback
         out.errors.append(UnusableInputError(name, f"cannot read file: {err.__class__.__name__}"))
     return out
+
+
+# Where libyaml starts a new line other than at "\n" (a lone or CRLF "\r", NEL, LS, PS):
+# with none of these in a file, its line N starts after the (N-1)th "\n".
+_OTHER_LINE_BREAKS = (b"\r", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+
+
+def _positions_of(data: bytes, name: str, limits: Limits, index: int, first_line: int) -> Positions:
+    """Read when a document is first asked where a node is: the file from the line its
+    root starts on (a document of a quickly read file holds no anchor, alias or tag, so
+    it reads alone as it reads in the file), else the whole file up to it."""
+    plain_lines = not any(other in data for other in _OTHER_LINE_BREAKS)
+    if first_line > 1 and plain_lines and b"\\'" not in data and b"\\/" not in data:
+        start = -1
+        for _ in range(first_line - 1):
+            start = data.find(b"\n", start + 1)
+        try:
+            alone = EventBuilder(data[start + 1 :], name, limits).positions_of(0)
+            return alone.shifted(first_line - 1)
+        except (KdocsError, yaml.YAMLError):  # not expected; the whole file is exact anyway
+            pass
+    return EventBuilder(data, name, limits).positions_of(index)
 
 
 def _too_big(size: int, limits: Limits) -> str:

@@ -6,6 +6,7 @@ the `file:line:col` of a node it has a problem with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 JsonPath = tuple[str | int, ...]
@@ -58,3 +59,47 @@ class Positions:
             if hit is not None:
                 return hit
         return self.value(path)
+
+    def shifted(self, lines: int) -> Positions:
+        """The same positions `lines` further down: for a document read from a slice of
+        its file that starts at a line boundary (columns are unchanged)."""
+        out = Positions()
+        out._values = {p: _Mark(m.line + lines, m.column) for p, m in self._values.items()}
+        out._keys = {p: _Mark(m.line + lines, m.column) for p, m in self._keys.items()}
+        out._links = dict(self._links)
+        return out
+
+
+class _Mark:
+    """A 0-based line and column, like the libyaml marks `Positions` keeps."""
+
+    __slots__ = ("line", "column")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class LazyPositions(Positions):
+    """Positions read the first time one is asked for: most documents are valid and
+    never are (see `kdocs.resource.quick`).  `fill` gives the document's full
+    `Positions`; what it gives is then used exactly as if it had been built up front."""
+
+    __slots__ = ("_fill",)
+
+    def __init__(self, fill: Callable[[], Positions]) -> None:
+        super().__init__()
+        self._fill: Callable[[], Positions] | None = fill
+
+    def _filled(self) -> None:
+        if self._fill is not None:
+            found = self._fill()
+            self._values, self._keys, self._links = found._values, found._keys, found._links
+            self._fill = None
+
+    def value(self, path: JsonPath) -> Pos:
+        self._filled()
+        return super().value(path)
+
+    def key(self, path: JsonPath) -> Pos:
+        self._filled()
+        return super().key(path)

@@ -39,7 +39,7 @@ _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _INF_NAN = frozenset((".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
                       "-.inf", "-.Inf", "-.INF"))  # fmt: skip
 # A plain scalar is read as something other than its text only if it is one of these
-# words or starts like a number (`_plain`); any other one (`name`, `nginx`) is a string.
+# words or starts like a number (`plain`); any other one (`name`, `nginx`) is a string.
 RESOLVED_WORDS = frozenset((*_BOOL, *_NULL, *_INF_NAN))
 NUMBER_LIKE_START = frozenset("+-0123456789.")
 _NUMBER_START = frozenset("+-0123456789")
@@ -100,7 +100,7 @@ def _checked_int(value: int, text: str, mark: Any) -> int:
     return value
 
 
-def _plain(text: str, mark: Any) -> Any:
+def plain(text: str, mark: Any) -> Any:
     """go-yaml v2's `resolve("", text)`, then kubectl's JSON round trip."""
     if text in _NULL:
         return None
@@ -138,7 +138,7 @@ def resolve(event: ev.ScalarEvent) -> Any:
             return text  # quoted, or a block scalar
         if text and text[0] not in NUMBER_LIKE_START and text not in RESOLVED_WORDS:
             return text
-        return _plain(text, event.start_mark)
+        return plain(text, event.start_mark)
     if tag == "!" or not tag.startswith(TAG_PREFIX):
         if tag != "!":  # go-yaml keeps the text of a local tag; we refuse to guess its intent
             raise DocError(event.start_mark, f"unsupported YAML tag {tag}")
@@ -153,7 +153,7 @@ def _tagged(short: str, text: str, mark: Any) -> Any:
         raise DocError(
             mark, "!!binary: kubectl decodes the base64 into text; write the value without the tag"
         )
-    value = _plain(text, mark) if text else None
+    value = plain(text, mark) if text else None
     if short == "null" and value is None:
         return None
     if short == "bool" and isinstance(value, bool):

@@ -29,7 +29,7 @@ import contextlib
 import gc
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,8 +176,17 @@ def validate_file(
     return report
 
 
-def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[KdocsError]]:
-    """Files as given, folders as their YAML files; missing paths are errors."""
+def yaml_files(folder: Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file below `folder`, sorted (scenarios and specs too)."""
+    return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def expand_paths(
+    paths: Sequence[Path], listed: Mapping[Path, list[Path]] | None = None
+) -> tuple[list[Path], list[KdocsError]]:
+    """Files as given, folders as their YAML files; missing paths are errors.
+
+    `listed`: `yaml_files` of folders already walked (a large folder takes a while)."""
     files: list[Path] = []
     errors: list[KdocsError] = []
     for path in paths:
@@ -186,14 +195,8 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[KdocsError]]:
         elif path.is_dir():
             from kdocs.catalog import is_embed_spec, is_scenario  # not needed for files
 
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in YAML_SUFFIXES
-                and p.is_file()
-                and not is_scenario(p)
-                and not is_embed_spec(p)
-            )
+            every = (listed or {}).get(path) or yaml_files(path)
+            found = [p for p in every if not is_scenario(p) and not is_embed_spec(p)]
             if not found:
                 errors.append(UnusableInputError(str(path), "no .yaml or .yml files in folder"))
             files.extend(found)
@@ -210,18 +213,19 @@ def validate_paths(
     limits: Limits = DEFAULT_LIMITS,
     templates: Sequence[str] = (DEFAULT_TEMPLATE,),
     jobs: int | None = 1,
+    listed: Mapping[Path, list[Path]] | None = None,
 ) -> Report:
     """Validate files and folders for every version; never raises for bad input.
 
     `jobs`: worker processes for many files (None: one per core, see `_workers`);
-    the report is the same, in the same order, whatever it is.
+    the report is the same, in the same order, whatever it is.  `listed`: see `expand_paths`.
     """
     try:
         engine = engine_for(versions, crd_dirs, templates)
     except KdocsError as err:
         return Report((), errors=[err])
     report = Report(engine.versions)
-    files, report.errors = expand_paths(paths)
+    files, report.errors = expand_paths(paths, listed)
     workers = _workers(jobs, files, len(engine.versions))
     with _fewer_collections():
         if workers > 1:
@@ -262,7 +266,8 @@ def _validate_one(path: Path, engine: Engine, limits: Limits) -> FileReport:
 
 PARALLEL_MIN_BYTES = 3 << 20  # for one version
 MAX_WORKERS = 4
-HEAD_FRACTION = 16  # share of the files validated before forking (1/16)
+HEAD_FRACTION = 16  # at most this share of the files is validated before forking (1/16)
+HEAD_SETTLED = 16  # ...and no more once this many files in a row needed no new kind
 
 
 def _workers(jobs: int | None, files: Sequence[Path], versions: int = 1) -> int:
@@ -306,9 +311,8 @@ def _validate_in_parallel(
     # The first files are done here, before forking: the schemas they need (most kinds
     # of a typical run) are then compiled once and shared by every worker, instead of
     # compiled, and held in memory, once per worker.
-    head = max(1, len(files) // HEAD_FRACTION)
-    done = [_validate_one(path, engine, limits) for path in files[:head]]
-    rest = files[head:]
+    done = _validate_head(files, engine, limits)
+    rest = files[len(done) :]
     # Chunks of contiguous files: few round trips, yet balanced when files differ in size.
     size = max(1, min(64, len(rest) // (workers * 8)))
     chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
@@ -330,6 +334,22 @@ def _validate_in_parallel(
         if pool is not None:
             pool.terminate()
     return done + [_unpack(item) for chunk in packed for item in chunk]
+
+
+def _validate_head(files: list[Path], engine: Engine, limits: Limits) -> list[FileReport]:
+    """The first files, until the kinds they use stop growing: the other core waits
+    meanwhile, so the head ends as soon as it has most likely met the run's kinds (a
+    kind met later is compiled by the worker that meets it)."""
+    most = max(1, len(files) // HEAD_FRACTION)
+    done: list[FileReport] = []
+    kinds, settled = engine.validator.kinds_seen, 0
+    for path in files[:most]:
+        done.append(_validate_one(path, engine, limits))
+        settled = settled + 1 if engine.validator.kinds_seen == kinds else 0
+        kinds = engine.validator.kinds_seen
+        if settled >= HEAD_SETTLED:
+            break
+    return done
 
 
 def _quiet_worker() -> None:

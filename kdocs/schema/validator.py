@@ -113,6 +113,11 @@ class Validator:
         self.versions = tuple(versions)
         self._rows: dict[tuple[str, str], list[tuple[str, jsonschema_rs.Validator | None]]] = {}
 
+    @property
+    def kinds_seen(self) -> int:
+        """How many (apiVersion, kind) pairs have been looked up (their schemas compiled)."""
+        return len(self._rows)
+
     def validate(self, document: Document) -> DocumentResult:
         per_version: list[tuple[str, list[Finding]]] = []
         seen: dict[int, list[Finding]] = {}  # versions sharing a compiled schema check once

@@ -97,3 +97,23 @@ def _children(pid: int) -> list[str]:
         return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return []
+
+
+def test_the_head_ends_once_the_kinds_stop_growing(tmp_path: Path) -> None:
+    """Files validated before forking keep the other core waiting: the head stops once
+    HEAD_SETTLED files in a row brought no new kind, and never passes 1/HEAD_FRACTION."""
+    from kdocs.resource.limits import DEFAULT_LIMITS
+    from kdocs.schema.api import HEAD_FRACTION, HEAD_SETTLED, _validate_head, engine_for
+
+    files = []
+    for i in range(800):
+        kind = "Secret" if i == 9 else "ConfigMap"
+        path = tmp_path / f"f{i:03d}.yaml"
+        path.write_text(f"apiVersion: v1\nkind: {kind}\nmetadata:\n  name: n{i}\n")
+        files.append(path)
+    engine = engine_for(["1.33"])
+    head = _validate_head(files, engine, DEFAULT_LIMITS)
+    assert len(head) == 10 + HEAD_SETTLED < 800 // HEAD_FRACTION  # the Secret (file 10) reset it
+    assert [r.path for r in head] == [str(p) for p in files[: len(head)]]
+    assert all(r.valid for r in head)
+    assert len(_validate_head(files[:80], engine, DEFAULT_LIMITS)) == 80 // HEAD_FRACTION
