@@ -60,9 +60,10 @@ import yaml
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
 from kdocs.resource.events import EventBuilder
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
-from kdocs.resource.positions import JsonPath, LazyPositions, Pos, Positions
+from kdocs.resource.positions import JsonPath, LazyPositions, Positions
 from kdocs.resource.quick import quick_documents
 from kdocs.resource.split import PieceFinder, check_separators
+from kdocs.resource.text import decode_utf8, line_col
 
 
 @dataclass(frozen=True)
@@ -242,27 +243,15 @@ def _too_big(size: int, limits: Limits) -> str:
     return f"file is {size} bytes, over the {limits.max_bytes}-byte limit (max_bytes)"
 
 
-def _line_col(data: bytes, offset: int) -> Pos:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    col = len(data[line_start:offset].decode("utf-8", "replace")) + 1
-    return data.count(b"\n", 0, offset) + 1, col
-
-
 def check_text(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse bytes over `max_bytes`, binary (a NUL byte) or not UTF-8: exit 2, with line:col."""
     if len(data) > limits.max_bytes:
         raise UnusableInputError(name, _too_big(len(data), limits))
     nul = data.find(b"\x00")
     if nul >= 0:
-        line, col = _line_col(data, nul)
+        line, col = line_col(data, nul)
         raise UnusableInputError(Location(name, line, col), "binary file (NUL byte), not YAML")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line, col = _line_col(data, err.start)
-        raise UnusableInputError(
-            Location(name, line, col), f"not UTF-8 text (byte 0x{data[err.start]:02x})"
-        ) from None
+    decode_utf8(data, name)
 
 
 def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputError:
@@ -280,7 +269,7 @@ def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputErro
             problem = f"{problem} ({context})"
         return InvalidInputError(Location(name, line, col), f"invalid YAML: {problem}")
     if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
-        line, col = _line_col(data, min(err.position, len(data)))
+        line, col = line_col(data, min(err.position, len(data)))
         reason = f"invalid YAML: {err.reason} (character #x{err.character:04x})"
         return InvalidInputError(Location(name, line, col), reason)
     return InvalidInputError(name, f"invalid YAML: {problem}")
