@@ -11,10 +11,12 @@ disabled give the same output).
 
 Where: ``<cache root>/schemas/kubernetes-validate-<version>-b<FORMAT>/v1.NN/<kind file>``,
 the cache root being ``$KDOCS_CACHE`` or ``~/.cache/kdocs``.  Each entry is one
-header line (CRC-32 and length of the body, size and mtime of the two source files) and
-the JSON body; written to a temporary file and renamed, so a reader sees a whole
-entry or none.  An entry whose digest or sources do not match is rebuilt, never
-used.  ``KDOCS_SCHEMA_CACHE=off`` disables the cache (schemas are then compiled
+header line (CRC-32 and length of the body; size and mtime, and size and CRC-32, of the
+two source files) and the JSON body; written to a temporary file and renamed, so a
+reader sees a whole entry or none.  Sources match by size and mtime, or else by their
+bytes (another checkout's virtualenv installed the same files at another time: it reads
+the entry instead of rewriting it).  An entry whose digest or sources do not match is
+rebuilt, never used.  ``KDOCS_SCHEMA_CACHE=off`` disables the cache (schemas are then compiled
 against the shared definitions, as before); an unwritable cache only costs time.
 """
 
@@ -25,6 +27,7 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,7 @@ class BundleCache:
         self._folder: Path | None = None
         self._root = root
         self._definitions: dict[Path, dict[str, Any]] = {}  # only while building entries
+        self._crcs: dict[Path, list[int]] = {}  # size and CRC-32 of source files read
 
     @property
     def folder(self) -> Path:
@@ -83,13 +87,14 @@ class BundleCache:
         except OSError:
             return None
         entry = self.folder / path.parent.name / path.name
-        cached = read_body(entry, signature)
+        content = _Content(self._crcs, (path, definitions))
+        cached = read_body(entry, signature, content)
         if cached is not None:
             return cached
         schema = self._bundle(path, definitions)
         if schema is None:
             return None
-        return write_entry(entry, signature, schema)
+        return write_entry(entry, signature, schema, content())
 
     def forget(self, folder: Path) -> None:
         """Drop the shared definitions read to build entries of one version's folder."""
@@ -161,6 +166,29 @@ def _signature(*paths: Path) -> list[list[int]]:
     return [[s.st_size, s.st_mtime_ns] for s in (os.stat(p) for p in paths)]
 
 
+class _Content:
+    """The size and CRC-32 of each source file, read only when the cheap signature (size
+    and mtime) does not match. Checkouts with their own virtualenvs install the same
+    schema files at different times: they share an entry by its sources' bytes instead
+    of rewriting it for each other's mtimes at every run."""
+
+    def __init__(self, memo: dict[Path, list[int]], paths: tuple[Path, ...]) -> None:
+        self._memo = memo
+        self._paths = paths
+
+    def __call__(self) -> list[list[int]] | None:
+        try:
+            return [self._crc(path) for path in self._paths]
+        except OSError:
+            return None
+
+    def _crc(self, path: Path) -> list[int]:
+        if path not in self._memo:
+            data = path.read_bytes()
+            self._memo[path] = [len(data), zlib.crc32(data)]
+        return self._memo[path]
+
+
 def read_entry(entry: Path, signature: list[Any]) -> dict[str, Any] | None:
     body = read_body(entry, signature)
     try:
@@ -170,14 +198,19 @@ def read_entry(entry: Path, signature: list[Any]) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def read_body(entry: Path, signature: list[Any]) -> bytes | None:
-    """An entry's JSON text, if its sources and digest match."""
+def read_body(
+    entry: Path, signature: list[Any], content: Callable[[], list[Any] | None] | None = None
+) -> bytes | None:
+    """An entry's JSON text, if its digest matches and its sources do: by `signature`, or
+    else by the `content` signature stored beside it (computed only then)."""
     try:
         data = entry.read_bytes()
         header, _, body = data.partition(b"\n")
         meta = json.loads(header)
         if meta.get("sources") != signature:
-            return None
+            stored = meta.get("content")
+            if content is None or stored is None or stored != content():
+                return None
         if [len(body), zlib.crc32(body)] != meta.get("body"):
             return None
     except (OSError, ValueError, AttributeError):
@@ -185,12 +218,17 @@ def read_body(entry: Path, signature: list[Any]) -> bytes | None:
     return body
 
 
-def write_entry(entry: Path, signature: list[Any], schema: dict[str, Any]) -> bytes:
+def write_entry(
+    entry: Path, signature: list[Any], schema: dict[str, Any], content: list[Any] | None = None
+) -> bytes:
     """Store an entry (best effort) and return its JSON text."""
     body = json.dumps(schema, separators=(",", ":")).encode()
     # CRC-32, not sha256: it catches a damaged entry as well, and hashlib's import
     # (OpenSSL) alone costs more than reading the entry
-    header = json.dumps({"body": [len(body), zlib.crc32(body)], "sources": signature})
+    meta: dict[str, Any] = {"body": [len(body), zlib.crc32(body)], "sources": signature}
+    if content is not None:
+        meta["content"] = content
+    header = json.dumps(meta)
     staged = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)

@@ -130,3 +130,38 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [r for value in node for r in _refs(value)]
     return []
+
+
+def _copy_of_the_package(to: Path, version_folder: str, kind_file: str) -> Path:
+    """Another virtualenv's copy of kubernetes-validate's files: same bytes, newer mtimes."""
+    package = SCHEMA_ROOT.parent
+    (to / "kubernetes-json-schema" / version_folder).mkdir(parents=True)
+    (to / "version.py").write_bytes((package / "version.py").read_bytes())
+    for name in (kind_file, "_definitions.json"):
+        source = SCHEMA_ROOT / version_folder / name
+        (to / "kubernetes-json-schema" / version_folder / name).write_bytes(source.read_bytes())
+    return to / "kubernetes-json-schema"
+
+
+def test_checkouts_with_their_own_virtualenvs_share_entries_instead_of_rewriting(
+    tmp_path: Path,
+) -> None:
+    version_folder, kind_file = "v1.33.0-local-strict", "configmap-v1.json"
+    cache = tmp_path / "cache"
+    mine = SCHEMA_ROOT / version_folder / kind_file
+    built = bundle.BundleCache(SCHEMA_ROOT, root=cache).schema(mine)
+    (entry,) = [p for p in cache.rglob(kind_file)]
+    written = entry.stat().st_mtime_ns, entry.read_bytes()
+
+    other = _copy_of_the_package(tmp_path / "other-venv", version_folder, kind_file)
+    source = other / version_folder / kind_file
+    os.utime(source, ns=(1, 1))  # installed at another time: the cheap signature differs
+    assert bundle.BundleCache(other, root=cache).schema(source) == built
+    assert (entry.stat().st_mtime_ns, entry.read_bytes()) == written  # read, not rewritten
+
+    # The same size and mtime trick cannot hide different bytes: the entry is rebuilt.
+    text = source.read_bytes()
+    source.write_bytes(text.replace(b'"ConfigMap"', b'"ConfigMaP"', 1))
+    os.utime(source, ns=(2, 2))
+    rebuilt = bundle.BundleCache(other, root=cache).schema(source)
+    assert rebuilt != built and "ConfigMaP" in json.dumps(rebuilt)
