@@ -27,6 +27,7 @@ from typing import Any
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.components import ComponentRequest, find_component
 from kdocs.cluster.karpenter_spec import KarpenterSpec
+from kdocs.cluster.kube import get_json_or_none
 
 NAME = "karpenter"
 NODE_CLASS_GROUP = "karpenter.kwok.sh"
@@ -108,11 +109,7 @@ def diagnostics(cluster: Cluster, namespace: str, pods: list[str]) -> str:
     """What a person looks at when Karpenter did not do what a scenario expected."""
     parts = []
     for kind in ("nodepools.karpenter.sh", "nodeclaims.karpenter.sh"):
-        done = cluster.kubectl("get", kind, "-o", "json", timeout=30)
-        try:
-            items = (json.loads(done.stdout).get("items") or []) if done.returncode == 0 else []
-        except ValueError:
-            items = []
+        items = (get_json_or_none(cluster, kind) or {}).get("items") or []
         lines = [condition_line(item) for item in items]
         parts.append(f"{kind.split('.')[0]}:\n" + ("\n".join(lines) or "  (none)"))
     process = cluster.component(NAME)
@@ -172,10 +169,10 @@ def await_cordoned(
     selector = f"{NODEPOOL_LABEL} in ({','.join(nodepools)})"
     deadline = time.monotonic() + timeout
     while True:
-        done = cluster.kubectl("get", "nodes", "-l", selector, "-o", "json", timeout=30)
+        found = get_json_or_none(cluster, "nodes", "-l", selector)
         left = "no answer from the API server"
-        if done.returncode == 0:
-            items = json.loads(done.stdout).get("items") or []
+        if found is not None:
+            items = found.get("items") or []
             left = ", ".join(item["metadata"]["name"] for item in items if not _disrupted(item))
             if not left:
                 return None
@@ -217,10 +214,10 @@ def await_drained(
     """
     deadline = time.monotonic() + timeout
     while True:
-        done = cluster.kubectl("get", "nodeclaims.karpenter.sh", "-o", "json", timeout=30)
+        found = get_json_or_none(cluster, "nodeclaims.karpenter.sh")
         left, names = "no answer from the API server", []
-        if done.returncode == 0:
-            items = json.loads(done.stdout).get("items") or []
+        if found is not None:
+            items = found.get("items") or []
             names = [i["metadata"]["name"] for i in items if i["metadata"].get("deletionTimestamp")]
             if not names:
                 return None
@@ -244,18 +241,17 @@ def sweep_orphans(cluster: Cluster) -> list[str]:
     failed or interrupted scenario does), the Node is left behind, never
     registered. A later scenario would see it: a DaemonSet runs a pod there too.
     """
-    nodes = cluster.kubectl("get", "nodes", "-l", NODEPOOL_LABEL, "-o", "json", timeout=30)
-    claims = cluster.kubectl("get", "nodeclaims.karpenter.sh", "-o", "json", timeout=30)
-    if nodes.returncode or claims.returncode:
+    nodes = get_json_or_none(cluster, "nodes", "-l", NODEPOOL_LABEL)
+    claims = get_json_or_none(cluster, "nodeclaims.karpenter.sh")
+    if nodes is None or claims is None:
         return []
     try:
         claimed = {
-            (item.get("status") or {}).get("providerID")
-            for item in json.loads(claims.stdout).get("items") or []
+            (item.get("status") or {}).get("providerID") for item in claims.get("items") or []
         }
         orphans = [
             item["metadata"]["name"]
-            for item in json.loads(nodes.stdout).get("items") or []
+            for item in nodes.get("items") or []
             if str((item.get("spec") or {}).get("providerID", "")).startswith("kwok://")
             and item["spec"]["providerID"] not in claimed
         ]

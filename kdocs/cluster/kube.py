@@ -3,7 +3,9 @@
 A failed check is only useful when it carries the reason the API server or a
 controller gave ("FailedCreate: ... no PriorityClass with name x was found"),
 so every call to the cluster goes through `kubectl` here, which also tells an
-interrupted or unreachable cluster apart from an answer about a snippet.
+interrupted or unreachable cluster apart from an answer about a snippet. Reads
+(`get_json`) go straight to the API server when `kdocs.cluster.reads` can make
+them exactly as kubectl would, and to kubectl otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.model import Cancelled, StepFailed
+from kdocs.cluster.reads import CannotRead, Query, reader_for
 
 _SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
 # kubectl could not talk to the API server at all (or was not let in): no verdict on a snippet.
@@ -133,6 +136,12 @@ def reason(stderr: str) -> str:
 
 def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
     """`kubectl get ... -o json`, None when not found; other failures fail the step."""
+    query, reader = Query.parse(args), reader_for(cluster)
+    if query is not None and reader is not None:
+        try:
+            return reader.get(query)
+        except CannotRead:
+            pass  # kubectl answers, with its own wording
     done = kubectl(cluster, "get", *args, "-o", "json", timeout=30)
     if done.returncode != 0:
         if "(NotFound)" in done.stderr:
@@ -142,6 +151,14 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
         return json.loads(done.stdout)
     except ValueError:
         raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
+
+
+def get_json_or_none(cluster: Cluster, *args: str) -> dict[str, Any] | None:
+    """`get_json`, but None for any failure too: for waits that poll again anyway."""
+    try:
+        return get_json(cluster, *args)
+    except (StepFailed, ClusterUnavailableError, Cancelled):
+        return None
 
 
 def condition_entry(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:

@@ -1,0 +1,363 @@
+"""Reads from the API server over one kept connection per thread, not a kubectl each.
+
+A run polls the cluster a few hundred times (every assert, every Karpenter wait),
+and a kubectl process costs ~0.1 s of CPU to start, load its kubeconfig and
+discover the API: on 2 cores that was most of a run's CPU, and it slowed the
+applies and controllers being observed. A GET answers in milliseconds.
+
+kubectl stays the oracle: this path only takes what it reads exactly as kubectl
+would (the same URL from the same discovery, lists reshaped the way `kubectl get
+-o json` prints them) and declines everything else, so the caller runs kubectl:
+
+* a kubeconfig it does not speak (exec plugins, auth providers, basic auth,
+  impersonation, an HTTP proxy in the environment for a remote server);
+* arguments other than `RESOURCE [NAME] [-n NS | -A] [-l SEL] [--field-selector=SEL]`,
+  or a resource name discovery does not know (after one refresh);
+* any answer but 200, or a 404 for the object asked by name: errors keep
+  kubectl's wording, and an unreachable server its exit code (2).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import yaml
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+
+# Seconds a GET may take before the API server is called unreachable, as kubectl's calls.
+TIMEOUT = 30.0
+
+_USER_KEYS = {"client-certificate", "client-certificate-data", "client-key", "client-key-data",
+              "token", "tokenFile"}  # fmt: skip
+_CLUSTER_KEYS = {"server", "certificate-authority", "certificate-authority-data",
+                 "insecure-skip-tls-verify", "extensions"}  # fmt: skip
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+_VALUED = {"-n": "n", "--namespace": "n", "-l": "l", "--selector": "l"}
+
+
+class CannotRead(Exception):
+    """This read is kubectl's to make (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """`kubectl get RESOURCE [NAME] [-n NS | -A] [-l SEL] [--field-selector=SEL]`."""
+
+    resource: str
+    name: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+    labels: str | None = None
+    fields: str | None = None
+
+    @classmethod
+    def parse(cls, args: tuple[str, ...]) -> Query | None:
+        """The query of kubectl get's arguments (without `get` and `-o json`), or None when
+        they say anything else."""
+        words: list[str] = []
+        options: dict[str, str] = {}
+        all_namespaces, rest = False, list(args)
+        while rest:
+            arg = rest.pop(0)
+            if arg in _VALUED and rest:
+                options[_VALUED[arg]] = rest.pop(0)
+            elif arg.startswith("--field-selector="):
+                options["f"] = arg.partition("=")[2]
+            elif arg in ("-A", "--all-namespaces"):
+                all_namespaces = True
+            elif arg.startswith("-") or "/" in arg or not arg:
+                return None
+            else:
+                words.append(arg)
+        if not 1 <= len(words) <= 2 or (all_namespaces and "n" in options):
+            return None
+        return cls(
+            words[0], words[1] if len(words) == 2 else None, options.get("n"), all_namespaces,
+            options.get("l"), options.get("f"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Kind:
+    group_version: str  # "v1", "apps/v1"
+    plural: str
+    kind: str
+    namespaced: bool
+
+    def path(self, namespace: str | None) -> str:
+        base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        where = f"/namespaces/{quote(namespace, safe='')}" if namespace else ""
+        return f"{base}{where}/{self.plural}"
+
+
+class DirectReader:
+    """GETs to one cluster's API server with its kubeconfig's credentials."""
+
+    def __init__(self, server: str, context: ssl.SSLContext | None, headers: dict[str, str],
+                 default_namespace: str) -> None:  # fmt: skip
+        split = urlsplit(server)
+        self._https = split.scheme == "https"
+        self._host, self._port = split.hostname or "", split.port
+        self._prefix = split.path.rstrip("/")
+        self._tls, self._headers = context, {"Accept": "application/json", **headers}
+        self.default_namespace = default_namespace
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._core: dict[str, dict[str, Any]] | None = None
+        self._groups: dict[str, tuple[str, list[str]]] | None = None  # group -> preferred, all
+        self._versions: dict[str, list[dict[str, Any]]] = {}
+
+    def get(self, query: Query) -> dict[str, Any] | None:
+        """What `kubectl get ... -o json` prints for `query`, None when the named object is
+        not found; CannotRead when kubectl must answer."""
+        kind = self._kind(query.resource)
+        namespace = None
+        if kind.namespaced and not query.all_namespaces:
+            namespace = query.namespace or self.default_namespace
+        path = kind.path(namespace)
+        if query.name is not None:
+            path += "/" + quote(query.name, safe="")
+        params = {key: value for key, value in (("labelSelector", query.labels),
+                  ("fieldSelector", query.fields)) if value}  # fmt: skip
+        status, body = self._request(path + ("?" + urlencode(params) if params else ""))
+        if status == 404 and query.name is not None and _names(body, query.name):
+            return None
+        if status != 200:
+            raise CannotRead(f"GET {path}: {status}")
+        found = _json(body)
+        if query.name is not None:
+            return _printed(found)
+        # As kubectl prints a list: each item says its apiVersion and kind.
+        items = [_printed({"apiVersion": kind.group_version, "kind": kind.kind, **item})
+                 for item in found.get("items") or []]  # fmt: skip
+        return {"apiVersion": "v1", "items": items, "kind": "List",
+                "metadata": {"resourceVersion": ""}}  # fmt: skip
+
+    def _kind(self, resource: str) -> _Kind:
+        for fresh in (False, True):
+            found = self._resolve(resource, fresh)
+            if found is not None:
+                return found
+        raise CannotRead(f"resource {resource!r} not in discovery")
+
+    def _resolve(self, resource: str, fresh: bool) -> _Kind | None:
+        """kubectl's reading of `plural[.version.group | .group]`, for the forms kdocs uses;
+        a bare name is the core group's (kubectl prefers it too) or not taken."""
+        with self._lock:
+            if fresh or self._core is None:
+                self._core = {r["name"]: r for r in self._resources("/api/v1")}
+                listed = _json(self._expect("/apis")).get("groups") or []
+                self._groups = {
+                    g["name"]: (g["preferredVersion"]["version"],
+                                [v["version"] for v in g.get("versions") or []])
+                    for g in listed
+                }  # fmt: skip
+                self._versions.clear()
+            name, _, rest = resource.partition(".")
+            if not rest:
+                entry = _find(self._core.values(), name)
+                return _Kind("v1", entry["name"], entry["kind"], entry["namespaced"]) if entry \
+                    else None  # fmt: skip
+            version, _, group = rest.partition(".")
+            groups = self._groups or {}
+            if group not in groups or version not in groups[group][1]:
+                if rest not in groups:
+                    return None
+                version, group = groups[rest][0], rest
+            group_version = f"{group}/{version}"
+            if group_version not in self._versions:
+                self._versions[group_version] = self._resources(f"/apis/{group_version}")
+            entry = _find(self._versions[group_version], name)
+            if entry is None:
+                return None
+            return _Kind(group_version, entry["name"], entry["kind"], entry["namespaced"])
+
+    def _resources(self, path: str) -> list[dict[str, Any]]:
+        listed = _json(self._expect(path)).get("resources") or []
+        return [r for r in listed if "/" not in str(r.get("name", ""))]
+
+    def _expect(self, path: str) -> bytes:
+        status, body = self._request(path)
+        if status != 200:
+            raise CannotRead(f"GET {path}: {status}")
+        return body
+
+    def _request(self, path: str) -> tuple[int, bytes]:
+        """One GET on this thread's connection; a connection the server closed is opened
+        again once (a GET may be repeated)."""
+        for attempt in (0, 1):
+            connection = getattr(self._local, "connection", None)
+            if connection is None or attempt:
+                connection = self._connect()
+            try:
+                connection.request("GET", self._prefix + path, headers=self._headers)
+                answer = connection.getresponse()
+                return answer.status, answer.read()
+            except TimeoutError:
+                self._drop(connection)
+                raise ClusterUnavailableError(
+                    None, f"the API server did not answer GET {path} within {TIMEOUT:.0f}s"
+                ) from None
+            except (OSError, http.client.HTTPException):
+                self._drop(connection)
+        raise CannotRead(f"GET {path}: no connection")  # kubectl then says why, as before
+
+    def _connect(self) -> http.client.HTTPConnection:
+        connection = (
+            http.client.HTTPSConnection(self._host, self._port, timeout=TIMEOUT, context=self._tls)
+            if self._https
+            else http.client.HTTPConnection(self._host, self._port, timeout=TIMEOUT)
+        )
+        self._local.connection = connection
+        return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        self._local.connection = None
+
+
+def _printed(obj: dict[str, Any]) -> dict[str, Any]:
+    """`obj` as `kubectl get -o json` prints it: without managedFields (--show-managed-fields)."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+    return obj
+
+
+def _find(resources: Any, name: str) -> dict[str, Any] | None:
+    for entry in resources:
+        if name in (entry.get("name"), entry.get("singularName")):
+            return entry
+    return None
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        found = json.loads(body)
+    except ValueError:
+        raise CannotRead("an answer that is not JSON") from None
+    if not isinstance(found, dict):
+        raise CannotRead("an answer that is not a JSON object")
+    return found
+
+
+def _names(body: bytes, name: str) -> bool:
+    """Whether a 404's Status is about the object `name` (not a resource type the server lacks)."""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return False
+    return (
+        isinstance(status, dict)
+        and status.get("reason") == "NotFound"
+        and (status.get("details") or {}).get("name") == name
+    )
+
+
+_readers: dict[tuple[Path, str, int, int], DirectReader | None] = {}
+_readers_lock = threading.Lock()
+
+
+def reader_for(cluster: Cluster) -> DirectReader | None:
+    """The reader of `cluster`, None when kubectl must do its reads. Made again when its
+    kubeconfig changes (a cluster brought up again gets new ports and certificates)."""
+    try:
+        stat = cluster.kubeconfig.stat()
+    except OSError:
+        return None
+    key = (cluster.kubeconfig, cluster.context, stat.st_mtime_ns, stat.st_size)
+    with _readers_lock:
+        if key not in _readers:
+            for older in [k for k in _readers if k[:2] == key[:2]]:
+                del _readers[older]  # its connections go with it
+            _readers[key] = _make_reader(cluster.kubeconfig, cluster.context)
+        return _readers[key]
+
+
+def _make_reader(kubeconfig: Path, context_name: str) -> DirectReader | None:
+    try:
+        config = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
+        context = _entry(config, "contexts", context_name)
+        server = _entry(config, "clusters", str(context.get("cluster")))
+        user = _entry(config, "users", str(context.get("user")))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, LookupError, TypeError):
+        return None
+    if set(user) - _USER_KEYS or set(server) - _CLUSTER_KEYS or not server.get("server"):
+        return None
+    split = urlsplit(str(server["server"]))
+    if split.scheme not in ("https", "http") or not split.hostname:
+        return None
+    if split.hostname not in ("127.0.0.1", "localhost", "::1") and any(
+        os.environ.get(name) for name in _PROXY_VARIABLES
+    ):
+        return None  # kubectl would go through that proxy
+    try:
+        tls = _tls(kubeconfig.parent, server, user) if split.scheme == "https" else None
+        headers = _token(kubeconfig.parent, user)
+    except (OSError, ssl.SSLError, ValueError):
+        return None
+    namespace = str(context.get("namespace") or "default")
+    return DirectReader(str(server["server"]), tls, headers, namespace)
+
+
+def _entry(config: Any, section: str, name: str) -> dict[str, Any]:
+    for entry in config[section]:
+        if entry["name"] == name:
+            inner = entry[section[:-1]] or {}
+            if not isinstance(inner, dict):
+                raise TypeError(section)
+            return inner
+    raise LookupError(name)
+
+
+def _tls(base: Path, server: dict[str, Any], user: dict[str, Any]) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=None)
+    if server.get("insecure-skip-tls-verify"):
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    elif server.get("certificate-authority-data"):
+        context = ssl.create_default_context(
+            cadata=base64.b64decode(server["certificate-authority-data"]).decode("ascii")
+        )
+    elif server.get("certificate-authority"):
+        context = ssl.create_default_context(cafile=str(base / server["certificate-authority"]))
+    certificate = _pem(base, user, "client-certificate")
+    key = _pem(base, user, "client-key")
+    if certificate and key:
+        # The SSL context takes files only: a private folder, removed once they are loaded.
+        with tempfile.TemporaryDirectory(prefix="kdocs-tls-") as folder:
+            paths = []
+            for name, data in (("cert.pem", certificate), ("key.pem", key)):
+                path = Path(folder) / name
+                path.write_bytes(data)
+                paths.append(path)
+            context.load_cert_chain(paths[0], paths[1])
+    elif certificate or key:
+        raise ValueError("a client certificate without its key")
+    return context
+
+
+def _pem(base: Path, user: dict[str, Any], field: str) -> bytes | None:
+    if user.get(f"{field}-data"):
+        return base64.b64decode(user[f"{field}-data"])
+    if user.get(field):
+        return (base / user[field]).read_bytes()
+    return None
+
+
+def _token(base: Path, user: dict[str, Any]) -> dict[str, str]:
+    token = user.get("token") or (
+        (base / user["tokenFile"]).read_text(encoding="utf-8").strip() if user.get("tokenFile")
+        else None
+    )  # fmt: skip
+    return {"Authorization": f"Bearer {token}"} if token else {}

@@ -1,0 +1,226 @@
+"""Reads straight from the API server print what `kubectl get -o json` prints.
+
+`kdocs.cluster.reads` replaces a kubectl process per poll by a GET on a kept
+connection. kubectl stays the oracle: for every form of read kdocs makes, the
+direct answer must equal kubectl's own output for the same arguments on the real
+API server, and every form it does not make exactly so must go to kubectl.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.kube import get_json
+from kdocs.cluster.reads import CannotRead, Query, reader_for
+
+# --- without a cluster: which reads are taken, which kubeconfigs are spoken -----------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("nodes",), Query("nodes")),
+        (("pods", "-n", "a", "-l", "x=y"), Query("pods", namespace="a", labels="x=y")),
+        (("daemonsets.v1.apps", "web", "-n", "b"), Query("daemonsets.v1.apps", "web", "b")),
+        (("events", "-A", "--field-selector=type=Warning"),
+         Query("events", all_namespaces=True, fields="type=Warning")),
+        (("pods", "--namespace", "a", "--selector", "k in (v)"),
+         Query("pods", namespace="a", labels="k in (v)")),
+    ],
+)  # fmt: skip
+def test_the_arguments_kdocs_reads_with_are_taken(args: tuple[str, ...], expected: Query) -> None:
+    assert Query.parse(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sa/default", "-n", "a"),  # kind/name
+        ("pods", "a", "b"),  # two names
+        ("pods", "-o", "name"),  # another output
+        ("pods", "--show-labels"),  # an option it does not know
+        ("pods", "-A", "-n", "a"),  # kubectl refuses both
+        ("pods", "-n"),  # a flag without its value
+        (),
+    ],
+)
+def test_other_arguments_are_left_to_kubectl(args: tuple[str, ...]) -> None:
+    assert Query.parse(args) is None
+
+
+def _kubeconfig(tmp_path: Path, user: dict[str, Any], server: str = "https://127.0.0.1:1") -> Path:
+    path = tmp_path / "kubeconfig.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": server,
+                                               "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "users": [{"name": "u", "user": user}],
+    }), encoding="utf-8")  # fmt: skip
+    return path
+
+
+def _cluster(kubeconfig: Path, kubectl: Path = Path("/bin/false"), context: str = "c") -> Cluster:
+    return Cluster(
+        provider="test", kubeconfig=kubeconfig, context=context, kubernetes_version="",
+        kubectl_binary=kubectl, topology="single-node",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "aws"}},
+        {"auth-provider": {"name": "oidc"}},
+        {"username": "a", "password": "b"},
+        {"token": "t", "as": "someone-else"},
+    ],
+)
+def test_credentials_only_kubectl_speaks_leave_every_read_to_it(
+    tmp_path: Path, user: dict[str, Any]
+) -> None:
+    assert reader_for(_cluster(_kubeconfig(tmp_path, user))) is None
+
+
+def test_a_remote_server_behind_a_proxy_is_left_to_kubectl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = _kubeconfig(tmp_path, {"token": "t"}, server="https://10.1.2.3:6443")
+    assert reader_for(_cluster(remote)) is not None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    (tmp_path / "kubeconfig.yaml").write_text(
+        remote.read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )  # another kubeconfig (size), so another reader
+    assert reader_for(_cluster(remote)) is None
+
+
+def test_a_token_is_sent_as_kubectl_sends_it(tmp_path: Path) -> None:
+    """A token file relative to the kubeconfig, read as kubectl reads it."""
+    (tmp_path / "token").write_text("s3cret\n", encoding="utf-8")
+    made = reader_for(_cluster(_kubeconfig(tmp_path, {"tokenFile": "token"})))
+    assert made is not None and made._headers["Authorization"] == "Bearer s3cret"
+
+
+def test_a_server_nobody_answers_on_is_unreachable_as_with_kubectl(tmp_path: Path) -> None:
+    """The GET fails, kubectl is asked and says why: exit 2, not an answer about a snippet."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config = _kubeconfig(tmp_path, {"token": "t"}, server=f"https://127.0.0.1:{port}")
+    unreachable = tmp_path / "kubectl"
+    unreachable.write_text(
+        "#!/bin/sh\necho 'The connection to the server 127.0.0.1 was refused' >&2\nexit 1\n",
+        encoding="utf-8",
+    )
+    unreachable.chmod(0o755)
+    with pytest.raises(ClusterUnavailableError) as raised:
+        get_json(_cluster(config, unreachable), "pods", "-n", "a")
+    assert raised.value.exit_code == 2 and "unreachable" in str(raised.value)
+
+
+# --- on the real API server: the same answer as kubectl -------------------------------------
+
+
+@pytest.fixture
+def objects(cluster: Cluster) -> Iterator[str]:
+    """A namespace with two labelled ConfigMaps and a PriorityClass: objects that do not change
+    between kubectl's read and the direct one."""
+    namespace = f"kdocs-reads-{uuid.uuid4().hex[:8]}"
+    name = f"kdocs-reads-{uuid.uuid4().hex[:8]}"
+    manifests = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        *({"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": f"c{i}", "namespace": namespace, "labels": {"tier": str(i)}},
+           "data": {"k": "v"}} for i in (1, 2)),
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+         "metadata": {"name": name, "labels": {"test": namespace}}, "value": 7},
+    ]  # fmt: skip
+    for manifest in manifests:
+        cluster.kubectl("create", "-f", "-", input=json.dumps(manifest), check=True)
+    try:
+        yield namespace
+    finally:
+        cluster.kubectl("delete", "priorityclass", name, "--wait=false")
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false")
+
+
+def _kubectl_get(cluster: Cluster, *args: str) -> dict[str, Any] | None:
+    done = cluster.kubectl("get", *args, "-o", "json", timeout=30)
+    if done.returncode:
+        assert "(NotFound)" in done.stderr, done.stderr
+        return None
+    return json.loads(done.stdout)
+
+
+def _forms(namespace: str) -> list[tuple[str, ...]]:
+    return [
+        ("configmaps", "-n", namespace),
+        ("configmaps", "c1", "-n", namespace),
+        ("configmap", "c2", "--namespace", namespace),  # singular name
+        ("configmaps", "-n", namespace, "-l", "tier=2"),
+        ("configmaps", "-n", namespace, "-l", "tier in (1,2),tier!=3"),
+        ("configmaps", "-n", namespace, "--field-selector=metadata.name=c1"),
+        ("configmaps", "missing", "-n", namespace),  # not found: None from both
+        ("namespaces", namespace),  # cluster-scoped
+        ("namespaces", "-n", namespace, "-l", f"kubernetes.io/metadata.name={namespace}"),
+        ("priorityclasses.scheduling.k8s.io", "-l", f"test={namespace}"),  # plural.group
+        ("priorityclasses.v1.scheduling.k8s.io", "-l", f"test={namespace}"),  # .version.group
+        ("configmaps",),  # no -n: the context's namespace, else default
+        ("configmaps", "kube-root-ca.crt"),
+        ("nodes",),
+        ("nodes", "-l", "kdocs/node"),
+        ("nodepools.karpenter.sh",),  # a custom resource
+        ("serviceaccounts", "-A", "--field-selector", f"metadata.namespace={namespace}"),
+        ("events", "-n", "kube-system", "--field-selector=type=Warning"),
+    ]
+
+
+@pytest.mark.cluster
+def test_every_read_form_answers_what_kubectl_prints(cluster: Cluster, objects: str) -> None:
+    reader = reader_for(cluster)
+    assert reader is not None, "the session cluster's kubeconfig should be spoken"
+    direct_only = dataclasses.replace(cluster, kubectl_binary=Path("/bin/false"))
+    for args in _forms(objects):
+        if Query.parse(args) is None:  # --field-selector VALUE: kubectl's, and still right
+            assert get_json(cluster, *args) == _kubectl_get(cluster, *args), args
+            continue
+        expected = _kubectl_get(cluster, *args)
+        # No kubectl to fall back on: the answer is the direct read's own.
+        assert get_json(direct_only, *args) == expected, args
+        if expected is not None and "items" in expected:
+            assert expected["items"] or args[0] in ("events", "nodepools.karpenter.sh"), args
+
+
+@pytest.mark.cluster
+def test_what_discovery_does_not_know_goes_to_kubectl(cluster: Cluster, objects: str) -> None:
+    """A short name, a resource the server lacks: kubectl answers, with its own words."""
+    reader = reader_for(cluster)
+    assert reader is not None
+    with pytest.raises(CannotRead):
+        reader.get(Query("cm", namespace=objects))  # kubectl's short names are its own
+    with pytest.raises(CannotRead):
+        reader.get(Query("widgets.example.com"))
+    assert get_json(cluster, "cm", "-n", objects) == _kubectl_get(cluster, "cm", "-n", objects)
+
+
+@pytest.mark.cluster
+def test_a_kubeconfig_written_again_makes_a_new_reader(cluster: Cluster, tmp_path: Path) -> None:
+    """A cluster brought up again keeps its kubeconfig's path, with new ports and certificates."""
+    copy = tmp_path / "kubeconfig.yaml"
+    copy.write_bytes(cluster.kubeconfig.read_bytes())
+    moved = dataclasses.replace(cluster, kubeconfig=copy)
+    first = reader_for(moved)
+    assert first is not None and first is reader_for(moved)
+    copy.write_bytes(cluster.kubeconfig.read_bytes() + b"\n")
+    assert reader_for(moved) is not first
+
