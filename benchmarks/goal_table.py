@@ -122,7 +122,8 @@ def cluster_lines(steps: list[Any]) -> list[Line]:
         if step.seconds is None or step.note.startswith("exit"):
             value, met = f"failed: {step.note}", "n/a"
         else:
-            value = f"{step.seconds:.1f} s (n=1)"
+            runs = step.spread or [step.seconds]
+            value = f"{step.seconds:.1f} s ({min(runs):.1f}-{max(runs):.1f}, n={len(runs)})"
             met = "yes" if step.seconds <= SCENARIOS_LIMIT_S else "no"
         goal = f"≤ {SCENARIOS_LIMIT_S:.0f} s" if step.what.startswith("all") else "(part of it)"
         out.append(Line(wanted[step.what], value, goal, met if goal.startswith("≤") else ""))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import bench_cluster  # noqa: E402
 import goal_table as goals  # noqa: E402
 from measure import Run, Series  # noqa: E402
 
@@ -78,3 +79,17 @@ def test_a_section_that_did_not_run_is_said_not_measured() -> None:
     text = "\n".join(goals.table({}, "1.0-2.0"))
     assert text.count("not measured in this run") == 3
     assert "| yes |" not in text
+
+
+def test_all_scenarios_are_the_median_of_their_runs_with_the_spread_shown() -> None:
+    def step(seconds: float, note: str = "") -> bench_cluster.Step:
+        run = Run(seconds, 40.0, 0, "{}", "")
+        return bench_cluster.Step("all scenarios and snippets", "kdocs test", run, note)
+
+    middle = bench_cluster._median_of([step(70.0), step(50.0), step(55.0)])
+    assert (middle.seconds, middle.spread) == (55.0, [70.0, 50.0, 55.0])
+    [line] = goals.cluster_lines([middle])
+    assert (line.value, line.met) == ("55.0 s (50.0-70.0, n=3)", "yes")
+    failed = bench_cluster._median_of([step(50.0), step(52.0, "exit 1: boom"), step(51.0)])
+    [line] = goals.cluster_lines([failed])
+    assert (line.value, line.met) == ("failed: exit 1: boom", "n/a")
