@@ -214,6 +214,22 @@ def test_what_discovery_does_not_know_goes_to_kubectl(cluster: Cluster, objects:
 
 
 @pytest.mark.cluster
+def test_credentials_embedded_in_the_kubeconfig_are_spoken(
+    cluster: Cluster, objects: str, tmp_path: Path
+) -> None:
+    """As kind writes them, and `kdocs` copies a context (`config view --flatten`): the CA,
+    certificate and key as base64 data instead of files."""
+    flat = cluster.kubectl("config", "view", "--flatten", "--minify", check=True).stdout
+    assert "client-key-data" in flat and "certificate-authority-data" in flat
+    copy = tmp_path / "flat.yaml"
+    copy.write_text(flat, encoding="utf-8")
+    embedded = dataclasses.replace(cluster, kubeconfig=copy, kubectl_binary=Path("/bin/false"))
+    assert reader_for(embedded) is not None
+    args = ("configmaps", "-n", objects)
+    assert get_json(embedded, *args) == _kubectl_get(cluster, *args)
+
+
+@pytest.mark.cluster
 def test_a_kubeconfig_written_again_makes_a_new_reader(cluster: Cluster, tmp_path: Path) -> None:
     """A cluster brought up again keeps its kubeconfig's path, with new ports and certificates."""
     copy = tmp_path / "kubeconfig.yaml"
