@@ -46,9 +46,7 @@ class RunContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     rollout_timeout: float = 60.0
-    # Seconds between two looks of an assert: a look is a GET on a kept connection
-    # (kdocs.cluster.reads), a few ms, so a claim that came true is seen soon after.
-    poll: float = 0.2
+    poll: float = 0.2  # between an assert's looks: each a GET of a few ms (kdocs.cluster.reads)
     snippets_dir: Path | None = None  # where the default check looks for files a snippet needs
     # Set (with cancel) when the health probe finds the cluster dead: the run ends as exit 2.
     unhealthy: str | None = None
