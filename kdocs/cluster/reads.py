@@ -121,6 +121,13 @@ class DirectReader:
     def get(self, query: Query) -> dict[str, Any] | None:
         """What `kubectl get ... -o json` prints for `query`, None when the named object is
         not found; CannotRead when kubectl must answer."""
+        try:
+            return self._get(query)
+        except (KeyError, TypeError, AttributeError) as error:
+            # An answer not shaped as the API's (an aggregated server's own): kubectl reads it.
+            raise CannotRead(f"an unexpected answer ({error!r})") from None
+
+    def _get(self, query: Query) -> dict[str, Any] | None:
         kind = self._kind(query.resource)
         namespace = None
         if kind.namespaced and not query.all_namespaces:
@@ -324,6 +331,8 @@ def _entry(config: Any, section: str, name: str) -> dict[str, Any]:
 def _tls(base: Path, server: dict[str, Any], user: dict[str, Any]) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=None)
     if server.get("insecure-skip-tls-verify"):
+        if server.get("certificate-authority") or server.get("certificate-authority-data"):
+            raise ValueError("kubectl refuses a CA with insecure-skip-tls-verify")
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     elif server.get("certificate-authority-data"):
         context = ssl.create_default_context(

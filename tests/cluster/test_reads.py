@@ -9,8 +9,10 @@ API server, and every form it does not make exactly so must go to kubectl.
 from __future__ import annotations
 
 import dataclasses
+import http.server
 import json
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +111,56 @@ def test_a_token_is_sent_as_kubectl_sends_it(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("s3cret\n", encoding="utf-8")
     made = reader_for(_cluster(_kubeconfig(tmp_path, {"tokenFile": "token"})))
     assert made is not None and made._headers["Authorization"] == "Bearer s3cret"
+
+
+def test_a_ca_with_insecure_skip_is_left_to_kubectl_which_refuses_it(tmp_path: Path) -> None:
+    config = _kubeconfig(tmp_path, {"token": "t"})
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["clusters"][0]["cluster"]["certificate-authority-data"] = "eA=="
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert reader_for(_cluster(config)) is None
+
+
+@pytest.fixture
+def odd_server() -> Iterator[str]:
+    """A plain-HTTP server whose discovery is not shaped as the API's (no preferredVersion,
+    items that are not objects): what an odd aggregated API server might answer."""
+    answers = {
+        "/api/v1": {"resources": [{"name": "pods", "kind": "Pod", "namespaced": True}]},
+        "/apis": {"groups": [{"name": "odd.example.com", "versions": [{"version": "v1"}]}]},
+        "/api/v1/namespaces/default/pods": {"items": ["not an object"]},
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            body = json.dumps(answers.get(self.path.split("?")[0], {})).encode()
+            self.send_response(200 if self.path.split("?")[0] in answers else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_answers_not_shaped_as_the_apis_go_to_kubectl_not_to_a_traceback(
+    tmp_path: Path, odd_server: str
+) -> None:
+    made = reader_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=odd_server)))
+    assert made is not None
+    with pytest.raises(CannotRead):  # a list whose items are not objects
+        made.get(Query("pods"))
+    with pytest.raises(CannotRead):  # a group without its preferred version
+        made.get(Query("widgets.odd.example.com"))
 
 
 def test_a_server_nobody_answers_on_is_unreachable_as_with_kubectl(tmp_path: Path) -> None:
