@@ -54,16 +54,25 @@ def default_check(session: Session, source: Path, snippets_dir: Path | None) -> 
     checks = [check_for(doc)(session, doc, docs) for doc in docs if _name(doc)]
     for check in checks:
         check.start()
+    return await_checks(session, checks, where)
+
+
+def await_checks(session: Session, checks: list[Accepted], where: str) -> list[str]:
+    """Poll every check until all are done (their lines, in order) or one fails."""
     begun = time.monotonic()
     deadline = begun + session.ctx.rollout_timeout
     reached: dict[int, Verdict] = {}  # an object that got there is not asked again
+    # A check whose line counts what the others make is asked after them, every round, so
+    # the line it ends with counts them once they are done.
+    order = sorted(range(len(checks)), key=lambda i: checks[i].counts_others)
     while True:
         session.seen = []
-        verdicts = [reached.get(i) or check.verdict() for i, check in enumerate(checks)]
+        asked = {i: reached.get(i) or checks[i].verdict() for i in order}
+        verdicts = [asked[i] for i in range(len(checks))]
         for index, verdict in enumerate(verdicts):
             if verdict.state == "failed":
                 raise StepFailed(f"{where}: {verdict.line}")
-            if verdict.state == "done":
+            if verdict.state == "done" and not checks[index].counts_others:
                 reached[index] = verdict
         pending = [(c, v) for c, v in zip(checks, verdicts, strict=True) if v.state == "waiting"]
         if not pending:

@@ -67,6 +67,8 @@ def failed(line: str) -> Verdict:
 class Accepted:
     """Accepted by the API server; Ready too when its status reports a Ready condition."""
 
+    counts_others = False  # True: its line counts objects other checks wait for
+
     def __init__(self, session: Session, doc: dict[str, Any], snippet: list[dict[str, Any]]):
         self.session, self.doc, self.snippet = session, doc, snippet
         self.name = str((doc.get("metadata") or {}).get("name") or "")
@@ -265,6 +267,8 @@ class ClaimBound(Accepted):
 class ServiceSelects(Accepted):
     """Its selector matches pods the same snippet makes, if it makes any."""
 
+    counts_others = True  # the pods it counts are the snippet's workloads'
+
     def judge(self, obj: dict[str, Any]) -> Verdict:
         spec = obj.get("spec") or {}
         selector = spec.get("selector") or {}
@@ -286,7 +290,8 @@ class ServiceSelects(Accepted):
         count = len((found or {}).get("items") or [])
         if not count:
             return waiting(f"{self.title}: no pod matches {wanted} yet")
-        return done(f"{self.title}: selects {count} pods of this snippet ({wanted})")
+        pods = "1 pod" if count == 1 else f"{count} pods"
+        return done(f"{self.title}: selects {pods} of this snippet ({wanted})")
 
 
 # (API group, kind) -> its check; every other kind is `Accepted`.

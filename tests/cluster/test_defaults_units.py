@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kdocs.cluster.defaults import await_checks
 from kdocs.cluster.kind_checks import (
     Accepted,
     ClaimBound,
@@ -22,8 +23,11 @@ from kdocs.cluster.kind_checks import (
     RolledOut,
     ServiceSelects,
     StatefulSetReady,
+    Verdict,
     check_for,
+    done,
     pod_failure,
+    waiting,
 )
 from kdocs.cluster.references import missing_reference, references
 
@@ -208,3 +212,31 @@ def test_a_missing_reference_names_the_file_under_snippets_that_defines_it(tmp_p
     )
     sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "agent"}}
     assert missing_reference(session, [sa, doc], source, snippets) is None  # type: ignore[arg-type]
+
+
+class Scripted(Accepted):
+    """A check whose verdicts come from a script, one per time it is asked."""
+
+    def __init__(self, log: list[str], title: str, script: list[Verdict]) -> None:
+        self.log, self.title, self.script, self.name = log, title, script, title
+
+    def verdict(self) -> Verdict:
+        self.log.append(self.title)
+        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+
+class Counting(Scripted):
+    counts_others = True
+
+
+def test_a_check_counting_the_others_objects_ends_with_their_count_once_they_are_done() -> None:
+    # The Service comes first in the snippet and is satisfied by the first pod; its line
+    # must still count the pods the Deployment has once that is rolled out.
+    log: list[str] = []
+    service = Counting(log, "svc", [done("selects 1 pod"), done("selects 2 pods")])
+    deployment = Scripted(log, "web", [waiting("1 of 2"), done("2 of 2")])
+    session = SimpleNamespace(seen=[], ctx=SimpleNamespace(rollout_timeout=60, poll=0),
+                              pause=lambda seconds: None)  # fmt: skip
+    lines = await_checks(session, [service, deployment], "f.yaml")  # type: ignore[arg-type]
+    assert lines == ["selects 2 pods", "2 of 2"]
+    assert log == ["web", "svc", "web", "svc"]  # asked after the others, every round
