@@ -57,6 +57,8 @@ steps:
   - apply:
 {POD % ("once", "Never")}
   - assert:
+      object: {{apiVersion: v1, kind: Pod, metadata: {{name: once}}, status: {{phase: Succeeded}}}}
+  - assert:
       object: {{apiVersion: v1, kind: Pod, metadata: {{name: once}}, status: {{phase: Running}}}}
 """
 
@@ -100,8 +102,11 @@ def test_a_false_assert_on_a_pod_bound_elsewhere_fails_well_before_its_timeout(
 
 
 def test_a_false_assert_on_a_finished_pod_fails_well_before_its_timeout(report: dict) -> None:
+    # The pod is first seen Succeeded: a poll can catch a one-shot pod in its short Running
+    # phase, so only after that is "Running" a claim that can never come true.
     outcome = outcomes(report)["finished"]
     assert outcome["status"] == "failed"
+    assert [s["status"] for s in outcome["steps"]] == ["passed", "passed", "failed"]
     assert (
         "cannot happen any more: Pod once succeeded and a finished pod never runs again"
         in (outcome["message"])
