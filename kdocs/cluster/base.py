@@ -8,17 +8,40 @@ means the same on every provider.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from kdocs.errors import UnusableInputError
 
 
 class ClusterUnavailableError(UnusableInputError):
     """The cluster could not be created, reached or used (exit code 2)."""
+
+
+def server_host(server: str) -> str:
+    """The host of an API server URL, lower-cased, "" when there is none or the URL is malformed."""
+    try:
+        return (urlsplit(server).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+
+
+def server_is_loopback(server: str) -> bool:
+    """True when the API server URL's host is localhost or a loopback address."""
+    host = server_host(server)
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # Components a scenario may require (`requires:`), as a cluster's label names them.

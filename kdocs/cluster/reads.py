@@ -33,7 +33,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import yaml
 
-from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.base import Cluster, ClusterUnavailableError, server_is_loopback
 
 # Seconds a GET may take before the API server is called unreachable, as kubectl's calls.
 TIMEOUT = 30.0
@@ -305,10 +305,10 @@ def _make_reader(kubeconfig: Path, context_name: str) -> DirectReader | None:
     split = urlsplit(str(server["server"]))
     if split.scheme not in ("https", "http") or not split.hostname:
         return None
-    if split.hostname not in ("127.0.0.1", "localhost", "::1") and any(
+    if not server_is_loopback(str(server["server"])) and any(
         os.environ.get(name) for name in _PROXY_VARIABLES
     ):
-        return None  # kubectl would go through that proxy
+        return None  # kubectl would go through that proxy (Go never proxies loopback)
     try:
         tls = _tls(kubeconfig.parent, server, user) if split.scheme == "https" else None
         headers = _token(kubeconfig.parent, user)
@@ -329,17 +329,16 @@ def _entry(config: Any, section: str, name: str) -> dict[str, Any]:
 
 
 def _tls(base: Path, server: dict[str, Any], user: dict[str, Any]) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=None)
-    if server.get("insecure-skip-tls-verify"):
-        if server.get("certificate-authority") or server.get("certificate-authority-data"):
-            raise ValueError("kubectl refuses a CA with insecure-skip-tls-verify")
+    ca_data, ca_file = server.get("certificate-authority-data"), server.get("certificate-authority")
+    insecure = bool(server.get("insecure-skip-tls-verify"))
+    if insecure and (ca_data or ca_file):
+        raise ValueError("kubectl refuses a CA with insecure-skip-tls-verify")
+    context = ssl.create_default_context(
+        cafile=str(base / ca_file) if ca_file and not ca_data else None,
+        cadata=base64.b64decode(ca_data).decode("ascii") if ca_data else None,
+    )
+    if insecure:
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    elif server.get("certificate-authority-data"):
-        context = ssl.create_default_context(
-            cadata=base64.b64decode(server["certificate-authority-data"]).decode("ascii")
-        )
-    elif server.get("certificate-authority"):
-        context = ssl.create_default_context(cafile=str(base / server["certificate-authority"]))
     certificate = _pem(base, user, "client-certificate")
     key = _pem(base, user, "client-key")
     if certificate and key:

@@ -106,6 +106,16 @@ def test_a_remote_server_behind_a_proxy_is_left_to_kubectl(
     assert reader_for(_cluster(remote)) is None
 
 
+@pytest.mark.parametrize("server", ["https://127.0.0.2:6443", "https://localhost:6443",
+                                    "https://[::1]:6443"])  # fmt: skip
+def test_a_loopback_server_is_read_directly_despite_a_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    """Go never sends a loopback address through a proxy, so kubectl goes direct too."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert reader_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=server))) is not None
+
+
 def test_a_token_is_sent_as_kubectl_sends_it(tmp_path: Path) -> None:
     """A token file relative to the kubeconfig, read as kubectl reads it."""
     (tmp_path / "token").write_text("s3cret\n", encoding="utf-8")

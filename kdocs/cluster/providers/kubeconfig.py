@@ -13,18 +13,16 @@ cluster, so `down` leaves it alone.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
-from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.base import Cluster, ClusterUnavailableError, server_host, server_is_loopback
 from kdocs.cluster.providers._common import (
     Log,
     cache_root,
@@ -63,27 +61,6 @@ class ContextDecision:
 
     allowed: bool
     reason: str
-
-
-def server_host(server: str) -> str:
-    """The host of an API server URL, lower-cased, "" when there is none or the URL is malformed."""
-    try:
-        return (urlsplit(server).hostname or "").rstrip(".")
-    except ValueError:
-        return ""
-
-
-def server_is_loopback(server: str) -> bool:
-    """True when the API server URL's host is localhost or a loopback address."""
-    host = server_host(server)
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def context_decision(context: str, server: str, allow_context: str | None) -> ContextDecision:
