@@ -24,8 +24,8 @@ from kdocs.cluster.kube import (
     reason,
 )
 from kdocs.cluster.model import StepFailed
+from kdocs.cluster.payload import statefulset_claims
 from kdocs.cluster.references import pod_template, static_volumes
-from kdocs.cluster.session import statefulset_claims
 
 if TYPE_CHECKING:
     from kdocs.cluster.session import Session

@@ -4,7 +4,8 @@ A failed check is only useful when it carries the reason the API server or a
 controller gave ("FailedCreate: ... no PriorityClass with name x was found"),
 so every call to the cluster goes through `kubectl` here, which also tells an
 interrupted or unreachable cluster apart from an answer about a snippet. Reads
-(`get_json`) go straight to the API server when `kdocs.cluster.reads` can make
+(`get_json`), and the namespace each unit opens and deletes (`apply_own`,
+`delete_own`), go straight to the API server when `kdocs.cluster.direct` can make
 them exactly as kubectl would, and to kubectl otherwise.
 """
 
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.connect import client_for
+from kdocs.cluster.direct import CannotRead, Query
 from kdocs.cluster.model import Cancelled, StepFailed
-from kdocs.cluster.reads import CannotRead, Query, reader_for
+from kdocs.cluster.payload import payload_stream
 
 _SERVER_PREFIX = re.compile(r"^Error from server(?: \([A-Za-z]+\))?: ")
 # kubectl could not talk to the API server at all (or was not let in): no verdict on a snippet.
@@ -136,7 +139,7 @@ def reason(stderr: str) -> str:
 
 def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
     """`kubectl get ... -o json`, None when not found; other failures fail the step."""
-    query, reader = Query.parse(args), reader_for(cluster)
+    query, reader = Query.parse(args), client_for(cluster)
     if query is not None and reader is not None:
         try:
             return reader.get(query)
@@ -151,6 +154,37 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
         return json.loads(done.stdout)
     except ValueError:
         raise StepFailed(f"kubectl get {' '.join(args)}: unreadable answer") from None
+
+
+def apply_own(cluster: Cluster, objects: list[dict[str, Any]]) -> None:
+    """Server-side apply kdocs' own objects (a unit's namespace and its account): directly
+    when `kdocs.cluster.direct` can, else with kubectl, which raises on a refusal."""
+    client = client_for(cluster)
+    try:
+        if client is not None:
+            client.apply_own(objects)
+            _written[cluster.kubeconfig] = time.monotonic()
+            return
+    except CannotRead:
+        pass
+    texts = [json.dumps(obj) for obj in objects]
+    kubectl(
+        cluster, "apply", "--server-side", "--field-manager=kdocs", "--validate=false",
+        "-o", "name", "-f", "-", check=True, input=payload_stream(texts),
+    )  # fmt: skip
+
+
+def delete_own(cluster: Cluster, resource: str, name: str) -> bool:
+    """Delete a cluster-scoped object kdocs made, directly (missing is fine); False when
+    kubectl must delete it."""
+    client = client_for(cluster)
+    if client is None:
+        return False
+    try:
+        client.delete_own(resource, name)
+    except CannotRead:
+        return False
+    return True
 
 
 def get_json_or_none(cluster: Cluster, *args: str) -> dict[str, Any] | None:

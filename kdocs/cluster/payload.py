@@ -112,3 +112,12 @@ def owner_labels(items: list[dict[str, Any]], label: str, value: str) -> str:
             "metadata": {"name": meta.get("name"), **where, "labels": {label: value}},
         })  # fmt: skip
     return payload_stream([as_json(obj) for obj in partial])
+
+
+def statefulset_claims(spec: dict[str, Any], name: str) -> list[str]:
+    """The claims a StatefulSet's controller makes: `<template>-<statefulset>-<ordinal>`."""
+    return [
+        f"{(template.get('metadata') or {}).get('name')}-{name}-{index}"
+        for template in spec.get("volumeClaimTemplates") or []
+        for index in range(int(spec.get("replicas", 1) or 0))
+    ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from kdocs.cluster import karpenter, namespaces
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.kube import ApiCatalog, get_json, kubectl, reason
+from kdocs.cluster.kube import ApiCatalog, apply_own, delete_own, get_json, kubectl, reason
 from kdocs.cluster.model import Cancelled, StepFailed
 from kdocs.cluster.order import ordered
 from kdocs.cluster.owner import owner_annotations
@@ -28,6 +28,7 @@ from kdocs.cluster.payload import (
     as_json,
     owner_labels,
     payload_stream,
+    statefulset_claims,
 )
 from kdocs.errors import BrokenScenarioError
 from kdocs.scenario import variables
@@ -46,7 +47,7 @@ class RunContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     rollout_timeout: float = 60.0
-    poll: float = 0.2  # between an assert's looks: each a GET of a few ms (kdocs.cluster.reads)
+    poll: float = 0.2  # between an assert's looks: each a GET of a few ms (kdocs.cluster.direct)
     snippets_dir: Path | None = None  # where the default check looks for files a snippet needs
     # Set (with cancel) when the health probe finds the cluster dead: the run ends as exit 2.
     unhealthy: str | None = None
@@ -110,11 +111,7 @@ class Session:
         account = {"apiVersion": "v1", "kind": "ServiceAccount",
                    "metadata": {"name": "default", "namespace": self.namespace}}  # fmt: skip
         self.opened = True  # before sending: an interrupted create is still deleted
-        kubectl(
-            self.cluster, "apply", "--server-side", "--field-manager=kdocs", "--validate=false",
-            "-o", "name", "-f", "-", check=True,
-            input=payload_stream([json.dumps(manifest), json.dumps(account)]),
-        )  # fmt: skip
+        apply_own(self.cluster, [manifest, account])
 
     def pause(self, seconds: float) -> None:
         if self.ctx.cancel.wait(seconds):
@@ -334,14 +331,22 @@ class Session:
             problems += self._quietly([*args, "--wait=true", "--timeout=60s"])
             problems += filter(None, [karpenter.await_cordoned(self.cluster, names, stop=stop)])
         if self.opened:
-            args = ["delete", "namespace", self.namespace, "--ignore-not-found", "--wait=false"]
-            problems += self._quietly(args)
+            problems += self._delete_namespace()
         rest = [entry for entry in newest_first if entry not in nodepools]
         for resource, names, namespace in _runs_of_one_kind(rest):
             args = ["delete", resource, *names, "--ignore-not-found", "--cascade=foreground"]
             args += ["--wait=true", "--timeout=60s", *(["-n", namespace] if namespace else [])]
             problems += self._quietly(args)
         return problems
+
+    def _delete_namespace(self) -> list[str]:
+        try:
+            if delete_own(self.cluster, "namespaces", self.namespace):
+                return []
+        except ClusterUnavailableError as error:
+            return [str(error)]
+        return self._quietly(["delete", "namespace", self.namespace, "--ignore-not-found",
+                              "--wait=false"])  # fmt: skip
 
     def _quietly(self, args: list[str], timeout: float = 90) -> list[str]:
         try:
@@ -364,15 +369,6 @@ def _runs_of_one_kind(
         else:
             runs.append((resource, [name], namespace))
     return runs
-
-
-def statefulset_claims(spec: dict[str, Any], name: str) -> list[str]:
-    """The claims a StatefulSet's controller makes: `<template>-<statefulset>-<ordinal>`."""
-    return [
-        f"{(template.get('metadata') or {}).get('name')}-{name}-{index}"
-        for template in spec.get("volumeClaimTemplates") or []
-        for index in range(int(spec.get("replicas", 1) or 0))
-    ]
 
 
 def _unowned(item: dict[str, Any], own: str) -> bool:

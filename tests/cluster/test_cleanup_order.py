@@ -44,7 +44,7 @@ def test_the_fixed_waits_start_first_then_the_rest_newest_first(monkeypatch, tmp
     tainted: list[list[str]] = []
 
     class RecordingCluster:  # the calls alone are under test here, not kubectl's answers
-        kubeconfig = tmp_path
+        kubeconfig, context = tmp_path, "recording"  # no kubeconfig file: every call is kubectl's
 
         def kubectl(self, *args: str, **_: object) -> subprocess.CompletedProcess[str]:
             calls.append(list(args))

@@ -1,6 +1,6 @@
 """Reads straight from the API server print what `kubectl get -o json` prints.
 
-`kdocs.cluster.reads` replaces a kubectl process per poll by a GET on a kept
+`kdocs.cluster.direct` replaces a kubectl process per poll by a GET on a kept
 connection. kubectl stays the oracle: for every form of read kdocs makes, the
 direct answer must equal kubectl's own output for the same arguments on the real
 API server, and every form it does not make exactly so must go to kubectl.
@@ -22,8 +22,9 @@ import pytest
 import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
+from kdocs.cluster.connect import client_for
+from kdocs.cluster.direct import CannotRead, Query
 from kdocs.cluster.kube import get_json
-from kdocs.cluster.reads import CannotRead, Query, reader_for
 
 # --- without a cluster: which reads are taken, which kubeconfigs are spoken -----------------
 
@@ -91,19 +92,19 @@ def _cluster(kubeconfig: Path, kubectl: Path = Path("/bin/false"), context: str 
 def test_credentials_only_kubectl_speaks_leave_every_read_to_it(
     tmp_path: Path, user: dict[str, Any]
 ) -> None:
-    assert reader_for(_cluster(_kubeconfig(tmp_path, user))) is None
+    assert client_for(_cluster(_kubeconfig(tmp_path, user))) is None
 
 
 def test_a_remote_server_behind_a_proxy_is_left_to_kubectl(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     remote = _kubeconfig(tmp_path, {"token": "t"}, server="https://10.1.2.3:6443")
-    assert reader_for(_cluster(remote)) is not None
+    assert client_for(_cluster(remote)) is not None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     (tmp_path / "kubeconfig.yaml").write_text(
         remote.read_text(encoding="utf-8") + "\n", encoding="utf-8"
     )  # another kubeconfig (size), so another reader
-    assert reader_for(_cluster(remote)) is None
+    assert client_for(_cluster(remote)) is None
 
 
 @pytest.mark.parametrize("server", ["https://127.0.0.2:6443", "https://localhost:6443",
@@ -113,13 +114,13 @@ def test_a_loopback_server_is_read_directly_despite_a_proxy(
 ) -> None:
     """Go never sends a loopback address through a proxy, so kubectl goes direct too."""
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    assert reader_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=server))) is not None
+    assert client_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=server))) is not None
 
 
 def test_a_token_is_sent_as_kubectl_sends_it(tmp_path: Path) -> None:
     """A token file relative to the kubeconfig, read as kubectl reads it."""
     (tmp_path / "token").write_text("s3cret\n", encoding="utf-8")
-    made = reader_for(_cluster(_kubeconfig(tmp_path, {"tokenFile": "token"})))
+    made = client_for(_cluster(_kubeconfig(tmp_path, {"tokenFile": "token"})))
     assert made is not None and made._headers["Authorization"] == "Bearer s3cret"
 
 
@@ -128,7 +129,7 @@ def test_a_ca_with_insecure_skip_is_left_to_kubectl_which_refuses_it(tmp_path: P
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["clusters"][0]["cluster"]["certificate-authority-data"] = "eA=="
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    assert reader_for(_cluster(config)) is None
+    assert client_for(_cluster(config)) is None
 
 
 @pytest.fixture
@@ -165,7 +166,7 @@ def odd_server() -> Iterator[str]:
 def test_answers_not_shaped_as_the_apis_go_to_kubectl_not_to_a_traceback(
     tmp_path: Path, odd_server: str
 ) -> None:
-    made = reader_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=odd_server)))
+    made = client_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=odd_server)))
     assert made is not None
     with pytest.raises(CannotRead):  # a list whose items are not objects
         made.get(Query("pods"))
@@ -249,7 +250,7 @@ def _forms(namespace: str) -> list[tuple[str, ...]]:
 
 @pytest.mark.cluster
 def test_every_read_form_answers_what_kubectl_prints(cluster: Cluster, objects: str) -> None:
-    reader = reader_for(cluster)
+    reader = client_for(cluster)
     assert reader is not None, "the session cluster's kubeconfig should be spoken"
     direct_only = dataclasses.replace(cluster, kubectl_binary=Path("/bin/false"))
     for args in _forms(objects):
@@ -266,7 +267,7 @@ def test_every_read_form_answers_what_kubectl_prints(cluster: Cluster, objects: 
 @pytest.mark.cluster
 def test_what_discovery_does_not_know_goes_to_kubectl(cluster: Cluster, objects: str) -> None:
     """A short name, a resource the server lacks: kubectl answers, with its own words."""
-    reader = reader_for(cluster)
+    reader = client_for(cluster)
     assert reader is not None
     with pytest.raises(CannotRead):
         reader.get(Query("cm", namespace=objects))  # kubectl's short names are its own
@@ -286,7 +287,7 @@ def test_credentials_embedded_in_the_kubeconfig_are_spoken(
     copy = tmp_path / "flat.yaml"
     copy.write_text(flat, encoding="utf-8")
     embedded = dataclasses.replace(cluster, kubeconfig=copy, kubectl_binary=Path("/bin/false"))
-    assert reader_for(embedded) is not None
+    assert client_for(embedded) is not None
     args = ("configmaps", "-n", objects)
     assert get_json(embedded, *args) == _kubectl_get(cluster, *args)
 
@@ -297,8 +298,65 @@ def test_a_kubeconfig_written_again_makes_a_new_reader(cluster: Cluster, tmp_pat
     copy = tmp_path / "kubeconfig.yaml"
     copy.write_bytes(cluster.kubeconfig.read_bytes())
     moved = dataclasses.replace(cluster, kubeconfig=copy)
-    first = reader_for(moved)
-    assert first is not None and first is reader_for(moved)
+    first = client_for(moved)
+    assert first is not None and first is client_for(moved)
     copy.write_bytes(cluster.kubeconfig.read_bytes() + b"\n")
-    assert reader_for(moved) is not first
+    assert client_for(moved) is not first
 
+
+
+# --- kdocs' own namespace, written directly: what kubectl's server-side apply makes -----------
+
+
+def _own(name: str) -> list[dict[str, Any]]:
+    labels = {"kdocs.dev/run": "test", "app.kubernetes.io/managed-by": "kdocs"}
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}},
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": "default", "namespace": name}},
+    ]  # fmt: skip
+
+
+def _as_made(cluster: Cluster, name: str) -> list[Any]:
+    """What a namespace and its account look like once made, less what differs by name or time."""
+    out = []
+    for args in (("namespaces", name), ("serviceaccounts", "default", "-n", name)):
+        obj = _kubectl_get(cluster, *args, "--show-managed-fields")
+        assert obj is not None, args
+        meta = obj["metadata"]
+        fields = [(f["manager"], f["operation"], f.get("fieldsV1"))
+                  for f in meta.get("managedFields") or [] if f["manager"] == "kdocs"]  # fmt: skip
+        labels = {k: v for k, v in (meta.get("labels") or {}).items() if "metadata.name" not in k}
+        out.append((obj["kind"], labels, fields))
+    return out
+
+
+@pytest.mark.cluster
+def test_a_units_namespace_is_applied_and_deleted_as_kubectl_does(cluster: Cluster) -> None:
+    """The namespace and account a unit opens: the same objects, owned by the same field
+    manager with the same fields, whether kubectl applied them or the direct client did;
+    deleting is kubectl's `--ignore-not-found --wait=false`."""
+    client = client_for(cluster)
+    assert client is not None
+    direct, by_kubectl = (f"kdocs-own-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    try:
+        client.apply_own(_own(direct))
+        client.apply_own(_own(direct))  # applying again changes nothing
+        texts = [json.dumps(obj) for obj in _own(by_kubectl)]
+        cluster.kubectl("apply", "--server-side", "--field-manager=kdocs", "--validate=false",
+                        "-f", "-", input="---\n" + "\n---\n".join(texts), check=True)  # fmt: skip
+        made = _as_made(cluster, direct)
+        assert made == _as_made(cluster, by_kubectl)
+        # The account's apply sets no field beyond its name: the API server records no owner.
+        assert [[op for _, op, _ in fields] for _, _, fields in made] == [["Apply"], []]
+        client.delete_own("namespaces", direct)
+        client.delete_own("namespaces", direct)  # again, while it terminates: as kubectl
+        phase = (_kubectl_get(cluster, "namespaces", direct) or {}).get("status", {}).get("phase")
+        assert phase in (None, "Terminating")
+        client.delete_own("namespaces", f"kdocs-never-{uuid.uuid4().hex[:8]}")  # missing: fine
+        with pytest.raises(CannotRead):  # a refusal is kubectl's to word
+            client.apply_own([{"apiVersion": "v1", "kind": "Namespace",
+                               "metadata": {"name": "Not_A_Name"}}])  # fmt: skip
+    finally:
+        cluster.kubectl("delete", "namespace", direct, by_kubectl, "--ignore-not-found",
+                        "--wait=false")  # fmt: skip

@@ -1,53 +1,45 @@
-"""Reads from the API server over one kept connection per thread, not a kubectl each.
+"""The API server without a kubectl process: reads, and kdocs' own namespaces.
 
 A run polls the cluster a few hundred times (every assert, every Karpenter wait),
 and a kubectl process costs ~0.1 s of CPU to start, load its kubeconfig and
 discover the API: on 2 cores that was most of a run's CPU, and it slowed the
-applies and controllers being observed. A GET answers in milliseconds.
+applies and controllers being observed. A request on a kept connection answers
+in milliseconds. The same goes for the namespace each unit opens and deletes.
 
-kubectl stays the oracle: this path only takes what it reads exactly as kubectl
-would (the same URL from the same discovery, lists reshaped the way `kubectl get
--o json` prints them) and declines everything else, so the caller runs kubectl:
+kubectl stays the oracle: a reader's snippet is only ever sent by kubectl, and
+this path only takes what it makes exactly as kubectl would (the same URL from
+the same discovery, lists reshaped the way `kubectl get -o json` prints them)
+and declines everything else, so the caller runs kubectl:
 
 * a kubeconfig it does not speak (exec plugins, auth providers, basic auth,
   impersonation, an HTTP proxy in the environment for a remote server);
 * arguments other than `RESOURCE [NAME] [-n NS | -A] [-l SEL] [--field-selector=SEL]`,
   or a resource name discovery does not know (after one refresh);
-* any answer but 200, or a 404 for the object asked by name: errors keep
-  kubectl's wording, and an unreachable server its exit code (2).
+* any answer but 200, or a 404 for the object asked by name (or deleted): errors
+  keep kubectl's wording, and an unreachable server its exit code (2).
 """
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
-import os
 import ssl
-import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-import yaml
+from kdocs.cluster.base import ClusterUnavailableError
 
-from kdocs.cluster.base import Cluster, ClusterUnavailableError, server_is_loopback
-
-# Seconds a GET may take before the API server is called unreachable, as kubectl's calls.
+# Seconds a request may take before the API server is called unreachable, as kubectl's calls.
 TIMEOUT = 30.0
 
-_USER_KEYS = {"client-certificate", "client-certificate-data", "client-key", "client-key-data",
-              "token", "tokenFile"}  # fmt: skip
-_CLUSTER_KEYS = {"server", "certificate-authority", "certificate-authority-data",
-                 "insecure-skip-tls-verify", "extensions"}  # fmt: skip
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 _VALUED = {"-n": "n", "--namespace": "n", "-l": "l", "--selector": "l"}
+APPLY_PATCH = "application/apply-patch+yaml"  # JSON is YAML: the body is sent as JSON
 
 
 class CannotRead(Exception):
-    """This read is kubectl's to make (see the module docstring)."""
+    """This read or write is kubectl's to make (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +93,8 @@ class _Kind:
         return f"{base}{where}/{self.plural}"
 
 
-class DirectReader:
-    """GETs to one cluster's API server with its kubeconfig's credentials."""
+class DirectClient:
+    """Requests to one cluster's API server with its kubeconfig's credentials."""
 
     def __init__(self, server: str, context: ssl.SSLContext | None, headers: dict[str, str],
                  default_namespace: str) -> None:  # fmt: skip
@@ -200,25 +192,59 @@ class DirectReader:
             raise CannotRead(f"GET {path}: {status}")
         return body
 
-    def _request(self, path: str) -> tuple[int, bytes]:
-        """One GET on this thread's connection; a connection the server closed is opened
-        again once (a GET may be repeated)."""
+    def apply_own(self, objects: list[dict[str, Any]]) -> None:
+        """Server-side apply of kdocs' own objects (a unit's namespace and its account), as
+        `kubectl apply --server-side --field-manager=kdocs --validate=false` sends them."""
+        for obj in objects:
+            meta = obj["metadata"]
+            kind = self._kind(_plural_of(obj))
+            path = kind.path(meta.get("namespace") if kind.namespaced else None)
+            options = urlencode({"fieldManager": "kdocs", "fieldValidation": "Ignore"})
+            path += f"/{quote(meta['name'], safe='')}?{options}"
+            status, _ = self._request(path, "PATCH", json.dumps(obj).encode(), APPLY_PATCH)
+            if status not in (200, 201):
+                raise CannotRead(f"PATCH {path}: {status}")
+
+    def delete_own(self, resource: str, name: str) -> None:
+        """`kubectl delete RESOURCE NAME --ignore-not-found --wait=false` of a cluster-scoped
+        object kdocs made (a unit's namespace): its dependents go in the background. One
+        already being deleted is fine too (kubectl would report the API server's Conflict)."""
+        path = self._kind(resource).path(None) + "/" + quote(name, safe="")
+        body = json.dumps({"kind": "DeleteOptions", "apiVersion": "v1",
+                           "propagationPolicy": "Background"}).encode()  # fmt: skip
+        status, answer = self._request(path, "DELETE", body, "application/json")
+        if status in (200, 202) or (status == 404 and _names(answer, name)):
+            return
+        if status == 409:  # deleted already, its contents still going: what was asked
+            found = self.get(Query(resource, name))
+            if found is None or (found.get("metadata") or {}).get("deletionTimestamp"):
+                return
+        raise CannotRead(f"DELETE {path}: {status}")
+
+    def _request(
+        self, path: str, method: str = "GET", body: bytes | None = None, content_type: str = ""
+    ) -> tuple[int, bytes]:
+        """One request on this thread's connection; a connection found closed before an
+        answer is opened again once (each request here may be repeated: GETs, an apply of
+        the same object, a delete that ignores not-found)."""
+        headers = {**self._headers, "Content-Type": content_type} if content_type else \
+            self._headers  # fmt: skip
         for attempt in (0, 1):
             connection = getattr(self._local, "connection", None)
             if connection is None or attempt:
                 connection = self._connect()
             try:
-                connection.request("GET", self._prefix + path, headers=self._headers)
+                connection.request(method, self._prefix + path, body=body, headers=headers)
                 answer = connection.getresponse()
                 return answer.status, answer.read()
             except TimeoutError:
                 self._drop(connection)
                 raise ClusterUnavailableError(
-                    None, f"the API server did not answer GET {path} within {TIMEOUT:.0f}s"
+                    None, f"the API server did not answer {method} {path} within {TIMEOUT:.0f}s"
                 ) from None
             except (OSError, http.client.HTTPException):
                 self._drop(connection)
-        raise CannotRead(f"GET {path}: no connection")  # kubectl then says why, as before
+        raise CannotRead(f"{method} {path}: no connection")  # kubectl then says why
 
     def _connect(self) -> http.client.HTTPConnection:
         connection = (
@@ -232,6 +258,11 @@ class DirectReader:
     def _drop(self, connection: http.client.HTTPConnection) -> None:
         connection.close()
         self._local.connection = None
+
+
+def _plural_of(obj: dict[str, Any]) -> str:
+    """The resource name of kdocs' own kinds, as discovery lists them in the core group."""
+    return {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts"}[obj["kind"]]
 
 
 def _printed(obj: dict[str, Any]) -> dict[str, Any]:
@@ -270,102 +301,3 @@ def _names(body: bytes, name: str) -> bool:
         and status.get("reason") == "NotFound"
         and (status.get("details") or {}).get("name") == name
     )
-
-
-_readers: dict[tuple[Path, str, int, int], DirectReader | None] = {}
-_readers_lock = threading.Lock()
-
-
-def reader_for(cluster: Cluster) -> DirectReader | None:
-    """The reader of `cluster`, None when kubectl must do its reads. Made again when its
-    kubeconfig changes (a cluster brought up again gets new ports and certificates)."""
-    try:
-        stat = cluster.kubeconfig.stat()
-    except OSError:
-        return None
-    key = (cluster.kubeconfig, cluster.context, stat.st_mtime_ns, stat.st_size)
-    with _readers_lock:
-        if key not in _readers:
-            for older in [k for k in _readers if k[:2] == key[:2]]:
-                del _readers[older]  # its connections go with it
-            _readers[key] = _make_reader(cluster.kubeconfig, cluster.context)
-        return _readers[key]
-
-
-def _make_reader(kubeconfig: Path, context_name: str) -> DirectReader | None:
-    try:
-        config = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
-        context = _entry(config, "contexts", context_name)
-        server = _entry(config, "clusters", str(context.get("cluster")))
-        user = _entry(config, "users", str(context.get("user")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, LookupError, TypeError):
-        return None
-    if set(user) - _USER_KEYS or set(server) - _CLUSTER_KEYS or not server.get("server"):
-        return None
-    split = urlsplit(str(server["server"]))
-    if split.scheme not in ("https", "http") or not split.hostname:
-        return None
-    if not server_is_loopback(str(server["server"])) and any(
-        os.environ.get(name) for name in _PROXY_VARIABLES
-    ):
-        return None  # kubectl would go through that proxy (Go never proxies loopback)
-    try:
-        tls = _tls(kubeconfig.parent, server, user) if split.scheme == "https" else None
-        headers = _token(kubeconfig.parent, user)
-    except (OSError, ssl.SSLError, ValueError):
-        return None
-    namespace = str(context.get("namespace") or "default")
-    return DirectReader(str(server["server"]), tls, headers, namespace)
-
-
-def _entry(config: Any, section: str, name: str) -> dict[str, Any]:
-    for entry in config[section]:
-        if entry["name"] == name:
-            inner = entry[section[:-1]] or {}
-            if not isinstance(inner, dict):
-                raise TypeError(section)
-            return inner
-    raise LookupError(name)
-
-
-def _tls(base: Path, server: dict[str, Any], user: dict[str, Any]) -> ssl.SSLContext:
-    ca_data, ca_file = server.get("certificate-authority-data"), server.get("certificate-authority")
-    insecure = bool(server.get("insecure-skip-tls-verify"))
-    if insecure and (ca_data or ca_file):
-        raise ValueError("kubectl refuses a CA with insecure-skip-tls-verify")
-    context = ssl.create_default_context(
-        cafile=str(base / ca_file) if ca_file and not ca_data else None,
-        cadata=base64.b64decode(ca_data).decode("ascii") if ca_data else None,
-    )
-    if insecure:
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    certificate = _pem(base, user, "client-certificate")
-    key = _pem(base, user, "client-key")
-    if certificate and key:
-        # The SSL context takes files only: a private folder, removed once they are loaded.
-        with tempfile.TemporaryDirectory(prefix="kdocs-tls-") as folder:
-            paths = []
-            for name, data in (("cert.pem", certificate), ("key.pem", key)):
-                path = Path(folder) / name
-                path.write_bytes(data)
-                paths.append(path)
-            context.load_cert_chain(paths[0], paths[1])
-    elif certificate or key:
-        raise ValueError("a client certificate without its key")
-    return context
-
-
-def _pem(base: Path, user: dict[str, Any], field: str) -> bytes | None:
-    if user.get(f"{field}-data"):
-        return base64.b64decode(user[f"{field}-data"])
-    if user.get(field):
-        return (base / user[field]).read_bytes()
-    return None
-
-
-def _token(base: Path, user: dict[str, Any]) -> dict[str, str]:
-    token = user.get("token") or (
-        (base / user["tokenFile"]).read_text(encoding="utf-8").strip() if user.get("tokenFile")
-        else None
-    )  # fmt: skip
-    return {"Authorization": f"Bearer {token}"} if token else {}
