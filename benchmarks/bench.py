@@ -38,6 +38,10 @@ import goal_table  # noqa: E402
 from measure import load, machine  # noqa: E402
 
 SECTIONS = ("validate", "site", "cluster", "preview", "shards")
+# Builds of small sites take 1-3 s: one disturbance on the shared machine moves a ratio by
+# 0.3 or more (seen: 1.21x then 1.33x, 1.32-1.85, for the same code), so their medians
+# take more pairs; 500 pages keeps --repeat (each pair there is ~80 s).
+SMALL_SITE, SMALL_SITE_REPEAT = 100, 7
 
 
 def _ints(text: str) -> list[int]:
@@ -190,7 +194,9 @@ def site(args: argparse.Namespace, work: Path, log) -> list[str]:
     ]
     for pages in args.pages:
         log(f"site: {pages} pages")
-        row = bench_site.measure_build(work / "sites", pages, args.repeat)
+        small = pages < SMALL_SITE and not args.smoke
+        repeat = max(args.repeat, SMALL_SITE_REPEAT) if small else args.repeat
+        row = bench_site.measure_build(work / "sites", pages, repeat)
         args.measured.setdefault("site", {})[pages] = row
         base = row.mkdocs.median
 
