@@ -139,10 +139,10 @@ def reason(stderr: str) -> str:
 
 def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
     """`kubectl get ... -o json`, None when not found; other failures fail the step."""
-    query, reader = Query.parse(args), client_for(cluster)
-    if query is not None and reader is not None:
+    query, client = Query.parse(args), client_for(cluster)
+    if query is not None and client is not None:
         try:
-            return reader.get(query)
+            return client.get(query)
         except CannotRead:
             pass  # kubectl answers, with its own wording
     done = kubectl(cluster, "get", *args, "-o", "json", timeout=30)

@@ -103,7 +103,7 @@ def test_a_remote_server_behind_a_proxy_is_left_to_kubectl(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     (tmp_path / "kubeconfig.yaml").write_text(
         remote.read_text(encoding="utf-8") + "\n", encoding="utf-8"
-    )  # another kubeconfig (size), so another reader
+    )  # another kubeconfig (size), so another client
     assert client_for(_cluster(remote)) is None
 
 
@@ -250,8 +250,8 @@ def _forms(namespace: str) -> list[tuple[str, ...]]:
 
 @pytest.mark.cluster
 def test_every_read_form_answers_what_kubectl_prints(cluster: Cluster, objects: str) -> None:
-    reader = client_for(cluster)
-    assert reader is not None, "the session cluster's kubeconfig should be spoken"
+    client = client_for(cluster)
+    assert client is not None, "the session cluster's kubeconfig should be spoken"
     direct_only = dataclasses.replace(cluster, kubectl_binary=Path("/bin/false"))
     for args in _forms(objects):
         if Query.parse(args) is None:  # --field-selector VALUE: kubectl's, and still right
@@ -267,12 +267,12 @@ def test_every_read_form_answers_what_kubectl_prints(cluster: Cluster, objects: 
 @pytest.mark.cluster
 def test_what_discovery_does_not_know_goes_to_kubectl(cluster: Cluster, objects: str) -> None:
     """A short name, a resource the server lacks: kubectl answers, with its own words."""
-    reader = client_for(cluster)
-    assert reader is not None
+    client = client_for(cluster)
+    assert client is not None
     with pytest.raises(CannotRead):
-        reader.get(Query("cm", namespace=objects))  # kubectl's short names are its own
+        client.get(Query("cm", namespace=objects))  # kubectl's short names are its own
     with pytest.raises(CannotRead):
-        reader.get(Query("widgets.example.com"))
+        client.get(Query("widgets.example.com"))
     assert get_json(cluster, "cm", "-n", objects) == _kubectl_get(cluster, "cm", "-n", objects)
 
 
@@ -293,7 +293,7 @@ def test_credentials_embedded_in_the_kubeconfig_are_spoken(
 
 
 @pytest.mark.cluster
-def test_a_kubeconfig_written_again_makes_a_new_reader(cluster: Cluster, tmp_path: Path) -> None:
+def test_a_kubeconfig_written_again_makes_a_new_client(cluster: Cluster, tmp_path: Path) -> None:
     """A cluster brought up again keeps its kubeconfig's path, with new ports and certificates."""
     copy = tmp_path / "kubeconfig.yaml"
     copy.write_bytes(cluster.kubeconfig.read_bytes())
