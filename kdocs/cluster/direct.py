@@ -38,7 +38,7 @@ _VALUED = {"-n": "n", "--namespace": "n", "-l": "l", "--selector": "l"}
 APPLY_PATCH = "application/apply-patch+yaml"  # JSON is YAML: the body is sent as JSON
 
 
-class CannotRead(Exception):
+class LeftToKubectl(Exception):
     """This read or write is kubectl's to make (see the module docstring)."""
 
 
@@ -112,12 +112,12 @@ class DirectClient:
 
     def get(self, query: Query) -> dict[str, Any] | None:
         """What `kubectl get ... -o json` prints for `query`, None when the named object is
-        not found; CannotRead when kubectl must answer."""
+        not found; LeftToKubectl when kubectl must answer."""
         try:
             return self._get(query)
         except (KeyError, TypeError, AttributeError) as error:
             # An answer not shaped as the API's (an aggregated server's own): kubectl reads it.
-            raise CannotRead(f"an unexpected answer ({error!r})") from None
+            raise LeftToKubectl(f"an unexpected answer ({error!r})") from None
 
     def _get(self, query: Query) -> dict[str, Any] | None:
         kind = self._kind(query.resource)
@@ -133,7 +133,7 @@ class DirectClient:
         if status == 404 and query.name is not None and _names(body, query.name):
             return None
         if status != 200:
-            raise CannotRead(f"GET {path}: {status}")
+            raise LeftToKubectl(f"GET {path}: {status}")
         found = _json(body)
         if query.name is not None:
             return _printed(found)
@@ -148,7 +148,7 @@ class DirectClient:
             found = self._resolve(resource, fresh)
             if found is not None:
                 return found
-        raise CannotRead(f"resource {resource!r} not in discovery")
+        raise LeftToKubectl(f"resource {resource!r} not in discovery")
 
     def _resolve(self, resource: str, fresh: bool) -> _Kind | None:
         """kubectl's reading of `plural[.version.group | .group]`, for the forms kdocs uses;
@@ -189,7 +189,7 @@ class DirectClient:
     def _expect(self, path: str) -> bytes:
         status, body = self._request(path)
         if status != 200:
-            raise CannotRead(f"GET {path}: {status}")
+            raise LeftToKubectl(f"GET {path}: {status}")
         return body
 
     def apply_own(self, objects: list[dict[str, Any]]) -> None:
@@ -203,7 +203,7 @@ class DirectClient:
             path += f"/{quote(meta['name'], safe='')}?{options}"
             status, _ = self._request(path, "PATCH", json.dumps(obj).encode(), APPLY_PATCH)
             if status not in (200, 201):
-                raise CannotRead(f"PATCH {path}: {status}")
+                raise LeftToKubectl(f"PATCH {path}: {status}")
 
     def delete_own(self, resource: str, name: str) -> None:
         """`kubectl delete RESOURCE NAME --ignore-not-found --wait=false` of a cluster-scoped
@@ -219,7 +219,7 @@ class DirectClient:
             found = self.get(Query(resource, name))
             if found is None or (found.get("metadata") or {}).get("deletionTimestamp"):
                 return
-        raise CannotRead(f"DELETE {path}: {status}")
+        raise LeftToKubectl(f"DELETE {path}: {status}")
 
     def _request(
         self, path: str, method: str = "GET", body: bytes | None = None, content_type: str = ""
@@ -244,7 +244,7 @@ class DirectClient:
                 ) from None
             except (OSError, http.client.HTTPException):
                 self._drop(connection)
-        raise CannotRead(f"{method} {path}: no connection")  # kubectl then says why
+        raise LeftToKubectl(f"{method} {path}: no connection")  # kubectl then says why
 
     def _connect(self) -> http.client.HTTPConnection:
         connection = (
@@ -284,9 +284,9 @@ def _json(body: bytes) -> dict[str, Any]:
     try:
         found = json.loads(body)
     except ValueError:
-        raise CannotRead("an answer that is not JSON") from None
+        raise LeftToKubectl("an answer that is not JSON") from None
     if not isinstance(found, dict):
-        raise CannotRead("an answer that is not a JSON object")
+        raise LeftToKubectl("an answer that is not a JSON object")
     return found
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.connect import client_for
-from kdocs.cluster.direct import CannotRead, Query
+from kdocs.cluster.direct import LeftToKubectl, Query
 from kdocs.cluster.model import Cancelled, StepFailed
 from kdocs.cluster.payload import payload_stream
 
@@ -143,7 +143,7 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
     if query is not None and client is not None:
         try:
             return client.get(query)
-        except CannotRead:
+        except LeftToKubectl:
             pass  # kubectl answers, with its own wording
     done = kubectl(cluster, "get", *args, "-o", "json", timeout=30)
     if done.returncode != 0:
@@ -165,7 +165,7 @@ def apply_own(cluster: Cluster, objects: list[dict[str, Any]]) -> None:
             client.apply_own(objects)
             _written[cluster.kubeconfig] = time.monotonic()
             return
-    except CannotRead:
+    except LeftToKubectl:
         pass
     texts = [json.dumps(obj) for obj in objects]
     kubectl(
@@ -182,7 +182,7 @@ def delete_own(cluster: Cluster, resource: str, name: str) -> bool:
         return False
     try:
         client.delete_own(resource, name)
-    except CannotRead:
+    except LeftToKubectl:
         return False
     return True
 

@@ -23,7 +23,7 @@ import yaml
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.connect import client_for
-from kdocs.cluster.direct import CannotRead, Query
+from kdocs.cluster.direct import LeftToKubectl, Query
 from kdocs.cluster.kube import get_json
 
 # --- without a cluster: which reads are taken, which kubeconfigs are spoken -----------------
@@ -168,9 +168,9 @@ def test_answers_not_shaped_as_the_apis_go_to_kubectl_not_to_a_traceback(
 ) -> None:
     made = client_for(_cluster(_kubeconfig(tmp_path, {"token": "t"}, server=odd_server)))
     assert made is not None
-    with pytest.raises(CannotRead):  # a list whose items are not objects
+    with pytest.raises(LeftToKubectl):  # a list whose items are not objects
         made.get(Query("pods"))
-    with pytest.raises(CannotRead):  # a group without its preferred version
+    with pytest.raises(LeftToKubectl):  # a group without its preferred version
         made.get(Query("widgets.odd.example.com"))
 
 
@@ -269,9 +269,9 @@ def test_what_discovery_does_not_know_goes_to_kubectl(cluster: Cluster, objects:
     """A short name, a resource the server lacks: kubectl answers, with its own words."""
     client = client_for(cluster)
     assert client is not None
-    with pytest.raises(CannotRead):
+    with pytest.raises(LeftToKubectl):
         client.get(Query("cm", namespace=objects))  # kubectl's short names are its own
-    with pytest.raises(CannotRead):
+    with pytest.raises(LeftToKubectl):
         client.get(Query("widgets.example.com"))
     assert get_json(cluster, "cm", "-n", objects) == _kubectl_get(cluster, "cm", "-n", objects)
 
@@ -354,7 +354,7 @@ def test_a_units_namespace_is_applied_and_deleted_as_kubectl_does(cluster: Clust
         phase = (_kubectl_get(cluster, "namespaces", direct) or {}).get("status", {}).get("phase")
         assert phase in (None, "Terminating")
         client.delete_own("namespaces", f"kdocs-never-{uuid.uuid4().hex[:8]}")  # missing: fine
-        with pytest.raises(CannotRead):  # a refusal is kubectl's to word
+        with pytest.raises(LeftToKubectl):  # a refusal is kubectl's to word
             client.apply_own([{"apiVersion": "v1", "kind": "Namespace",
                                "metadata": {"name": "Not_A_Name"}}])  # fmt: skip
     finally:
