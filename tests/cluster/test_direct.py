@@ -3,7 +3,9 @@
 `kdocs.cluster.direct` replaces a kubectl process per poll by a GET on a kept
 connection. kubectl stays the oracle: for every form of read kdocs makes, the
 direct answer must equal kubectl's own output for the same arguments on the real
-API server, and every form it does not make exactly so must go to kubectl.
+API server, and every form it does not make exactly so must go to kubectl. The
+namespace and account a unit opens directly must be what kubectl's server-side
+apply makes of them.
 """
 
 from __future__ import annotations
