@@ -31,6 +31,9 @@ def add_build_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
+    from kdocs.commands.deferred import defer_imports
+
+    defer_imports()  # before MkDocs loads mkdocs-macros
     from mkdocs import exceptions
     from mkdocs.commands.build import build
     from mkdocs.config import load_config

@@ -20,6 +20,9 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from kdocs.commands.deferred import defer_imports
+
+    defer_imports()  # before MkDocs loads mkdocs-macros
     from mkdocs.commands.serve import serve
 
     quiet_mkdocs_logging(verbose=True)

@@ -1,0 +1,75 @@
+"""`kdocs build` does not run the modules mkdocs-macros imports but a build never uses.
+
+Each check runs in a fresh interpreter: whether a module was imported is a fact about
+one process, and this one has imported everything already.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.site.conftest import CONFIGMAP, Project
+
+
+def _python(code: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True, text=True, timeout=300, cwd=cwd,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_deferred_module_runs_at_its_first_use_and_works() -> None:
+    out = _python("""
+        import sys
+        from kdocs.commands.deferred import defer_imports
+        print(defer_imports(("requests", "no_such_module_here")))
+        import requests
+        print(type(requests).__name__, "urllib3" in sys.modules)
+        error = requests.exceptions.RequestException
+        print(error.__module__, "urllib3" in sys.modules, type(sys.modules["requests"]).__name__)
+        import requests as again
+        print(again.get.__module__, defer_imports(("requests",)))
+    """)
+    assert out.splitlines() == [
+        "['requests']",  # a module that is not installed is left to fail as before
+        "_StandIn False",  # bound, not run
+        "requests.exceptions True module",  # run at the first read, then the real one
+        "requests.api []",  # already imported: nothing to defer
+    ]
+
+
+def test_a_missing_module_still_fails_at_import() -> None:
+    out = _python("""
+        from kdocs.commands.deferred import defer_imports
+        defer_imports(("no_such_module_here",))
+        try:
+            import no_such_module_here
+        except ModuleNotFoundError:
+            print("refused")
+    """)
+    assert out.strip() == "refused"
+
+
+def test_kdocs_build_goes_through_mkdocs_macros_without_running_requests(
+    project: Project,
+) -> None:
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.page("guide.md", '# Guide\n\n{{ snippet("cm.yaml") }}\n')
+    out = _python(
+        """
+        import sys
+        from kdocs.cli import main
+        code = main(["build"])
+        print(code, "mkdocs_macros.util" in sys.modules)
+        print(sorted(m for m in ("requests", "urllib3", "hjson", "charset_normalizer")
+                     if type(sys.modules.get(m)).__name__ == "module"))
+        """,
+        cwd=project.root,
+    )
+    assert out.splitlines() == ["0 True", "[]"]
+    assert "demo" in (project.root / "site" / "guide" / "index.html").read_text()
