@@ -165,3 +165,55 @@ def test_checkouts_with_their_own_virtualenvs_share_entries_instead_of_rewriting
     os.utime(source, ns=(2, 2))
     rebuilt = bundle.BundleCache(other, root=cache).schema(source)
     assert rebuilt != built and "ConfigMaP" in json.dumps(rebuilt)
+
+
+def test_descriptions_are_dropped_from_schema_positions_only() -> None:
+    schema = {
+        "description": "a kind",
+        "type": "object",
+        "properties": {
+            "description": {"description": "the field's own", "type": "string"},
+            "mode": {"enum": [{"description": "data, not an annotation"}], "default": "a"},
+            "list": {"type": "array", "items": {"description": "x", "type": "integer"}},
+        },
+        "allOf": [{"description": "y", "required": ["mode"]}],
+        "$defs": {"Thing": {"description": "z", "additionalProperties": {"description": "w"}}},
+        "x-kubernetes-group-version-kind": [{"description": "an extension's data"}],
+    }
+    assert bundle.without_descriptions(schema) == {
+        "type": "object",
+        "properties": {
+            "description": {"type": "string"},
+            "mode": {"enum": [{"description": "data, not an annotation"}], "default": "a"},
+            "list": {"type": "array", "items": {"type": "integer"}},
+        },
+        "allOf": [{"required": ["mode"]}],
+        "$defs": {"Thing": {"additionalProperties": {}}},
+        "x-kubernetes-group-version-kind": [{"description": "an extension's data"}],
+    }
+    assert schema["description"] == "a kind"  # a copy: the shared definitions stay whole
+
+
+def test_a_field_named_description_is_still_checked(tmp_path: Path) -> None:
+    """PriorityClass has a `description` field: the bundle keeps it, typed and strict."""
+    import jsonschema_rs
+
+    source = SCHEMA_ROOT / "v1.33.0-local-strict" / "priorityclass-scheduling-v1.json"
+    built = bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source)
+    assert built is not None
+    assert not _annotations(built), "a description annotation is left in the bundle"
+    valid = jsonschema_rs.validator_for(built).is_valid
+    good = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": "p"}, "value": 10, "description": "for the guide"}  # fmt: skip
+    assert valid(good)
+    assert not valid({**good, "description": 5})
+    assert not valid({**good, "descriptoin": "a misspelt field"})
+
+
+def _annotations(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["description"]] if isinstance(node.get("description"), str) else []
+        return found + [a for value in node.values() for a in _annotations(value)]
+    if isinstance(node, list):
+        return [a for value in node for a in _annotations(value)]
+    return []
