@@ -21,11 +21,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 import types
 from collections.abc import Iterable
 from typing import Any
 
 UNUSED_BY_A_BUILD = ("requests", "hjson")
+# the preview serves from threads: one real import, not two; reentrant, as one module
+# may read another stand-in while it is imported
+_FIRST_USE = threading.RLock()
 
 
 class _StandIn(types.ModuleType):
@@ -34,9 +38,11 @@ class _StandIn(types.ModuleType):
 
     def __getattr__(self, attr: str) -> Any:
         name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        return getattr(importlib.import_module(name), attr)
+        with _FIRST_USE:
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            module = importlib.import_module(name)
+        return getattr(module, attr)
 
 
 def defer_imports(names: Iterable[str] = UNUSED_BY_A_BUILD) -> list[str]:

@@ -43,6 +43,26 @@ def test_a_deferred_module_runs_at_its_first_use_and_works() -> None:
     ]
 
 
+def test_threads_reading_it_at_once_share_one_real_module() -> None:
+    out = _python("""
+        import sys, threading
+        from kdocs.commands.deferred import defer_imports
+        defer_imports(("requests",))
+        import requests
+        start, got = threading.Barrier(8), []
+        def read():
+            start.wait()
+            got.append((requests.get, requests.Session))
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(len(got), len(set(got)), sys.modules["requests"].get is got[0][0])
+    """)
+    assert out.strip() == "8 1 True"
+
+
 def test_a_missing_module_still_fails_at_import() -> None:
     out = _python("""
         from kdocs.commands.deferred import defer_imports
