@@ -19,23 +19,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = """\
-apiVersion: apps/v1
-kind: Deployment
+apiVersion: v1
+kind: Service
 metadata:
   name: web
 spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
+  selector: {app: web}
+  ports:
+    - port: 80
 """
-BAD_LINE = "bad.yaml:6:13: spec.replicas: expected integer, got string 'two' [k8s 1.30-1.37]"
+BAD_LINE = (
+    "bad.yaml:8:13: spec.ports[0].port: expected integer, got string 'eighty' [k8s 1.30-1.37]"
+)
 SUMMARY = "2 files, 2 resources: 1 valid, 1 invalid, 0 unreadable or malformed [k8s 1.30-1.37]"
 
 
@@ -53,7 +48,7 @@ def test_both_hooks_refuse_a_bad_manifest_in_another_repository(tmp_path: Path) 
     user = tmp_path / "their-repo"
     user.mkdir()
     (user / "good.yaml").write_text(GOOD)
-    (user / "bad.yaml").write_text(GOOD.replace("replicas: 2", 'replicas: "two"'))
+    (user / "bad.yaml").write_text(GOOD.replace("port: 80", 'port: "eighty"'))
     (user / "web.scenario.yaml").write_text("steps: [not a manifest]\n")  # excluded
     (user / "notes.txt").write_text("not YAML\n")  # not matched
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),

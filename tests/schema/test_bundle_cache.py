@@ -109,7 +109,7 @@ def test_a_stored_entry_is_what_is_used(tmp_path: Path) -> None:
     built = cache.schema(source)
     assert built is not None and "$defs" in built
     assert all(
-        not r.startswith("/api/") for r in _refs(built)
+        not r.startswith("/api/") for r in _strings_under("$ref", built)
     ), "a reference still points at the shared definitions"
     (entry,) = [p for p in tmp_path.rglob("configmap-v1.json")]
 
@@ -123,12 +123,13 @@ def test_a_stored_entry_is_what_is_used(tmp_path: Path) -> None:
     assert bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source) == built
 
 
-def _refs(node: object) -> list[str]:
+def _strings_under(key: str, node: object) -> list[str]:
+    """Every string value of `key` anywhere in `node` (a schema's `$ref`s, descriptions)."""
     if isinstance(node, dict):
-        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return found + [r for value in node.values() for r in _refs(value)]
+        found = [node[key]] if isinstance(node.get(key), str) else []
+        return found + [r for value in node.values() for r in _strings_under(key, value)]
     if isinstance(node, list):
-        return [r for value in node for r in _refs(value)]
+        return [r for value in node for r in _strings_under(key, value)]
     return []
 
 
@@ -201,19 +202,10 @@ def test_a_field_named_description_is_still_checked(tmp_path: Path) -> None:
     source = SCHEMA_ROOT / "v1.33.0-local-strict" / "priorityclass-scheduling-v1.json"
     built = bundle.BundleCache(SCHEMA_ROOT, root=tmp_path).schema(source)
     assert built is not None
-    assert not _annotations(built), "a description annotation is left in the bundle"
+    assert not _strings_under("description", built), "a description is left in the bundle"
     valid = jsonschema_rs.validator_for(built).is_valid
     good = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
             "metadata": {"name": "p"}, "value": 10, "description": "for the guide"}  # fmt: skip
     assert valid(good)
     assert not valid({**good, "description": 5})
     assert not valid({**good, "descriptoin": "a misspelt field"})
-
-
-def _annotations(node: object) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["description"]] if isinstance(node.get("description"), str) else []
-        return found + [a for value in node.values() for a in _annotations(value)]
-    if isinstance(node, list):
-        return [a for value in node for a in _annotations(value)]
-    return []
