@@ -58,12 +58,16 @@ def check_snippets_apart(
     ~4 MiB of compiled extensions).
     Where fork is missing or fails, the checks run here; the verdicts are the same.
 
+    In a process with other threads (`kdocs serve`'s preview server) they run here too:
+    a lock another thread holds at the fork stays held forever in the child, which would
+    then wait on it with no end (and Python 3.12 warns about such forks).
+
     Below `FORK_FROM` files they run here as well: forking is not free. Every page this
     process and the child share is copied when either writes it (~10,000 page faults
     for a site build's ~45 MiB, measured at 1 and 50 pages), which costs more CPU than
     the small site's checks save in memory (~8 MiB of peak, at 1 and at 50 pages).
     """
-    if len(files) < FORK_FROM or not hasattr(os, "fork"):
+    if len(files) < FORK_FROM or not hasattr(os, "fork") or _threaded():
         return _here(settings, files)
     read_end, write_end = os.pipe()
     # Ctrl-C waits until the child exists (a signal inside fork is lost), then is this
@@ -108,6 +112,12 @@ def check_snippets_apart(
     if status != 0 or not data:  # the child died (out of memory?): do it here
         return _here(settings, files)
     return _unpacked(pickle.loads(data))
+
+
+def _threaded() -> bool:
+    import threading  # already loaded wherever another thread runs
+
+    return threading.active_count() > 1
 
 
 def _here(settings: Any, files: Sequence[tuple[Path, str]]) -> dict[Path, Verdict | KdocsError]:

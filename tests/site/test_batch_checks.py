@@ -5,6 +5,7 @@ file-by-file checks report, in the child or not."""
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -39,10 +40,16 @@ def _problems(project: Project, batch: bool, monkeypatch: pytest.MonkeyPatch) ->
     return [str(p) for p in site.check_references()]
 
 
-@pytest.mark.parametrize("in_child", [False, True], ids=["small-site-here", "forked-child"])
+@pytest.mark.parametrize(
+    ("in_child", "threaded"),
+    [(False, False), (True, False), (True, True)],
+    ids=["small-site-here", "forked-child", "threads-so-here"],
+)
 def test_batch_reports_what_file_by_file_reports(
-    project: Project, monkeypatch: pytest.MonkeyPatch, in_child: bool
+    project: Project, monkeypatch: pytest.MonkeyPatch, in_child: bool, threaded: bool
 ) -> None:
+    """`threaded`: another thread runs (as `kdocs serve`'s preview server does), so even a
+    large site's batch is checked here: a child forked beside a thread could hang."""
     files = {
         "a/cm.yaml": CONFIGMAP,
         "a/deploy-bad.yaml": DEPLOYMENT_BAD,
@@ -85,9 +92,18 @@ def test_batch_reports_what_file_by_file_reports(
         monkeypatch.setattr(schema_snippet, "FORK_FROM", 2)
     one_by_one = _problems(project, batch=False, monkeypatch=monkeypatch)
     assert not batches and not forks
-    batched = _problems(project, batch=True, monkeypatch=monkeypatch)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    if threaded:
+        other.start()
+    else:  # what a fork needs; a thread left by another test would be this test's failure
+        assert threading.active_count() == 1, threading.enumerate()
+    try:
+        batched = _problems(project, batch=True, monkeypatch=monkeypatch)
+    finally:
+        stop.set()
     assert batches == [5]  # every readable manifest, once (the binary file cannot be read)
-    assert len(forks) == (1 if in_child else 0)
+    assert len(forks) == (1 if in_child and not threaded else 0)
     assert batched == one_by_one
     text = "\n".join(batched)
     for expected in ("labells", "replicas", "no schema for resource.k8s.io/v1", "binary"):
