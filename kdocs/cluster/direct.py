@@ -1,10 +1,12 @@
-"""The API server without a kubectl process: reads, and kdocs' own namespaces.
+"""The API server without a kubectl process: reads, discovery, kdocs' own namespaces.
 
 A run polls the cluster a few hundred times (every assert, every Karpenter wait),
 and a kubectl process costs ~0.1 s of CPU to start, load its kubeconfig and
 discover the API: on 2 cores that was most of a run's CPU, and it slowed the
 applies and controllers being observed. A request on a kept connection answers
-in milliseconds. The same goes for the namespace each unit opens and deletes.
+in milliseconds. The same goes for the namespace each unit opens and deletes, and
+for the run's list of kinds (`served_kinds`, what `kubectl api-resources` lists):
+the discovery these requests need already holds it, so a run discovers once.
 
 kubectl stays the oracle: a reader's snippet is only ever sent by kubectl, and
 this path only takes what it makes exactly as kubectl would (the same URL from
@@ -21,10 +23,12 @@ and declines everything else, so the caller runs kubectl:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import ssl
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -113,11 +117,8 @@ class DirectClient:
     def get(self, query: Query) -> dict[str, Any] | None:
         """What `kubectl get ... -o json` prints for `query`, None when the named object is
         not found; LeftToKubectl when kubectl must answer."""
-        try:
+        with _shaped():
             return self._get(query)
-        except (KeyError, TypeError, AttributeError) as error:
-            # An answer not shaped as the API's (an aggregated server's own): kubectl reads it.
-            raise LeftToKubectl(f"an unexpected answer ({error!r})") from None
 
     def _get(self, query: Query) -> dict[str, Any] | None:
         kind = self._kind(query.resource)
@@ -154,33 +155,75 @@ class DirectClient:
         """kubectl's reading of `plural[.version.group | .group]`, for the forms kdocs uses;
         a bare name is the core group's (kubectl prefers it too) or not taken."""
         with self._lock:
-            if fresh or self._core is None:
-                self._core = {r["name"]: r for r in self._resources("/api/v1")}
-                listed = _json(self._expect("/apis")).get("groups") or []
-                self._groups = {
-                    g["name"]: (g["preferredVersion"]["version"],
-                                [v["version"] for v in g.get("versions") or []])
-                    for g in listed
-                }  # fmt: skip
-                self._versions.clear()
+            core, groups = self._discovered(fresh)
             name, _, rest = resource.partition(".")
             if not rest:
-                entry = _find(self._core.values(), name)
+                entry = _find(core.values(), name)
                 return _Kind("v1", entry["name"], entry["kind"], entry["namespaced"]) if entry \
                     else None  # fmt: skip
             version, _, group = rest.partition(".")
-            groups = self._groups or {}
             if group not in groups or version not in groups[group][1]:
                 if rest not in groups:
                     return None
                 version, group = groups[rest][0], rest
             group_version = f"{group}/{version}"
-            if group_version not in self._versions:
-                self._versions[group_version] = self._resources(f"/apis/{group_version}")
-            entry = _find(self._versions[group_version], name)
+            entry = _find(self._listed(group_version), name)
             if entry is None:
                 return None
             return _Kind(group_version, entry["name"], entry["kind"], entry["namespaced"])
+
+    def _kind_named(self, api_version: str, kind: str) -> _Kind:
+        """The resource discovery lists for `kind` in `api_version` (after one refresh)."""
+        group, _, version = api_version.rpartition("/")
+        for fresh in (False, True):
+            with self._lock:
+                _, groups = self._discovered(fresh)
+                if group and version not in groups.get(group, ("", []))[1]:
+                    continue
+                entries = [r for r in self._listed(api_version) if r.get("kind") == kind]
+            if entries:
+                return _Kind(api_version, entries[0]["name"], kind, entries[0]["namespaced"])
+        raise LeftToKubectl(f"{kind} in {api_version} not in discovery")
+
+    def served_kinds(self) -> dict[tuple[str, str], tuple[str, bool]]:
+        """(group, kind) -> (resource, namespaced) of every served kind, from its group's
+        preferred version where it has it: what `kubectl api-resources` lists
+        (`kdocs.cluster.kube.ApiCatalog`)."""
+        with _shaped(), self._lock:
+            core, groups = self._discovered(True)
+            kinds = {("", r["kind"]): (r["name"], r["namespaced"]) for r in core.values()}
+            for group, (preferred, versions) in groups.items():
+                # kubectl's preferred resources: a kind the preferred version lacks
+                # (karpenter.sh's NodeOverlay, v1alpha1 only) comes from another one
+                for version in [preferred, *(v for v in versions if v != preferred)]:
+                    for entry in self._listed(f"{group}/{version}"):
+                        served = (entry["name"], entry["namespaced"])
+                        kinds.setdefault((group, entry["kind"]), served)
+        return kinds
+
+    def _discovered(
+        self, fresh: bool
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, list[str]]]]:
+        """The core group's resources by name, and each group's preferred and served
+        versions; read again when `fresh` (a kind met that discovery did not list)."""
+        if fresh or self._core is None or self._groups is None:
+            self._core = {r["name"]: r for r in self._resources("/api/v1")}
+            listed = _json(self._expect("/apis")).get("groups") or []
+            self._groups = {
+                g["name"]: (g["preferredVersion"]["version"],
+                            [v["version"] for v in g.get("versions") or []])
+                for g in listed
+            }  # fmt: skip
+            self._versions.clear()
+        return self._core, self._groups
+
+    def _listed(self, group_version: str) -> list[dict[str, Any]]:
+        """The resources of one served group version ("v1" is the core group)."""
+        if group_version == "v1":
+            return list((self._core or {}).values())
+        if group_version not in self._versions:
+            self._versions[group_version] = self._resources(f"/apis/{group_version}")
+        return self._versions[group_version]
 
     def _resources(self, path: str) -> list[dict[str, Any]]:
         listed = _json(self._expect(path)).get("resources") or []
@@ -195,20 +238,28 @@ class DirectClient:
     def apply_own(self, objects: list[dict[str, Any]]) -> None:
         """Server-side apply of kdocs' own objects (a unit's namespace and its account), as
         `kubectl apply --server-side --field-manager=kdocs --validate=false` sends them."""
-        for obj in objects:
-            meta = obj["metadata"]
-            kind = self._kind(_plural_of(obj))
-            path = kind.path(meta.get("namespace") if kind.namespaced else None)
-            options = urlencode({"fieldManager": "kdocs", "fieldValidation": "Ignore"})
-            path += f"/{quote(meta['name'], safe='')}?{options}"
-            status, _ = self._request(path, "PATCH", json.dumps(obj).encode(), APPLY_PATCH)
-            if status not in (200, 201):
-                raise LeftToKubectl(f"PATCH {path}: {status}")
+        with _shaped():
+            for obj in objects:
+                self._apply_one(obj)
+
+    def _apply_one(self, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        kind = self._kind_named(obj["apiVersion"], obj["kind"])
+        path = kind.path(meta.get("namespace") if kind.namespaced else None)
+        options = urlencode({"fieldManager": "kdocs", "fieldValidation": "Ignore"})
+        path += f"/{quote(meta['name'], safe='')}?{options}"
+        status, _ = self._request(path, "PATCH", json.dumps(obj).encode(), APPLY_PATCH)
+        if status not in (200, 201):
+            raise LeftToKubectl(f"PATCH {path}: {status}")
 
     def delete_own(self, resource: str, name: str) -> None:
         """`kubectl delete RESOURCE NAME --ignore-not-found --wait=false` of a cluster-scoped
         object kdocs made (a unit's namespace): its dependents go in the background. One
         already being deleted is fine too (kubectl would report the API server's Conflict)."""
+        with _shaped():
+            self._delete_one(resource, name)
+
+    def _delete_one(self, resource: str, name: str) -> None:
         path = self._kind(resource).path(None) + "/" + quote(name, safe="")
         body = json.dumps({"kind": "DeleteOptions", "apiVersion": "v1",
                            "propagationPolicy": "Background"}).encode()  # fmt: skip
@@ -260,9 +311,13 @@ class DirectClient:
         self._local.connection = None
 
 
-def _plural_of(obj: dict[str, Any]) -> str:
-    """The resource name of kdocs' own kinds, as discovery lists them in the core group."""
-    return {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts"}[obj["kind"]]
+@contextlib.contextmanager
+def _shaped() -> Iterator[None]:
+    """An answer not shaped as the API's (an aggregated server's own): kubectl reads it."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError) as error:
+        raise LeftToKubectl(f"an unexpected answer ({error!r})") from None
 
 
 def _printed(obj: dict[str, Any]) -> dict[str, Any]:

@@ -78,7 +78,8 @@ class Resource:
 
 
 class ApiCatalog:
-    """The cluster's kinds, from `kubectl api-resources`, refreshed when a kind is unknown."""
+    """The cluster's kinds, as `kubectl api-resources` lists them (from the direct client's
+    discovery where it speaks the kubeconfig), read again when a kind is unknown."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -86,6 +87,12 @@ class ApiCatalog:
         self._kinds: dict[tuple[str, str], tuple[str, bool]] | None = None
 
     def _load(self) -> dict[tuple[str, str], tuple[str, bool]]:
+        client = client_for(self.cluster)
+        if client is not None:  # the discovery the direct reads use: no second one
+            try:
+                return client.served_kinds()
+            except LeftToKubectl:
+                pass
         done = kubectl(self.cluster, "api-resources", "--no-headers", timeout=60)
         kinds: dict[tuple[str, str], tuple[str, bool]] = {}
         for line in done.stdout.splitlines():
@@ -174,17 +181,21 @@ def apply_own(cluster: Cluster, objects: list[dict[str, Any]]) -> None:
     )  # fmt: skip
 
 
-def delete_own(cluster: Cluster, resource: str, name: str) -> bool:
-    """Delete a cluster-scoped object kdocs made, directly (missing is fine); False when
-    kubectl must delete it."""
+def delete_own(cluster: Cluster, resource: str, name: str) -> None:
+    """Delete a cluster-scoped object kdocs made (a unit's namespace; missing is fine, its
+    contents go in the background): directly when `kdocs.cluster.direct` can, else with
+    kubectl, whose refusal raises StepFailed."""
     client = client_for(cluster)
-    if client is None:
-        return False
     try:
-        client.delete_own(resource, name)
+        if client is not None:
+            client.delete_own(resource, name)
+            return
     except LeftToKubectl:
-        return False
-    return True
+        pass
+    done = kubectl(cluster, "delete", resource, name, "--ignore-not-found", "--wait=false",
+                   timeout=90)  # fmt: skip
+    if done.returncode:
+        raise StepFailed(reason(done.stderr))
 
 
 def get_json_or_none(cluster: Cluster, *args: str) -> dict[str, Any] | None:

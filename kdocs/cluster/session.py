@@ -11,8 +11,9 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +332,8 @@ class Session:
             problems += self._quietly([*args, "--wait=true", "--timeout=60s"])
             problems += filter(None, [karpenter.await_cordoned(self.cluster, names, stop=stop)])
         if self.opened:
-            problems += self._delete_namespace()
+            delete = partial(delete_own, self.cluster, "namespaces", self.namespace)
+            problems += _reported(f"delete namespace {self.namespace}", delete)
         rest = [entry for entry in newest_first if entry not in nodepools]
         for resource, names, namespace in _runs_of_one_kind(rest):
             args = ["delete", resource, *names, "--ignore-not-found", "--cascade=foreground"]
@@ -339,23 +341,26 @@ class Session:
             problems += self._quietly(args)
         return problems
 
-    def _delete_namespace(self) -> list[str]:
-        try:
-            if delete_own(self.cluster, "namespaces", self.namespace):
-                return []
-        except ClusterUnavailableError as error:
-            return [str(error)]
-        return self._quietly(["delete", "namespace", self.namespace, "--ignore-not-found",
-                              "--wait=false"])  # fmt: skip
-
     def _quietly(self, args: list[str], timeout: float = 90) -> list[str]:
-        try:
+        def run() -> None:
             done = kubectl(self.cluster, *args, timeout=timeout)
-        except ClusterUnavailableError as error:
-            return [str(error)]
-        except Cancelled:
-            return [f"{' '.join(args[:3])}: kubectl was interrupted"]
-        return [f"{' '.join(args[:3])}: {reason(done.stderr)}"] if done.returncode else []
+            if done.returncode:
+                raise StepFailed(reason(done.stderr))
+
+        return _reported(" ".join(args[:3]), run)
+
+
+def _reported(what: str, action: Callable[[], None]) -> list[str]:
+    """A cleanup action's failure as one line of the report: the cleanup goes on."""
+    try:
+        action()
+    except ClusterUnavailableError as error:
+        return [str(error)]
+    except Cancelled:
+        return [f"{what}: kubectl was interrupted"]
+    except StepFailed as error:
+        return [f"{what}: {error}"]
+    return []
 
 
 def _runs_of_one_kind(

@@ -71,7 +71,7 @@ def test_the_fixed_waits_start_first_then_the_rest_newest_first(monkeypatch, tmp
     assert shown == [
         ["delete", "nodepools.v1.karpenter.sh", "stable"],
         ["(await taint)", "stable", "default"],
-        ["delete", "namespace", session.namespace],
+        ["delete", "namespaces", session.namespace],
         ["delete", "daemonsets.v1.apps", "agent"],
         ["delete", "deployments.v1.apps", "workload"],
         ["delete", "priorityclasses.v1.scheduling.k8s.io", "high"],

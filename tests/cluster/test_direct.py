@@ -23,10 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
+from kdocs.cluster import kube
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.connect import client_for
 from kdocs.cluster.direct import LeftToKubectl, Query
-from kdocs.cluster.kube import get_json
+from kdocs.cluster.kube import ApiCatalog, get_json
+from kdocs.cluster.model import StepFailed
 
 # --- without a cluster: which reads are taken, which kubeconfigs are spoken -----------------
 
@@ -174,6 +176,12 @@ def test_answers_not_shaped_as_the_apis_go_to_kubectl_not_to_a_traceback(
         made.get(Query("pods"))
     with pytest.raises(LeftToKubectl):  # a group without its preferred version
         made.get(Query("widgets.odd.example.com"))
+    with pytest.raises(LeftToKubectl):  # ...which the catalog of kinds needs too
+        made.served_kinds()
+    with pytest.raises(LeftToKubectl):  # ...as do kdocs' own writes: kubectl makes them
+        made.apply_own([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}])
+    with pytest.raises(LeftToKubectl):
+        made.delete_own("namespaces", "x")
 
 
 def test_a_server_nobody_answers_on_is_unreachable_as_with_kubectl(tmp_path: Path) -> None:
@@ -278,6 +286,34 @@ def test_what_discovery_does_not_know_goes_to_kubectl(cluster: Cluster, objects:
     assert get_json(cluster, "cm", "-n", objects) == _kubectl_get(cluster, "cm", "-n", objects)
 
 
+def _api_resources(cluster: Cluster) -> dict[tuple[str, str], tuple[str, bool]]:
+    """`kubectl api-resources`, read as (group, kind) -> (resource, namespaced)."""
+    done = cluster.kubectl("api-resources", "--no-headers", check=True, timeout=60)
+    listed = {}
+    for line in done.stdout.splitlines():
+        name, *_, api_version, namespaced, kind = line.split()
+        group = api_version.rpartition("/")[0]
+        listed[(group, kind)] = (name, namespaced == "true")
+    return listed
+
+
+@pytest.mark.cluster
+def test_the_served_kinds_are_what_kubectl_api_resources_lists(cluster: Cluster) -> None:
+    """The run's one discovery (ApiCatalog reads it when the client is spoken): every kind,
+    with its resource name and scope, as kubectl lists them, custom resources included."""
+    client = client_for(cluster)
+    assert client is not None
+    served = client.served_kinds()
+    assert served == _api_resources(cluster)
+    assert served[("karpenter.sh", "NodePool")] == ("nodepools", False)
+    # Only in v1alpha1, not in the group's preferred v1: kubectl lists it all the same.
+    assert served[("karpenter.sh", "NodeOverlay")] == ("nodeoverlays", False)
+    assert served[("apps", "DaemonSet")] == ("daemonsets", True)
+    direct_only = dataclasses.replace(cluster, kubectl_binary=Path("/bin/false"))
+    found = ApiCatalog(direct_only).lookup("apps/v1", "DaemonSet")  # no kubectl to ask
+    assert found is not None and (found.arg, found.namespaced) == ("daemonsets.v1.apps", True)
+
+
 @pytest.mark.cluster
 def test_credentials_embedded_in_the_kubeconfig_are_spoken(
     cluster: Cluster, objects: str, tmp_path: Path
@@ -359,6 +395,48 @@ def test_a_units_namespace_is_applied_and_deleted_as_kubectl_does(cluster: Clust
         with pytest.raises(LeftToKubectl):  # a refusal is kubectl's to word
             client.apply_own([{"apiVersion": "v1", "kind": "Namespace",
                                "metadata": {"name": "Not_A_Name"}}])  # fmt: skip
+        with pytest.raises(LeftToKubectl):  # a kind discovery does not list, after a refresh
+            client.apply_own([{"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}])
     finally:
         cluster.kubectl("delete", "namespace", direct, by_kubectl, "--ignore-not-found",
                         "--wait=false")  # fmt: skip
+
+
+@pytest.mark.cluster
+def test_own_objects_of_any_served_kind_are_found_by_discovery(cluster: Cluster) -> None:
+    """The resource to write comes from discovery, not from a table of kdocs' two kinds:
+    a kind of a named group goes to its own path, owned by kdocs as kubectl would make it."""
+    client = client_for(cluster)
+    assert client is not None
+    name = f"kdocs-own-{uuid.uuid4().hex[:8]}"
+    priority = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": name}, "value": 3}  # fmt: skip
+    try:
+        client.apply_own([priority])
+        made = _kubectl_get(cluster, "priorityclasses.v1.scheduling.k8s.io", name,
+                            "--show-managed-fields")  # fmt: skip
+        assert made is not None and made["value"] == 3
+        assert [f["manager"] for f in made["metadata"]["managedFields"]] == ["kdocs"]
+    finally:
+        cluster.kubectl("delete", "priorityclass", name, "--ignore-not-found")
+
+
+@pytest.mark.cluster
+def test_kdocs_own_namespace_is_deleted_by_kubectl_where_the_client_cannot(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kube.delete_own` falls back to kubectl itself, as `apply_own` does: missing is fine,
+    and kubectl's refusal is a StepFailed with its reason, for the cleanup to report."""
+    monkeypatch.setattr(kube, "client_for", lambda _cluster: None)  # a kubeconfig not spoken
+    name = f"kdocs-own-{uuid.uuid4().hex[:8]}"
+    kube.apply_own(cluster, _own(name))
+    try:
+        assert _kubectl_get(cluster, "serviceaccounts", "default", "-n", name) is not None
+        kube.delete_own(cluster, "namespaces", name)
+        phase = (_kubectl_get(cluster, "namespaces", name) or {}).get("status", {}).get("phase")
+        assert phase in (None, "Terminating")
+        kube.delete_own(cluster, "namespaces", name)  # again: --ignore-not-found
+        with pytest.raises(StepFailed, match="widgets"):
+            kube.delete_own(cluster, "widgets.example.com", name)
+    finally:
+        cluster.kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=false")
