@@ -270,6 +270,9 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
         commands["python -S -c pass (floor)"] = ([python, "-S", "-c", "pass"], python_env())
         commands["python: import kdocs.schema.api"] = (
             [python, "-c", "import kdocs.schema.api"], python_env())  # fmt: skip
+        # What a one-file validation cannot do without, whatever kdocs' own code costs.
+        commands["python: import yaml, jsonschema_rs (the dependencies)"] = (
+            [python, "-c", "import yaml, jsonschema_rs"], python_env())  # fmt: skip
     pairs = repeats * PAIRED_FACTOR if count <= FLOOR_UP_TO else repeats
     if count == GOAL_DOCUMENTS:  # the goal's row: 3 pairs once read 0.84-1.23 around 1.0
         pairs = repeats * GOAL_PAIRS_FACTOR
