@@ -28,7 +28,7 @@ import http.client
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -145,45 +145,52 @@ class DirectClient:
                 "metadata": {"resourceVersion": ""}}  # fmt: skip
 
     def _kind(self, resource: str) -> _Kind:
-        for fresh in (False, True):
-            found = self._resolve(resource, fresh)
-            if found is not None:
-                return found
-        raise LeftToKubectl(f"resource {resource!r} not in discovery")
-
-    def _resolve(self, resource: str, fresh: bool) -> _Kind | None:
-        """kubectl's reading of `plural[.version.group | .group]`, for the forms kdocs uses;
-        a bare name is the core group's (kubectl prefers it too) or not taken."""
-        with self._lock:
-            core, groups = self._discovered(fresh)
-            name, _, rest = resource.partition(".")
-            if not rest:
-                entry = _find(core.values(), name)
-                return _Kind("v1", entry["name"], entry["kind"], entry["namespaced"]) if entry \
-                    else None  # fmt: skip
-            version, _, group = rest.partition(".")
-            if group not in groups or version not in groups[group][1]:
-                if rest not in groups:
-                    return None
-                version, group = groups[rest][0], rest
-            group_version = f"{group}/{version}"
-            entry = _find(self._listed(group_version), name)
-            if entry is None:
-                return None
-            return _Kind(group_version, entry["name"], entry["kind"], entry["namespaced"])
+        return self._looked_up(lambda: self._resolve(resource), f"resource {resource!r}")
 
     def _kind_named(self, api_version: str, kind: str) -> _Kind:
-        """The resource discovery lists for `kind` in `api_version` (after one refresh)."""
-        group, _, version = api_version.rpartition("/")
+        """The resource discovery lists for `kind` in `api_version`."""
+        return self._looked_up(lambda: self._of_kind(api_version, kind), f"{kind} in {api_version}")
+
+    def _looked_up(self, lookup: Callable[[], _Kind | None], what: str) -> _Kind:
+        """`lookup`'s answer from discovery, read again once if it has none."""
         for fresh in (False, True):
             with self._lock:
-                _, groups = self._discovered(fresh)
-                if group and version not in groups.get(group, ("", []))[1]:
-                    continue
-                entries = [r for r in self._listed(api_version) if r.get("kind") == kind]
-            if entries:
-                return _Kind(api_version, entries[0]["name"], kind, entries[0]["namespaced"])
-        raise LeftToKubectl(f"{kind} in {api_version} not in discovery")
+                self._discovered(fresh)
+                found = lookup()
+            if found is not None:
+                return found
+        raise LeftToKubectl(f"{what} not in discovery")
+
+    def _resolve(self, resource: str) -> _Kind | None:
+        """kubectl's reading of `plural[.version.group | .group]`, for the forms kdocs uses;
+        a bare name is the core group's (kubectl prefers it too) or not taken."""
+        core, groups = self._discovered(False)
+        name, _, rest = resource.partition(".")
+        if not rest:
+            entry = _find(core.values(), name)
+            return _Kind("v1", entry["name"], entry["kind"], entry["namespaced"]) if entry \
+                else None  # fmt: skip
+        version, _, group = rest.partition(".")
+        if group not in groups or version not in groups[group][1]:
+            if rest not in groups:
+                return None
+            version, group = groups[rest][0], rest
+        group_version = f"{group}/{version}"
+        entry = _find(self._listed(group_version), name)
+        if entry is None:
+            return None
+        return _Kind(group_version, entry["name"], entry["kind"], entry["namespaced"])
+
+    def _of_kind(self, api_version: str, kind: str) -> _Kind | None:
+        """The resource of `kind` in `api_version`, as discovery lists it."""
+        group, _, version = api_version.rpartition("/")
+        _, groups = self._discovered(False)
+        if group and (group not in groups or version not in groups[group][1]):
+            return None
+        for entry in self._listed(api_version):
+            if entry.get("kind") == kind:
+                return _Kind(api_version, entry["name"], kind, entry["namespaced"])
+        return None
 
     def served_kinds(self) -> dict[tuple[str, str], tuple[str, bool]]:
         """(group, kind) -> (resource, namespaced) of every served kind, from its group's
