@@ -1,6 +1,6 @@
 """Site build and live preview: kdocs against plain MkDocs on the same pages.
 
-Two projects are generated side by side with N guide pages each, every page some
+Three projects are generated side by side with N guide pages each, every page some
 prose (paragraphs, a list, a table, an admonition) and three YAML snippets:
 
 * the kdocs project (the repository's mkdocs.yml, macros and CRDs, a
@@ -8,7 +8,11 @@ prose (paragraphs, a list, a table, an admonition) and three YAML snippets:
   ``{{ snippet("page-0001/deployment.yaml") }}``, snippets live under snippets/;
 * the plain project (the same mkdocs.yml without the macros plugin): the same
   pages with each snippet pasted as a fenced ``yaml`` block, so the same content
-  renders with nothing validated or injected.
+  renders with nothing validated or injected;
+* the macros project (the plain project's pages, the mkdocs.yml with the macros
+  plugin and without kdocs): what the template engine the guides are written for
+  costs by itself.  A reference, not a floor: kdocs defers the plugin's imports and
+  renders literal ``snippet()`` calls without Jinja, so its builds can cost less.
 
 `kdocs build` is MkDocs' build with the macros and the kdocs plugin (schema check
 of every snippet, injection, read-back of every block, publishing); the plain
@@ -87,10 +91,15 @@ def _page(page: int, snippets: list[Snippet], inject: bool) -> str:
     return "".join(parts)
 
 
-def _config(with_macros: bool) -> str:
+def _config(with_macros: bool, with_kdocs: bool = True) -> str:
     text = (REPO / "mkdocs.yml").read_text().split("\nnav:")[0] + "\n"
-    if with_macros:
+    if with_macros and with_kdocs:
         return text
+    if with_macros:  # the macros plugin alone: no kdocs plugin, no macros module of ours
+        kept = [line for line in text.splitlines(keepends=True)
+                if line.strip() not in ("- kdocs", "module_name: macros")
+                and "Checks, injects, reads back" not in line]  # fmt: skip
+        return "".join(kept)
     out, skipping = [], False
     for line in text.splitlines(keepends=True):
         if line.strip() == "- kdocs" or "Checks, injects, reads back" in line:
@@ -109,21 +118,7 @@ def generate(root: Path, pages: int) -> tuple[Path, Path]:
     """Write the kdocs and the plain project for `pages` pages; return their folders."""
     kdocs_root, plain_root = root / f"kdocs-{pages}", root / f"plain-{pages}"
     for folder, inject in ((kdocs_root, True), (plain_root, False)):
-        docs = folder / "docs"
-        (docs / "assets").mkdir(parents=True)
-        (docs / "assets" / "kdocs.css").write_text((REPO / "docs/assets/kdocs.css").read_text())
-        (docs / "index.md").write_text("# Guides\n\nGenerated pages for the benchmark.\n")
-        (folder / "mkdocs.yml").write_text(_config(with_macros=inject))
-        for page in range(1, pages + 1):
-            snippets = _snippets(page)
-            path = docs / "guides" / f"guide-{page:04d}.md"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_page(page, snippets, inject))
-            if inject:
-                for snippet in snippets:
-                    target = folder / "snippets" / snippet.rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(snippet.text)
+        _project(folder, pages, _config(with_macros=inject), inject)
     shutil.copytree(REPO / "macros", kdocs_root / "macros",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     if (REPO / "schemas").is_dir():
@@ -134,6 +129,31 @@ def generate(root: Path, pages: int) -> tuple[Path, Path]:
     )
     precompile(kdocs_root / "macros")
     return kdocs_root, plain_root
+
+
+def generate_macros_only(root: Path, pages: int) -> Path:
+    """The plain project's pages under the macros plugin without kdocs (a reference)."""
+    folder = root / f"macros-{pages}"
+    _project(folder, pages, _config(with_macros=True, with_kdocs=False), inject=False)
+    return folder
+
+
+def _project(folder: Path, pages: int, config: str, inject: bool) -> None:
+    docs = folder / "docs"
+    (docs / "assets").mkdir(parents=True)
+    (docs / "assets" / "kdocs.css").write_text((REPO / "docs/assets/kdocs.css").read_text())
+    (docs / "index.md").write_text("# Guides\n\nGenerated pages for the benchmark.\n")
+    (folder / "mkdocs.yml").write_text(config)
+    for page in range(1, pages + 1):
+        snippets = _snippets(page)
+        path = docs / "guides" / f"guide-{page:04d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_page(page, snippets, inject))
+        if inject:
+            for snippet in snippets:
+                target = folder / "snippets" / snippet.rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(snippet.text)
 
 
 def precompile(macros: Path) -> None:
@@ -158,6 +178,7 @@ class BuildRow:
     mkdocs: Series  # the plain project
     plugin: Series  # plain `mkdocs build --strict` in the kdocs project
     uncached: Series  # `kdocs build` with no kept schema verdicts
+    macros: Series  # `mkdocs build` of the plain pages with the macros plugin alone
 
     @property
     def overhead(self) -> float:
@@ -176,24 +197,31 @@ def measure_build(root: Path, pages: int, repeats: int) -> BuildRow:
     """A first run of each (cold-ish: new files, nothing in the OS cache of the site yet), then
     `repeats` warm runs of each, alternating so that load changes hit both alike."""
     kdocs_root, plain_root = generate(root, pages)
+    macros_root = generate_macros_only(root, pages)
     k_out, p_out = root / f"site-kdocs-{pages}", root / f"site-plain-{pages}"
-    m_out = root / f"site-plugin-{pages}"
+    m_out, f_out = root / f"site-plugin-{pages}", root / f"site-macros-{pages}"
     k_cmd, p_cmd, m_cmd = kdocs_build_cmd(k_out), mkdocs_build_cmd(p_out), mkdocs_build_cmd(m_out)
+    f_cmd = mkdocs_build_cmd(f_out)
     kept = kdocs_root / ".kdocs" / "schema-checks.json"
     first_k = _checked(repeat(k_cmd, 1, cwd=kdocs_root), "kdocs build")
     first_p = _checked(repeat(p_cmd, 1, cwd=plain_root), "mkdocs build")
+    _checked(repeat(f_cmd, 1, cwd=macros_root), "mkdocs build (macros alone)")
     k_series, p_series, m_series, u_series = Series(), Series(), Series(), Series()
+    f_series = Series()
     for _ in range(max(1, repeats)):  # interleaved, so that load changes hit all alike
         k_series.runs += _checked(repeat(k_cmd, 1, cwd=kdocs_root), "kdocs build").runs
         p_series.runs += _checked(repeat(p_cmd, 1, cwd=plain_root), "mkdocs build").runs
         m_series.runs += _checked(repeat(m_cmd, 1, cwd=kdocs_root), "mkdocs build (plugin)").runs
         kept.unlink(missing_ok=True)
         u_series.runs += _checked(repeat(k_cmd, 1, cwd=kdocs_root), "kdocs build").runs
+        f_series.runs += _checked(repeat(f_cmd, 1, cwd=macros_root),
+                                  "mkdocs build (macros alone)").runs  # fmt: skip
     for out in (k_out, m_out):
         page = out / "guides" / "guide-0001" / "index.html"
         if pages and "kdocs-badges" not in page.read_text():
             raise SystemExit(f"the build did not inject badges into {page}")
-    return BuildRow(pages, first_k.median, first_p.median, k_series, p_series, m_series, u_series)
+    return BuildRow(pages, first_k.median, first_p.median, k_series, p_series, m_series, u_series,
+                    f_series)  # fmt: skip
 
 
 def _checked(series: Series, what: str) -> Series:

@@ -25,6 +25,10 @@ class Row:  # the fields goals.site_lines reads from bench_site.BuildRow
     mkdocs: Series
     kdocs: Series
     uncached: Series
+    macros: Series | None = None  # the macros-alone reference; as plain unless a test says
+
+    def __post_init__(self) -> None:
+        self.macros = self.macros or self.mkdocs
 
 
 def test_ratios_are_paired_run_by_run_not_median_over_median() -> None:
@@ -44,6 +48,16 @@ def test_site_goals_met_and_not_met_follow_the_limits() -> None:
     assert full.met == "no" and full.goal == "≤ 1.15×"  # median 1.25
     assert unchanged.met == "yes" and unchanged.goal == "≤ 1.2×"  # median 1.15
     assert memory.met == "no" and "full 1.75×" in memory.value  # 70 / 40, the larger of the two
+
+
+def test_the_macros_reference_is_paired_and_claims_no_verdict() -> None:
+    row = Row(mkdocs=series(1.0, 2.0), kdocs=series(1.1, 2.2), uncached=series(1.2, 2.4),
+              macros=series(1.05, 2.2))  # fmt: skip
+    lines = goals.site_lines({50: row})
+    reference = next(x for x in lines if x.measure.startswith("reference"))
+    assert "macros plugin alone" in reference.measure and reference.measure.endswith("50 pages")
+    assert reference.value.startswith("wall 1.08× (1.05-1.10, n=2)")  # 1.05/1.0 and 2.2/2.0
+    assert reference.met == "" and "goal" in reference.goal  # context, not a goal to meet
 
 
 def test_a_site_goal_is_met_only_when_wall_and_cpu_time_agree() -> None:

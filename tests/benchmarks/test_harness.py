@@ -51,6 +51,9 @@ def test_smoke_run_writes_the_table(tmp_path: Path) -> None:
     goal_rows = table.split("## Goals of issue 14")[1].split("\n## ")[0]
     assert "unchanged `make docs`" in goal_rows and ", 3 pages |" in goal_rows, goal_rows
     assert "peak memory ÷ plain, 3 pages" in goal_rows, goal_rows
+    macros = [r for r in goal_rows.splitlines() if "macros plugin alone" in r and "3 pages" in r]
+    assert len(macros) == 1 and "wall " in macros[0] and "; CPU " in macros[0], goal_rows
+    assert all(r.count("|") == 11 for r in rows if r.startswith("| 3 | 9 |")), rows  # a column each
     assert "| (cluster section) | not measured in this run |" in goal_rows, goal_rows
     preview = [r for r in rows if r.startswith(("| `kdocs serve`", "| `mkdocs serve`"))]
     assert len(preview) == 2, rows
