@@ -91,20 +91,17 @@ def _page(page: int, snippets: list[Snippet], inject: bool) -> str:
     return "".join(parts)
 
 
-def _config(with_macros: bool, with_kdocs: bool = True) -> str:
+def _config(with_macros: bool, with_kdocs: bool) -> str:
+    """The repository's mkdocs.yml, without the kdocs plugin unless `with_kdocs`, and without
+    the macros plugin unless `with_macros` (its module is ours: it goes with kdocs)."""
     text = (REPO / "mkdocs.yml").read_text().split("\nnav:")[0] + "\n"
-    if with_macros and with_kdocs:
-        return text
-    if with_macros:  # the macros plugin alone: no kdocs plugin, no macros module of ours
-        kept = [line for line in text.splitlines(keepends=True)
-                if line.strip() not in ("- kdocs", "module_name: macros")
-                and "Checks, injects, reads back" not in line]  # fmt: skip
-        return "".join(kept)
     out, skipping = [], False
     for line in text.splitlines(keepends=True):
-        if line.strip() == "- kdocs" or "Checks, injects, reads back" in line:
+        stripped = line.strip()
+        if not with_kdocs and (stripped in ("- kdocs", "module_name: macros")
+                               or "Checks, injects, reads back" in line):  # fmt: skip
             continue
-        if line.strip() == "- macros:":
+        if not with_macros and stripped == "- macros:":
             skipping = True
             continue
         if skipping and line.startswith("      "):
@@ -118,7 +115,7 @@ def generate(root: Path, pages: int) -> tuple[Path, Path]:
     """Write the kdocs and the plain project for `pages` pages; return their folders."""
     kdocs_root, plain_root = root / f"kdocs-{pages}", root / f"plain-{pages}"
     for folder, inject in ((kdocs_root, True), (plain_root, False)):
-        _project(folder, pages, _config(with_macros=inject), inject)
+        _project(folder, pages, _config(with_macros=inject, with_kdocs=inject), inject)
     shutil.copytree(REPO / "macros", kdocs_root / "macros",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     if (REPO / "schemas").is_dir():
