@@ -3,12 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Re-install only when the pinned dependencies or the install mode change.
+# Re-install only when the pinned dependencies, the C fast path or the install mode change.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # kdocs is installed editable as a path in a .pth file ("compat"), not through setuptools'
 # import finder, which `site` imports at every Python start (~12 ms of each kdocs command).
 EDITABLE_MODE := compat
-STAMP := $(VENV)/.installed-$(EDITABLE_MODE)-$(shell sha256sum pyproject.toml | cut -c1-16)
+STAMP := $(VENV)/.installed-$(EDITABLE_MODE)-$(shell cat pyproject.toml kdocs/resource/_quickc.c | sha256sum | cut -c1-16)
 
 .PHONY: docs test setup lint bench clean cluster-binaries serve chromium
 

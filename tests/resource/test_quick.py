@@ -6,12 +6,16 @@ which is what every file went through before).  Values, key order, types, docume
 lines and texts, errors and every position must be the same.  Other tests check that
 the fast path really is taken for plain YAML and given up for everything else, so the
 equality cannot hold only because the fast path never runs.
+
+The fast path has two loops, the same rules in C (`_quickc.c`, where it was built) and in
+Python: every test here runs with each, and the two are also compared output for output.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kdocs.resource import manifest
+from kdocs.resource import manifest, quick
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
 from kdocs.resource.manifest import ManifestFile, parse_manifests
 from kdocs.resource.positions import Positions
@@ -33,6 +37,33 @@ DEPLOYMENT = (
     "        - name: web\n          image: 'nginx:1.27'\n          ports: [{{containerPort: 80}}]\n"
     "          args:\n            - |\n              block text\n"
 )
+
+
+BUILT = quick.ACCELERATOR
+# Where libyaml's headers are, `pip install` builds the C loop: a missing one is a failure
+# here, not a quiet fall back to the slower loop.
+HEADERS = any(
+    Path(folder, "yaml.h").is_file()
+    for folder in ("/usr/include", "/usr/local/include", sysconfig.get_config_var("INCLUDEDIR"))
+    if folder
+)
+
+
+# The `loop` fixture is set once per test, not per generated input, and that is the point.
+HEALTH = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+@pytest.fixture(params=["c", "python"], autouse=True)
+def loop(request, monkeypatch) -> str:
+    """Each test once with the C loop and once with the Python loop."""
+    if request.param == "c":
+        if BUILT is None:
+            assert not HEADERS, "libyaml's headers are here, yet the C loop was not built"
+            pytest.skip("the C loop is not built here (no libyaml headers)")
+        monkeypatch.setattr(quick, "ACCELERATOR", BUILT)
+    else:
+        monkeypatch.setattr(quick, "ACCELERATOR", None)
+    return request.param
 
 
 def _full(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ManifestFile:
@@ -283,14 +314,14 @@ YAML_ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=HEALTH)
 @given(st.lists(YAML_ALPHABET, max_size=120).map("".join))
 def test_yaml_looking_text_reads_the_same(text: str) -> None:
     _same(text.encode(), SMALL)
     _same(("apiVersion: v1\nkind: X\n" + text).encode(), SMALL)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=HEALTH)
 @given(seed=st.integers(0, 2**32), flow=st.booleans(), width=st.sampled_from([8, 30, 200]))
 def test_dumped_documents_read_the_same(seed: int, flow: bool, width: int) -> None:
     rng = random.Random(seed)
