@@ -226,7 +226,7 @@ def validate_paths(
         return Report((), errors=[err])
     report = Report(engine.versions)
     files, report.errors = expand_paths(paths, listed)
-    workers = _workers(jobs, files, len(engine.versions))
+    workers = _workers(jobs, files)
     with _fewer_collections():
         if workers > 1:
             report.files = _validate_in_parallel(files, engine, limits, workers)
@@ -256,21 +256,23 @@ def _validate_one(path: Path, engine: Engine, limits: Limits) -> FileReport:
 
 
 # --- many files: worker processes ---------------------------------------------------
-# Reading YAML (0.1 ms for a 40-line document, in Python) is most of the work; files are
-# independent, so a large run is split over forked workers.  Each inherits the engine
-# (with what the first files compiled) and compiles what else its own files need;
-# results come back in file order.
-# Each version adds a schema check per document, so the more versions, the sooner
-# workers pay off; below that (3 MiB of YAML for one version, 0.7 MiB for eight, on
-# 2 cores) starting them and compiling each schema twice costs more than it saves.
+# Reading YAML (~0.03 ms for a 40-line document in C, 0.1 ms in Python) is much of the
+# work; files are independent, so a large run is split over forked workers.  Each
+# inherits the engine (with what the first files compiled) and compiles what else its
+# own files need; results come back in file order.
+# Below ~1 MiB of YAML (2 cores, the C reader) starting them and compiling each schema
+# in two processes costs what they save: 0.6 MiB broke even for one version and for
+# eight, 1.2 MiB gained 9 % for one version and broke even for eight, 1.8 MiB gained
+# 12 % and 10 %.  (Where the reader's C loop is not built, workers gain sooner: 7 % at
+# 0.6 MiB, 17 % at 1.2 MiB for one version.)
 
-PARALLEL_MIN_BYTES = 3 << 20  # for one version
+PARALLEL_MIN_BYTES = 1 << 20
 MAX_WORKERS = 4
 HEAD_FRACTION = 16  # at most this share of the files is validated before forking (1/16)
 HEAD_SETTLED = 16  # ...and no more once this many files in a row needed no new kind
 
 
-def _workers(jobs: int | None, files: Sequence[Path], versions: int = 1) -> int:
+def _workers(jobs: int | None, files: Sequence[Path]) -> int:
     if jobs is not None:
         return max(1, min(jobs, len(files)))
     if len(files) < 2 or "fork" not in _start_methods():
@@ -281,14 +283,13 @@ def _workers(jobs: int | None, files: Sequence[Path], versions: int = 1) -> int:
         cores = os.cpu_count() or 1
     if cores < 2:
         return 1
-    wanted = PARALLEL_MIN_BYTES * 2 // (1 + max(1, versions))
     total = 0
     for path in files:
         try:
             total += os.stat(path).st_size
         except OSError:
             continue
-        if total >= wanted:
+        if total >= PARALLEL_MIN_BYTES:
             return min(cores, MAX_WORKERS, len(files))
     return 1
 

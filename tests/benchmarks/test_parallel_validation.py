@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kdocs.output import get_output
-from kdocs.schema.api import _workers, validate_paths
+from kdocs.schema.api import PARALLEL_MIN_BYTES, _workers, validate_paths
 from tests.signals import default_signals
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -61,11 +61,13 @@ def test_small_runs_stay_in_one_process(tmp_path: Path) -> None:
     assert _workers(None, corpus.files) == 1
 
 
-def test_more_versions_use_workers_sooner(tmp_path: Path) -> None:
-    corpus = generate(tmp_path / "c", 1500)  # about 0.9 MB
-    assert _workers(None, corpus.files, 1) == 1
+def test_runs_over_a_mebibyte_use_workers(tmp_path: Path) -> None:
+    small, large = generate(tmp_path / "s", 1500), generate(tmp_path / "l", 2000)
+    assert sum(p.stat().st_size for p in small.files) < PARALLEL_MIN_BYTES  # ~0.9 MB
+    assert sum(p.stat().st_size for p in large.files) > PARALLEL_MIN_BYTES  # ~1.2 MB
+    assert _workers(None, small.files) == 1
     if len(os.sched_getaffinity(0)) >= 2:
-        assert _workers(None, corpus.files, 8) >= 2
+        assert _workers(None, large.files) >= 2
 
 
 def test_ctrl_c_stops_the_workers_quietly(tmp_path: Path) -> None:
