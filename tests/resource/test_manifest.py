@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 import tracemalloc
 
@@ -9,7 +10,7 @@ import pytest
 
 from kdocs.errors import ExitCode, InvalidInputError, KdocsError, UnusableInputError
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits, MiB
-from kdocs.resource.manifest import load_documents, parse_manifests
+from kdocs.resource.manifest import load_documents, parse_manifests, read_bytes, read_manifests
 
 
 def parse(text: str | bytes, limits: Limits = DEFAULT_LIMITS):
@@ -371,3 +372,20 @@ def test_an_escaped_quote_in_double_quotes_is_still_a_quote() -> None:
     assert _parser_of(text) == "_GoEscapesParser"
     (doc,) = parse(text).documents
     assert doc.obj["data"] == {"q": "^x\\/y", "p": "it's"}
+
+
+def test_read_bytes_reads_what_a_file_holds_even_past_its_stat_size(tmp_path) -> None:
+    """The buffer is sized from the stat; a file that holds more than its stat says (one
+    still being written, or /proc's, whose size is 0) is still read whole, or up to one
+    byte past the limit, so that the limit is what refuses it."""
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"apiVersion: v1\nkind: A\n" * 100)
+    assert read_bytes(path) == path.read_bytes()
+    status = "/proc/self/status"
+    assert os.stat(status).st_size == 0
+    assert read_bytes(status).startswith(b"Name:") and b"\nPid:" in read_bytes(status)
+    small = Limits(max_bytes=64, max_depth=8, max_documents=8, max_nodes=400, max_alias_nodes=50)
+    assert len(read_bytes(status, small)) == 65
+    refused = read_manifests(status, small)
+    assert [e.exit_code for e in refused.errors] == [ExitCode.UNUSABLE]
+    assert "over the 64-byte limit" in str(refused.errors[0])
