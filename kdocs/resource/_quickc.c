@@ -34,7 +34,7 @@ typedef struct {
 
 static int number_like(const unsigned char *text, size_t length)
 {
-    return length == 0 || strchr("+-0123456789.", text[0]) != NULL;
+    return length == 0 || (text[0] != 0 && strchr("+-0123456789.", text[0]) != NULL);
 }
 
 /* Did the last Python call fail because of the input (give up) or of a bug (raise)? */
