@@ -13,6 +13,11 @@
 #include <Python.h>
 #include <yaml.h>
 
+/* The rules this loop follows, as quick.RULES numbers them: bumped with every change
+ * of them, so that a module built from an older copy of this file (an editable install
+ * not rebuilt after a pull) is not used. */
+#define RULES 1
+
 /* Why a file is not read here: the caller gives it to the full reader. */
 #define GIVE_UP 1
 #define FAILED 2 /* a Python exception that is a bug, not the input's fault: raised */
@@ -366,5 +371,8 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__quickc(void)
 {
-    return PyModule_Create(&module);
+    PyObject *created = PyModule_Create(&module);
+    if (created != NULL && PyModule_AddIntConstant(created, "RULES", RULES) < 0)
+        Py_CLEAR(created);
+    return created;
 }

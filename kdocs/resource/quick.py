@@ -43,15 +43,23 @@ class _GiveUp(Exception):
     """Not the plain case: `EventBuilder` reads this file."""
 
 
+# The rules of `_documents`, numbered: bump it and `RULES` in `_quickc.c` together with
+# any change of them, so that a C module built from an older copy is not used.
+RULES = 1
+
+
 def _accelerator() -> Any:
-    """The C loop, if it was built against the libyaml PyYAML carries; else None."""
+    """The C loop, if it was built against the libyaml PyYAML carries and from the
+    rules of this file; else None."""
     try:
         from yaml._yaml import get_version
 
         from kdocs.resource import _quickc  # type: ignore[attr-defined]
     except ImportError:  # built without libyaml's headers (optional): the Python loop
         return None
-    return _quickc if _quickc.libyaml_version() == get_version() else None
+    if getattr(_quickc, "RULES", None) != RULES or _quickc.libyaml_version() != get_version():
+        return None
+    return _quickc
 
 
 ACCELERATOR = _accelerator()

@@ -112,3 +112,12 @@ def test_the_c_loop_is_used_only_with_the_libyaml_pyyaml_carries(monkeypatch) ->
     assert quick._accelerator() is BUILT
     monkeypatch.setattr(yaml._yaml, "get_version", lambda: (0, 1, 0))
     assert quick._accelerator() is None
+
+
+def test_a_c_module_built_from_other_rules_is_not_used(monkeypatch) -> None:
+    """An editable install not rebuilt after a pull keeps an older module: its rules
+    number differs from quick.py's, and the Python loop runs instead."""
+    assert quick._accelerator() is BUILT
+    assert BUILT is not None and BUILT.RULES == quick.RULES
+    monkeypatch.setattr(quick, "RULES", quick.RULES + 1)
+    assert quick._accelerator() is None
