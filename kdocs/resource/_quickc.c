@@ -72,15 +72,43 @@ static int resolves(const Rules *rules, PyObject *text, const yaml_event_t *even
     return 0;
 }
 
-/* The value of a scalar event, or NULL with *why set. */
-static PyObject *scalar_value(const Rules *rules, const yaml_event_t *event, int *why)
+/* A scalar event's text, as PyYAML decodes it, or NULL with *why set. */
+static PyObject *scalar_text(const Rules *rules, const yaml_event_t *event, int *why)
 {
     PyObject *text = PyUnicode_DecodeUTF8((const char *)event->data.scalar.value,
                                           (Py_ssize_t)event->data.scalar.length, "strict");
-    if (text == NULL) {
+    if (text == NULL)
         *why = failure(rules);
+    return text;
+}
+
+/* A mapping key, or NULL with *why set: GIVE_UP for a key that repeats, merges or
+ * resolves (yes:, 80:), which only the full reader reads as kubectl does. */
+static PyObject *mapping_key(const Rules *rules, PyObject *mapping, const yaml_event_t *event,
+                             int *why)
+{
+    PyObject *text = scalar_text(rules, event, why);
+    if (text == NULL)
+        return NULL;
+    int resolve = 0, repeats = PyDict_Contains(mapping, text);
+    if (repeats < 0)
+        *why = failure(rules);
+    else if ((*why = resolves(rules, text, event, &resolve)) == 0
+             && (repeats || resolve || PyUnicode_CompareWithASCIIString(text, "<<") == 0))
+        *why = GIVE_UP;
+    if (*why) {
+        Py_DECREF(text);
         return NULL;
     }
+    return text;
+}
+
+/* The value of a scalar event, or NULL with *why set. */
+static PyObject *scalar_value(const Rules *rules, const yaml_event_t *event, int *why)
+{
+    PyObject *text = scalar_text(rules, event, why);
+    if (text == NULL)
+        return NULL;
     int resolve = 0;
     if ((*why = resolves(rules, text, event, &resolve)) != 0) {
         Py_DECREF(text);
@@ -174,26 +202,10 @@ static int read_document(yaml_parser_t *parser, const Rules *rules, Py_ssize_t *
                 break;
             }
             if (top.is_map && top.key == NULL) {
-                PyObject *text = PyUnicode_DecodeUTF8((const char *)event.data.scalar.value,
-                                                      (Py_ssize_t)event.data.scalar.length,
-                                                      "strict");
-                if (text == NULL) {
-                    why = failure(rules);
+                top.key = mapping_key(rules, top.cur, &event, &why);
+                if (top.key == NULL)
                     break;
-                }
-                int resolve = 0, repeats = PyDict_Contains(top.cur, text);
-                if (repeats < 0 || (why = resolves(rules, text, &event, &resolve)) != 0) {
-                    why = why ? why : failure(rules);
-                    Py_DECREF(text);
-                    break;
-                }
-                if (repeats || resolve || PyUnicode_CompareWithASCIIString(text, "<<") == 0) {
-                    why = GIVE_UP; /* a key that repeats, merges or resolves (yes:, 80:) */
-                    Py_DECREF(text);
-                    break;
-                }
                 *nodes += 1;
-                top.key = text;
                 yaml_event_delete(&event);
                 continue;
             }
@@ -325,8 +337,8 @@ static PyObject *documents(PyObject *module, PyObject *args)
 {
     Py_buffer data;
     Rules rules;
-    if (!PyArg_ParseTuple(args, "y*OOOOnnn:documents", &data, &rules.plain, &rules.mark, &rules.words,
-                          &rules.doc_error, &rules.max_nodes, &rules.max_depth,
+    if (!PyArg_ParseTuple(args, "y*OOOOnnn:documents", &data, &rules.plain, &rules.mark,
+                          &rules.words, &rules.doc_error, &rules.max_nodes, &rules.max_depth,
                           &rules.max_documents))
         return NULL;
     PyObject *out = PyList_New(0);

@@ -61,9 +61,15 @@ class _GoEscapesParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Par
         yaml.parser.Parser.__init__(self)
 
 
+def may_hold_go_escapes(data: bytes) -> bool:
+    """Could a scalar of `data` hold ``\\/`` or ``\\'``, which go-yaml and libyaml read
+    apart?  False: libyaml alone reads it as kubectl does, whatever else it holds."""
+    return b"\\'" in data or b"\\/" in data
+
+
 def event_parser(data: bytes) -> Any:
     """libyaml's event parser (C speed), or the Python one where their escapes differ."""
-    if (b"\\'" in data or b"\\/" in data) and _escapes_differ(data):
+    if may_hold_go_escapes(data) and _escapes_differ(data):
         return _GoEscapesParser(data)
     return CParser(data)
 

@@ -58,7 +58,7 @@ from typing import Any
 import yaml
 
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
-from kdocs.resource.events import EventBuilder
+from kdocs.resource.events import EventBuilder, may_hold_go_escapes
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
 from kdocs.resource.positions import JsonPath, LazyPositions, Positions
 from kdocs.resource.quick import quick_documents
@@ -232,7 +232,7 @@ def _positions_of(data: bytes, name: str, limits: Limits, index: int, first_line
     root starts on (a document of a quickly read file holds no anchor, alias or tag, so
     it reads alone as it reads in the file), else the whole file up to it."""
     plain_lines = not any(other in data for other in _OTHER_LINE_BREAKS)
-    if first_line > 1 and plain_lines and b"\\'" not in data and b"\\/" not in data:
+    if first_line > 1 and plain_lines and not may_hold_go_escapes(data):
         start = -1
         for _ in range(first_line - 1):
             start = data.find(b"\n", start + 1)

@@ -32,7 +32,7 @@ import yaml
 from yaml import events as ev
 
 from kdocs.resource import scalars
-from kdocs.resource.events import event_parser
+from kdocs.resource.events import event_parser, may_hold_go_escapes
 from kdocs.resource.limits import Limits
 from kdocs.resource.scalars import DocError
 
@@ -68,7 +68,7 @@ _NO_MARK = yaml.Mark("", 0, 0, 0, None, None)  # plain()'s errors are never kept
 
 def quick_documents(data: bytes, limits: Limits) -> list[QuickDocument] | None:
     """Every YAML document of `data` as (index, value, lines), or None: read it in full."""
-    if ACCELERATOR is not None and b"\\'" not in data and b"\\/" not in data:
+    if ACCELERATOR is not None and not may_hold_go_escapes(data):
         return ACCELERATOR.documents(
             data, scalars.plain, _NO_MARK, scalars.RESOLVED_WORDS, DocError,
             limits.max_nodes, limits.max_depth, limits.max_documents,
