@@ -29,7 +29,8 @@ from kdocs.site.links import badge_link
 from kdocs.site.render import Badge, BadgeStandIns, render_block
 
 if TYPE_CHECKING:
-    from kdocs.schema.apart import Verdict
+    from kdocs.catalog import SnippetRef
+    from kdocs.schema.apart import StartedChecks, Verdict
 
 SNIPPETS_URL = "snippets"  # where raw snippet files are published in the site
 CHECK_CACHE = "schema-checks.json"  # next to the results file
@@ -69,6 +70,9 @@ class SitePipeline:
         self._loaded: dict[str, snippets.Snippet] = {}
         self._spec_shas: dict[str, str] = {}  # rel -> its sidecar's hash, as the batch read it
         self._outcomes: dict[tuple[str, str, str], Verdict | KdocsError] = {}
+        self._references: list[SnippetRef] | None = None  # found by start_checks
+        self._started: StartedChecks | None = None  # the batch under way
+        self._wanted: dict[Path, tuple[str, str, str]] = {}  # its files' keys
 
     def verify(self, rel: str) -> VerifiedSnippet:
         """Load, check renderability, validate the whole file; refuse a recorded cluster failure."""
@@ -205,13 +209,26 @@ class SitePipeline:
         shown = self._verified.values()
         return sorted(v.snippet.rel for v in shown if v.cluster is None and v.snippet.rel in proven)
 
-    def check_references(self) -> list[KdocsError]:
-        """Resolve every literal snippet() call of every page before MkDocs runs."""
+    def start_checks(self) -> None:
+        """Find every literal snippet() call of every page and start their schema checks
+        (in a child process where that pays, `kdocs.schema.apart`); `check_references`
+        waits for them. The site build starts them before MkDocs lists its files."""
         from kdocs.catalog import page_references
 
+        self._references = page_references(self.settings)
+        self._check_in_batch(sorted({ref.path for ref in self._references}))
+
+    def check_references(self) -> list[KdocsError]:
+        """Resolve every literal snippet() call of every page before MkDocs renders one:
+        the problems, in page order (the checks are started here if they were not)."""
+        if self._references is None:
+            self.start_checks()
+        references, self._references = self._references or [], None
+        started, self._started = self._started, None
+        if started is not None:
+            for path, outcome in started.result().items():
+                self._outcomes[self._wanted.pop(path)] = outcome
         problems: list[KdocsError] = []
-        references = page_references(self.settings)
-        self._check_in_batch(sorted({ref.path for ref in references}))
         for ref in references:
             try:
                 self._shown_text(self.verify(ref.path).snippet, ref.section)
@@ -221,11 +238,17 @@ class SitePipeline:
                 )
         return problems
 
+    def cancel_checks(self) -> None:
+        """The build stopped before it needed the verdicts: stop the child checking."""
+        started, self._started = self._started, None
+        if started is not None:
+            started.cancel()
+
     def _check_in_batch(self, rels: list[str]) -> None:
-        """Schema-check every file the pages name that has no kept verdict, versions
-        outermost (`kdocs.schema.snippet.check_snippets`): one version's compiled schemas
-        are alive at a time, not all of them. Outcomes are what `check_snippet` gives file
-        by file; problems are reported later, in page order, by `verify`."""
+        """Start the schema check of every file the pages name that has no kept verdict,
+        versions outermost (`kdocs.schema.snippet.check_snippets`): one version's compiled
+        schemas are alive at a time, not all of them. Outcomes are what `check_snippet`
+        gives file by file; problems are reported later, in page order, by `verify`."""
         wanted: dict[Path, tuple[str, str, str]] = {}
         for rel in rels:
             try:
@@ -242,11 +265,11 @@ class SitePipeline:
                 wanted[snippet.path] = key[:3]
         if len(wanted) < 2:
             return  # nothing to share: verify() checks it as usual
-        from kdocs.schema.apart import check_snippets_apart
+        from kdocs.schema.apart import start_checks_apart
 
         files = [(path, f"snippets/{key[0]}") for path, key in wanted.items()]
-        for path, outcome in check_snippets_apart(self.settings, files).items():
-            self._outcomes[wanted[path]] = outcome
+        self._wanted = wanted
+        self._started = start_checks_apart(self.settings, files)
 
     def release_schemas(self) -> None:
         """Drop the compiled schemas once every page's snippets are checked (a full build).

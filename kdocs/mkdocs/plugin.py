@@ -134,13 +134,19 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
         self._status = None
         macros = _macros_plugin(config)
         macros.render = reporting_render(macros, self.index, self.report, self.literal_snippet)
+        if not self.preview:  # checked while MkDocs lists files and loads the theme
+            self.pipeline.start_checks()
+        if self.config.publish_snippets:  # before MkDocs empties the site folder
+            publish.keep(Path(config.site_dir) / SNIPPETS_URL)
+
+    @event_priority(100)  # first: before any page is read, and before other plugins' work
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if not self.preview:
             problems = self.index.problems() + self.pipeline.check_references()
             if problems:
                 raise _problems(problems)
             self.pipeline.release_schemas()
-        if self.config.publish_snippets:  # before MkDocs empties the site folder
-            publish.keep(Path(config.site_dir) / SNIPPETS_URL)
+        return files
 
     def snippet(
         self,
@@ -212,6 +218,8 @@ class KdocsPlugin(BasePlugin[KdocsPluginConfig]):
             log.info(line)
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self._pipeline is not None:
+            self._pipeline.cancel_checks()
         if self._site_dir is not None:  # the kept snippet files must not stay in the site
             publish.drop(self._site_dir)
 

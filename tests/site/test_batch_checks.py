@@ -1,6 +1,7 @@
 """A full build checks every page's snippets in one batch (versions outermost, in a child
-process from `FORK_FROM` files on); what it reports, and in which order, is what the
-file-by-file checks report, in the child or not."""
+process from `FORK_FROM` files on, or beside the build where a second CPU can run it);
+what it reports, and in which order, is what the file-by-file checks report, in the
+child or not."""
 
 from __future__ import annotations
 
@@ -41,15 +42,27 @@ def _problems(project: Project, batch: bool, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize(
-    ("in_child", "threaded"),
-    [(False, False), (True, False), (True, True)],
-    ids=["small-site-here", "forked-child", "threads-so-here"],
+    ("large", "spare_cpu", "threaded", "forked"),
+    [
+        (False, False, False, False),
+        (False, True, False, True),
+        (True, False, False, True),
+        (True, True, True, False),
+    ],
+    ids=["small-site-one-cpu-here", "small-site-beside", "large-site-child", "threads-so-here"],
 )
 def test_batch_reports_what_file_by_file_reports(
-    project: Project, monkeypatch: pytest.MonkeyPatch, in_child: bool, threaded: bool
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    large: bool,
+    spare_cpu: bool,
+    threaded: bool,
+    forked: bool,
 ) -> None:
-    """`threaded`: another thread runs (as `kdocs serve`'s preview server does), so even a
-    large site's batch is checked here: a child forked beside a thread could hang."""
+    """`large`: from FORK_FROM files on a child checks, for memory, even on one CPU; below
+    it only a spare CPU makes a child worth it. `threaded`: another thread runs (as `kdocs
+    serve`'s preview server does), so even a large site's batch is checked here: a child
+    forked beside a thread could hang."""
     files = {
         "a/cm.yaml": CONFIGMAP,
         "a/deploy-bad.yaml": DEPLOYMENT_BAD,
@@ -71,13 +84,14 @@ def test_batch_reports_what_file_by_file_reports(
         '{{ snippet("a/cm.yaml") }}\n{{ snippet("b/cm-typo.yaml") }}\n',
     )
     batches: list[int] = []
-    apart = schema_snippet.check_snippets_apart
+    apart = schema_snippet.start_checks_apart
 
     def counting(settings, files):  # type: ignore[no-untyped-def]
         batches.append(len(files))
         return apart(settings, files)
 
-    monkeypatch.setattr(schema_snippet, "check_snippets_apart", counting)
+    monkeypatch.setattr(schema_snippet, "start_checks_apart", counting)
+    monkeypatch.setattr(schema_snippet, "_spare_cpu", lambda: spare_cpu)
     forks: list[int] = []
     real_fork = os.fork
 
@@ -88,7 +102,7 @@ def test_batch_reports_what_file_by_file_reports(
         return pid
 
     monkeypatch.setattr(os, "fork", fork)
-    if in_child:  # five files: a small site's batch runs here unless told otherwise
+    if large:  # five files: a small site's batch unless told otherwise
         monkeypatch.setattr(schema_snippet, "FORK_FROM", 2)
     one_by_one = _problems(project, batch=False, monkeypatch=monkeypatch)
     assert not batches and not forks
@@ -103,7 +117,7 @@ def test_batch_reports_what_file_by_file_reports(
     finally:
         stop.set()
     assert batches == [5]  # every readable manifest, once (the binary file cannot be read)
-    assert len(forks) == (1 if in_child and not threaded else 0)
+    assert len(forks) == (1 if forked else 0)
     assert batched == one_by_one
     text = "\n".join(batched)
     for expected in ("labells", "replicas", "no schema for resource.k8s.io/v1", "binary"):
@@ -121,7 +135,7 @@ def test_kept_verdicts_skip_the_batch(project: Project, monkeypatch: pytest.Monk
     assert first.check_references() == []
     first.checks.save()  # what the plugin does at the end of a build
     called: list[object] = []
-    monkeypatch.setattr(schema_snippet, "check_snippets_apart", lambda *a: called.append(a))
+    monkeypatch.setattr(schema_snippet, "start_checks_apart", lambda *a: called.append(a))
     monkeypatch.setattr(pipeline, "_STATIC_CHECKS", {})
     again = pipeline.SitePipeline(load_settings(project.root))
     assert again.check_references() == [] and not called
@@ -130,9 +144,11 @@ def test_kept_verdicts_skip_the_batch(project: Project, monkeypatch: pytest.Monk
 def test_a_small_site_checked_here_releases_its_schemas(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Below FORK_FROM the compiled schemas live in the build's own process: the plugin
-    drops them once every page is checked, before MkDocs renders."""
+    """Below FORK_FROM on one CPU the compiled schemas live in the build's own process: the
+    plugin drops them once every page is checked, before MkDocs renders."""
     from kdocs.schema import api
+
+    monkeypatch.setattr(schema_snippet, "_spare_cpu", lambda: False)
 
     project.snippet("cm.yaml", CONFIGMAP)
     project.snippet("cm2.yaml", CONFIGMAP.replace("demo", "other"))
