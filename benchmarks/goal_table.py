@@ -51,11 +51,13 @@ def _met(ratios: list[float], limit: float) -> str:
 
 def _met_both(wall: list[float], cpu: list[float], limit: float) -> str:
     """'yes' only when wall time and CPU time agree: under load, a few wall-time pairs can
-    say 'met' by chance (seen: wall 1.05x, CPU 1.28x on two pairs)."""
+    say 'met' by chance (seen: wall 1.05x, CPU 1.28x on two pairs). When they disagree,
+    each is named: a full build's schema checks run on a second CPU beside MkDocs, which
+    shortens the wait and not the work, and the table must not fold the two into one."""
     if not cpu:
         return _met(wall, limit)
-    verdicts = {_met(wall, limit), _met(cpu, limit)}
-    return verdicts.pop() if len(verdicts) == 1 else "no (wall and CPU disagree)"
+    by_wall, by_cpu = _met(wall, limit), _met(cpu, limit)
+    return by_wall if by_wall == by_cpu else f"wall time: {by_wall}; CPU time: {by_cpu}"
 
 
 def site_lines(rows: dict[int, Any]) -> list[Line]:

@@ -65,7 +65,12 @@ def test_a_site_goal_is_met_only_when_wall_and_cpu_time_agree() -> None:
     lucky = Series([Run(1.0, 40, 0, "", "", cpu=1.3), Run(1.1, 40, 0, "", "", cpu=1.25)])
     row = Row(mkdocs=plain, kdocs=lucky, uncached=lucky)
     unchanged = next(x for x in goals.site_lines({50: row}) if x.measure.startswith("unchanged"))
-    assert unchanged.met == "no (wall and CPU disagree)"  # wall 1.05x met, CPU 1.28x not
+    assert unchanged.met == "wall time: yes; CPU time: no"  # wall 1.05x met, CPU 1.28x not
+    for time_and_cpu, met in ((1.1, "yes"), (1.3, "no")):  # both agree: one word
+        runs = [Run(time_and_cpu, 40, 0, "", "", cpu=time_and_cpu) for _ in range(2)]
+        row = Row(mkdocs=plain, kdocs=Series(runs), uncached=Series(runs))
+        lines = goals.site_lines({50: row})
+        assert next(x for x in lines if x.measure.startswith("unchanged")).met == met
 
 
 def test_validation_goals_read_the_paired_kubeconform_bundled_rows() -> None:
