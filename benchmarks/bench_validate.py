@@ -273,6 +273,9 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
         # What a one-file validation cannot do without, whatever kdocs' own code costs.
         commands["python: import yaml, jsonschema_rs (the dependencies)"] = (
             [python, "-c", "import yaml, jsonschema_rs"], python_env())  # fmt: skip
+        # The validator alone: no Python tool that validates can start in less.
+        commands["python: import jsonschema_rs (the validator alone)"] = (
+            [python, "-c", "import jsonschema_rs"], python_env())  # fmt: skip
     pairs = repeats * PAIRED_FACTOR if count <= FLOOR_UP_TO else repeats
     if count == GOAL_DOCUMENTS:  # the goal's row: 3 pairs once read 0.84-1.23 around 1.0
         pairs = repeats * GOAL_PAIRS_FACTOR
