@@ -5,7 +5,6 @@ child or not."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -58,6 +57,7 @@ def test_batch_reports_what_file_by_file_reports(
     spare_cpu: bool,
     threaded: bool,
     forked: bool,
+    forks: list[int],
 ) -> None:
     """`large`: from FORK_FROM files on a child checks, for memory, even on one CPU; below
     it only a spare CPU makes a child worth it. `threaded`: another thread runs (as `kdocs
@@ -92,16 +92,6 @@ def test_batch_reports_what_file_by_file_reports(
 
     monkeypatch.setattr(schema_snippet, "start_checks_apart", counting)
     monkeypatch.setattr(schema_snippet, "_spare_cpu", lambda: spare_cpu)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
     if large:  # five files: a small site's batch unless told otherwise
         monkeypatch.setattr(schema_snippet, "FORK_FROM", 2)
     one_by_one = _problems(project, batch=False, monkeypatch=monkeypatch)

@@ -117,7 +117,7 @@ def test_one_cpu_checks_a_small_site_here(
 
 
 def test_a_build_that_fails_before_the_verdicts_leaves_no_child(
-    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
     """MkDocs fails between the plugin's start (pre_build) and its wait (files): the
     plugin's build-error hook stops the child."""
@@ -133,19 +133,9 @@ def test_a_build_that_fails_before_the_verdicts_leaves_no_child(
     monkeypatch.setattr(apart, "_spare_cpu", lambda: True)
     gate = tmp_path / "never"
     monkeypatch.setattr(apart, "_here", _gated(gate))
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
     def broken_listing(config):  # type: ignore[no-untyped-def]
         raise exceptions.BuildError("the docs folder went away")
 
-    monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(mkdocs_build, "get_files", broken_listing)
     monkeypatch.chdir(project.root)
     # mkdocs-macros imports the project's `macros` package by name: this project's
