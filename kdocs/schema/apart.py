@@ -120,11 +120,6 @@ def start_checks_apart(settings: Any, files: Sequence[tuple[Path, str]]) -> Star
     return started
 
 
-def check_snippets_apart(settings: Any, files: Sequence[tuple[Path, str]]) -> Verdicts:
-    """`check_snippets` as `start_checks_apart` runs it, waited for at once."""
-    return start_checks_apart(settings, files).result()
-
-
 def _fork_pays(count: int) -> bool:
     if not hasattr(os, "fork") or _threaded():
         return False
