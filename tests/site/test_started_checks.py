@@ -133,6 +133,7 @@ def test_a_build_that_fails_before_the_verdicts_leaves_no_child(
     monkeypatch.setattr(apart, "_spare_cpu", lambda: True)
     gate = tmp_path / "never"
     monkeypatch.setattr(apart, "_here", _gated(gate))
+
     def broken_listing(config):  # type: ignore[no-untyped-def]
         raise exceptions.BuildError("the docs folder went away")
 
