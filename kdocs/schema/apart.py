@@ -58,11 +58,13 @@ class StartedChecks:
     failed first), the child is killed and reaped when this object goes away.
     """
 
-    def __init__(self, settings: Any, files: Sequence[tuple[Path, str]]) -> None:
+    def __init__(
+        self, settings: Any, files: Sequence[tuple[Path, str]], child: _Child | None = None
+    ) -> None:
         self._settings, self._files = settings, list(files)
         self._result: Verdicts | None = None
-        self._child: _Child | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._child = child
+        self._finalizer = weakref.finalize(self, child.kill) if child is not None else None
 
     def result(self) -> Verdicts:
         """The verdicts, waiting for the child if it runs; the same as `check_snippets`'."""
@@ -110,14 +112,10 @@ def start_checks_apart(settings: Any, files: Sequence[tuple[Path, str]]) -> Star
     server) they run here too: a lock another thread holds at the fork stays held forever
     in the child, which would then wait on it with no end.
     """
-    started = StartedChecks(settings, files)
-    if not _fork_pays(len(started._files)):
-        return started
-    child = _Child.fork(lambda: _packed(_here(settings, files)))
-    if child is not None:
-        started._child = child
-        started._finalizer = weakref.finalize(started, child.kill)
-    return started
+    files = list(files)
+    if not _fork_pays(len(files)):
+        return StartedChecks(settings, files)
+    return StartedChecks(settings, files, _Child.fork(lambda: _packed(_here(settings, files))))
 
 
 def _fork_pays(count: int) -> bool:
