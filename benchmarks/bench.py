@@ -1,18 +1,20 @@
 """`make bench`: kdocs side by side with the tools people use today; writes a Markdown table.
 
     .venv/bin/python benchmarks/bench.py [--out benchmarks/results.md] [--smoke]
-        [--sizes 1000,10000] [--pages 1,50,500] [--repeat 3] [--edits 5]
-        [--skip validate,site,cluster,preview,shards] [--cold-build]
+        [--sizes 1000,10000] [--pages 1,50,500] [--instruction-pages 1,50] [--repeat 3]
+        [--edits 5] [--skip validate,site,instructions,cluster,preview,shards] [--cold-build]
 
 Sections (see each bench_*.py): 1. schema validation throughput (kdocs,
 kubeconform, kubernetes-validate on the same corpus and schemas); 2. site build
-(`kdocs build` against `mkdocs build`); 3. cluster stage; 4. live preview;
-5. sharding and cluster versions (bench_shards.py).
+(`kdocs build` against `mkdocs build`); 2b. the same builds by instructions
+executed, under valgrind (bench_instructions.py); 3. cluster stage; 4. live
+preview; 5. sharding and cluster versions (bench_shards.py).
 Each section leaves what it measured in ``args.measured``; issue 14's goal table
 (goal_table.py), first in the results, is made from it: every goal from this run.
 Numbers are whole-process wall times on this machine; nothing here fails on a
-number.  ``--smoke`` runs every section but the cluster on a tiny input, to keep
-the harness working (tests/benchmarks/).
+number.  ``--smoke`` runs every section but the cluster, the sharding and the
+instructions (minutes under valgrind; tests/benchmarks/test_instructions.py counts
+a small tree instead) on a tiny input, to keep the harness working (tests/benchmarks/).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_cluster  # noqa: E402
+import bench_instructions  # noqa: E402
 import bench_shards  # noqa: E402
 import bench_site  # noqa: E402
 import bench_validate  # noqa: E402
@@ -37,7 +40,7 @@ import corpus  # noqa: E402
 import goal_table  # noqa: E402
 from measure import load, machine  # noqa: E402
 
-SECTIONS = ("validate", "site", "cluster", "preview", "shards")
+SECTIONS = ("validate", "site", "instructions", "cluster", "preview", "shards")
 # Builds of small sites take 1-3 s: one disturbance on the shared machine moves a ratio by
 # 0.3 or more (seen: 1.21x then 1.33x, 1.32-1.85, for the same code), so their medians
 # take more pairs; 500 pages keeps --repeat (each pair there is ~80 s).
@@ -58,6 +61,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", type=_ints, default=[1, 1000, 10000], help="corpus sizes")
     parser.add_argument("--pages", type=_ints, default=[1, 50, 500], help="site sizes")
+    parser.add_argument(
+        "--instruction-pages",
+        type=_ints,
+        default=[1, 50],
+        help="site sizes counted by instructions under valgrind (~5 min at 50 pages)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command")
     parser.add_argument("--edits", type=int, default=5, help="saves timed in the preview")
     parser.add_argument("--preview-pages", type=int, default=50)
@@ -78,7 +87,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.sizes, args.pages, args.repeat, args.edits = [40], [1, 3], 1, 1
         args.preview_pages = 2
-        args.skip |= {"cluster", "shards"}
+        args.skip |= {"cluster", "shards", "instructions"}
     return args
 
 
@@ -293,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     body: list[str] = []
     failures: list[str] = []
     runners = {"validate": validation, "site": site, "cluster": cluster, "preview": preview,
-               "shards": bench_shards.section}  # fmt: skip
+               "shards": bench_shards.section,
+               "instructions": bench_instructions.section}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="kdocs-bench-") as tmp:
         for name in SECTIONS:
             if name in args.skip:

@@ -2,7 +2,8 @@
 
 The sections (bench.py) leave what they measured in one dict (``measured``:
 "validate" -> bench_validate rows, "site" -> {pages: bench_site.BuildRow},
-"cluster" -> bench_cluster steps); this module only reads it. Ratios are
+"instructions" -> {pages: bench_instructions.Counts}, "cluster" -> bench_cluster
+steps); this module only reads it. Ratios are
 paired: each kdocs run is divided by the run of the other tool made next to it
 (in turns), so that a load change on the shared machine hits both sides; the
 table gives the median and the range. A goal whose section did not run says
@@ -137,14 +138,26 @@ def cluster_lines(steps: list[Any]) -> list[Line]:
     return out
 
 
+def instruction_lines(rows: dict[int, Any]) -> list[Line]:
+    """References, never verdicts: instructions are not time (bench_instructions.py)."""
+    return [
+        Line(f"reference: instructions executed (valgrind, one run each) ÷ plain `mkdocs build`,"
+             f" {pages} pages", f"full `kdocs build` {row.ratio('full'):.3f}×; unchanged "
+             f"{row.ratio('unchanged'):.3f}×; macros plugin alone {row.ratio('macros'):.3f}×",
+             "(no goal: says whether the time rows' verdict is the code or the day)", "")
+        for pages, row in sorted(rows.items())
+    ]  # fmt: skip
+
+
 def table(measured: dict[str, Any], load_range: str) -> list[str]:
     """The goal table, first in results.md."""
     lines: list[Line] = []
-    sources = (("validate", validate_lines), ("site", site_lines), ("cluster", cluster_lines))
+    sources = (("validate", validate_lines), ("site", site_lines),
+               ("instructions", instruction_lines), ("cluster", cluster_lines))  # fmt: skip
     for name, make in sources:
         if name in measured:
             lines += make(measured[name])
-        else:
+        elif name != "instructions":  # a reference: absent when valgrind is
             lines.append(Line(f"({name} section)", "not measured in this run", "", "n/a"))
     out = ["## Goals of issue 14, from this run", "",
            f"Ratios are paired (each kdocs run against the other tool's run next to it), "

@@ -112,3 +112,18 @@ def test_all_scenarios_are_the_median_of_their_runs_with_the_spread_shown() -> N
     failed = bench_cluster._median_of([step(50.0), step(52.0, "exit 1: boom"), step(51.0)])
     [line] = goals.cluster_lines([failed])
     assert (line.value, line.met) == ("failed: exit 1: boom", "n/a")
+
+
+def test_instruction_counts_are_references_beside_the_time_rows() -> None:
+    import bench_instructions
+
+    counts = bench_instructions.Counts(
+        50, {"plain": 8_000, "macros": 8_480, "unchanged": 8_800, "full": 9_200}
+    )
+    text = "\n".join(goals.table({"instructions": {50: counts}}, "1.0-2.0"))
+    row = next(line for line in text.splitlines() if "instructions executed" in line)
+    assert "50 pages" in row and "full `kdocs build` 1.150×" in row, row
+    assert "unchanged 1.100×" in row and "macros plugin alone 1.060×" in row, row
+    assert row.endswith("verdict is the code or the day) |  |"), row
+    # absent (no valgrind): no row, and no "not measured" for a reference
+    assert "instructions" not in "\n".join(goals.table({}, "1.0-2.0"))
