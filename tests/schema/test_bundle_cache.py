@@ -144,21 +144,47 @@ def _copy_of_the_package(to: Path, version_folder: str, kind_file: str) -> Path:
     return to / "kubernetes-json-schema"
 
 
-def test_checkouts_with_their_own_virtualenvs_share_entries_instead_of_rewriting(
-    tmp_path: Path,
+def _sources_read(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The source files whose bytes the cache reads to match an entry (CRC-32)."""
+    read: list[Path] = []
+    crc = bundle._Content._crc
+
+    def counted(self: bundle._Content, path: Path) -> list[int]:
+        read.append(path)
+        return crc(self, path)
+
+    monkeypatch.setattr(bundle._Content, "_crc", counted)
+    return read
+
+
+def test_checkouts_with_their_own_virtualenvs_share_entries_and_read_sources_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     version_folder, kind_file = "v1.33.0-local-strict", "configmap-v1.json"
     cache = tmp_path / "cache"
     mine = SCHEMA_ROOT / version_folder / kind_file
     built = bundle.BundleCache(SCHEMA_ROOT, root=cache).schema(mine)
     (entry,) = [p for p in cache.rglob(kind_file)]
-    written = entry.stat().st_mtime_ns, entry.read_bytes()
+    body = entry.read_bytes().partition(b"\n")[2]
+    read = _sources_read(monkeypatch)
 
     other = _copy_of_the_package(tmp_path / "other-venv", version_folder, kind_file)
     source = other / version_folder / kind_file
     os.utime(source, ns=(1, 1))  # installed at another time: the cheap signature differs
     assert bundle.BundleCache(other, root=cache).schema(source) == built
-    assert (entry.stat().st_mtime_ns, entry.read_bytes()) == written  # read, not rewritten
+    assert len(read) == 2  # the kind file and the shared definitions, matched by bytes
+    assert entry.read_bytes().partition(b"\n")[2] == body  # shared, not rebuilt
+    # Each checkout's next run matches by its own size and mtime, reading no source.
+    for root in (other, SCHEMA_ROOT, other):
+        path = root / version_folder / kind_file
+        assert bundle.BundleCache(root, root=cache).schema(path) == built
+    assert len(read) == 2, read
+    # An entry remembers the last few checkouts, not every one it ever met.
+    for stamp in range(3, 3 + bundle.KNOWN_SOURCES + 2):
+        os.utime(source, ns=(stamp, stamp))
+        assert bundle.BundleCache(other, root=cache).schema(source) == built
+    meta = json.loads(entry.read_bytes().partition(b"\n")[0])
+    assert len(meta["also"]) == bundle.KNOWN_SOURCES
 
     # The same size and mtime trick cannot hide different bytes: the entry is rebuilt.
     text = source.read_bytes()
