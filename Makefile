@@ -10,12 +10,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EDITABLE_MODE := compat
 STAMP := $(VENV)/.installed-$(EDITABLE_MODE)-$(shell cat pyproject.toml kdocs/resource/_quickc.c | sha256sum | cut -c1-16)
 
-.PHONY: docs test setup lint bench clean cluster-binaries serve chromium
+.PHONY: docs test setup lint bench clean cluster-binaries serve chromium valgrind
 
 docs: $(STAMP)
 	$(BIN)/kdocs build
 
-test: $(STAMP) cluster-binaries chromium
+test: $(STAMP) cluster-binaries chromium valgrind
 	$(BIN)/ruff check kdocs macros tests
 	$(BIN)/pytest
 	$(BIN)/kdocs build  # the site, with the cluster results this run recorded
@@ -46,6 +46,12 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# The bench counts instructions under valgrind; tests/benchmarks/test_instructions.py runs it.
+valgrind:
+	@command -v valgrind >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind >/dev/null; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check kdocs macros tests
 
@@ -54,7 +60,7 @@ clean:
 
 # kdocs side by side with kubeconform, kubernetes-validate and MkDocs, plus the cluster stage
 # and the live preview; writes benchmarks/results.md and prints it (see benchmarks/README.md).
-bench: $(STAMP)
+bench: $(STAMP) valgrind
 	$(BIN)/python benchmarks/bench.py --out benchmarks/results.md
 
 # Not part of `make test`: SOAK_RUNS (default 200) consecutive `kdocs test --force` runs of one

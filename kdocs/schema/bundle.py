@@ -38,7 +38,7 @@ from typing import Any
 
 FORMAT = 2  # bump when the bundled layout changes: old entries are then never read
 # Source signatures an entry remembers: a few checkouts share it and none re-reads the
-# sources at each run (a full build of 1 page then spent 1.4 % of its instructions on CRCs)
+# sources at each run (re-reading them cost a 1-page full build 1.4 % of its instructions)
 KNOWN_SOURCES = 4
 DEFINITIONS_REF = "/api/_definitions.json#/$defs/"
 LOCAL_REF = "#/$defs/"
