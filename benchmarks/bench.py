@@ -65,7 +65,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--instruction-pages",
         type=_ints,
         default=[1, 50],
-        help="site sizes counted by instructions under valgrind (~5 min at 50 pages)",
+        help="site sizes counted by instructions under valgrind (~2.5 min at 50 pages)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command")
     parser.add_argument("--edits", type=int, default=5, help="saves timed in the preview")
