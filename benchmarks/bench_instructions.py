@@ -108,10 +108,9 @@ def measure(root: Path, pages: int) -> Counts:
     for build in BUILDS:
         cmd, cwd = runs[build]
         if build == "full":
-            (kdocs_root / ".kdocs" / "schema-checks.json").unlink(missing_ok=True)
+            bench_site.forget_verdicts(kdocs_root)
         counts[build] = count(cmd, cwd, logs / f"{build}-{pages}")
-    if pages and "kdocs-badges" not in (out / "guides" / "guide-0001" / "index.html").read_text():
-        raise RuntimeError(f"the {pages}-page build under valgrind injected no badges")
+    bench_site.require_badges(out, pages)
     return Counts(pages, counts)
 
 

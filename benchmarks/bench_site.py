@@ -190,6 +190,18 @@ def mkdocs_build_cmd(out: Path) -> list[str]:
     return [str(VENV_BIN / "mkdocs"), "build", "--strict", "--quiet", "--site-dir", str(out)]
 
 
+def forget_verdicts(kdocs_root: Path) -> None:
+    """Delete the schema verdicts a build keeps: the next `kdocs build` is a full one."""
+    (kdocs_root / ".kdocs" / "schema-checks.json").unlink(missing_ok=True)
+
+
+def require_badges(out: Path, pages: int) -> None:
+    """Stop the bench if a build into `out` injected no badges (it timed something else)."""
+    page = out / "guides" / "guide-0001" / "index.html"
+    if pages and "kdocs-badges" not in page.read_text():
+        raise SystemExit(f"the build did not inject badges into {page}")
+
+
 def measure_build(root: Path, pages: int, repeats: int) -> BuildRow:
     """A first run of each (cold-ish: new files, nothing in the OS cache of the site yet), then
     `repeats` warm runs of each, alternating so that load changes hit both alike."""
@@ -199,7 +211,6 @@ def measure_build(root: Path, pages: int, repeats: int) -> BuildRow:
     m_out, f_out = root / f"site-plugin-{pages}", root / f"site-macros-{pages}"
     k_cmd, p_cmd, m_cmd = kdocs_build_cmd(k_out), mkdocs_build_cmd(p_out), mkdocs_build_cmd(m_out)
     f_cmd = mkdocs_build_cmd(f_out)
-    kept = kdocs_root / ".kdocs" / "schema-checks.json"
     first_k = _checked(repeat(k_cmd, 1, cwd=kdocs_root), "kdocs build")
     first_p = _checked(repeat(p_cmd, 1, cwd=plain_root), "mkdocs build")
     _checked(repeat(f_cmd, 1, cwd=macros_root), "mkdocs build (macros alone)")
@@ -209,14 +220,12 @@ def measure_build(root: Path, pages: int, repeats: int) -> BuildRow:
         k_series.runs += _checked(repeat(k_cmd, 1, cwd=kdocs_root), "kdocs build").runs
         p_series.runs += _checked(repeat(p_cmd, 1, cwd=plain_root), "mkdocs build").runs
         m_series.runs += _checked(repeat(m_cmd, 1, cwd=kdocs_root), "mkdocs build (plugin)").runs
-        kept.unlink(missing_ok=True)
+        forget_verdicts(kdocs_root)
         u_series.runs += _checked(repeat(k_cmd, 1, cwd=kdocs_root), "kdocs build").runs
         f_series.runs += _checked(repeat(f_cmd, 1, cwd=macros_root),
                                   "mkdocs build (macros alone)").runs  # fmt: skip
     for out in (k_out, m_out):
-        page = out / "guides" / "guide-0001" / "index.html"
-        if pages and "kdocs-badges" not in page.read_text():
-            raise SystemExit(f"the build did not inject badges into {page}")
+        require_badges(out, pages)
     return BuildRow(pages, first_k.median, first_p.median, k_series, p_series, m_series, u_series,
                     f_series)  # fmt: skip
 

@@ -20,9 +20,10 @@ two source files) and the JSON body; written to a temporary file and renamed, so
 reader sees a whole entry or none.  Sources match by size and mtime, or else by their
 bytes: another checkout's virtualenv installed the same files at another time. It then
 adds its own sizes and mtimes to the entry (the last `KNOWN_SOURCES`), so that its next
-runs match without reading the sources again.  An entry whose digest or sources do not match is
-rebuilt, never used.  ``KDOCS_SCHEMA_CACHE=off`` disables the cache (schemas are then compiled
-against the shared definitions, as before); an unwritable cache only costs time.
+runs match without reading the sources again.  An entry whose digest or sources do not
+match is rebuilt, never used.  ``KDOCS_SCHEMA_CACHE=off`` disables the cache (schemas
+are then compiled against the shared definitions, as before); an unwritable cache only
+costs time.
 """
 
 from __future__ import annotations
