@@ -10,9 +10,11 @@ SiteProblems (build) or shows the error in the page (preview). Opt-outs
 
 A page whose only template code is literal `{{ snippet("...") }}` calls (most
 guides) skips Jinja: each call is made directly and its Markdown put where
-Jinja would put it, byte for byte (tests/site/test_literal_calls.py builds
-pages both ways and compares every file). Compiling a page as a template
-cost more than everything else kdocs does to it.
+Jinja would put it, byte for byte, and so does a page with no template code
+at all (an index, a prose page), of which Jinja would only drop the last
+newline (tests/site/test_literal_calls.py builds pages both ways and compares
+every file). Compiling a page as a template cost more than everything else
+kdocs does to it.
 """
 
 from __future__ import annotations
@@ -125,10 +127,8 @@ def render_literal_calls(
             line = markdown.count("\n", 0, match.start()) + 1
             return _refused(why, f"body line {line}: a snippet() call with computed arguments")
         calls.append((match, args))
-    if not calls:
-        return _refused(why, "no literal snippet() call")
     starts = (env.variable_start_string, env.block_start_string, env.comment_start_string)
-    rest = LITERAL_CALL.sub("", markdown)
+    rest = LITERAL_CALL.sub("", markdown) if calls else markdown
     other = [s for s in starts if s in rest]
     if other:
         return _refused(why, f"template code other than literal snippet() calls ({other[0]!r})")

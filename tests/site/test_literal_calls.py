@@ -40,6 +40,8 @@ DIRECT_PAGES = {
         {{ snippet(path="cm.yaml", section="data", title='data only') }}""",  # no newline at end
     "last-line.md": '# Last\n\n{{ snippet("cm.yaml") }}\n',
     "trailing-lines.md": '# Trailing\n\n{{ snippet("cm.yaml") }}\n\n\n',
+    "prose.md": "# Prose\n\nNo template code: Jinja would only drop the last newline.\n",
+    "prose-no-newline.md": "# Prose\n\nNor here, { braces } apart.",
 }
 JINJA_PAGES = {  # other template code: these still go through Jinja, both builds
     "variable.md": '# {{ config.site_name }}\n\n{{ snippet("cm.yaml") }}\n',
@@ -47,6 +49,7 @@ JINJA_PAGES = {  # other template code: these still go through Jinja, both build
     "whitespace.md": '# W\n\n{{ snippet("cm.yaml") -}}\n\n',
     "escaped.md": '# E\n\n{{ snippet("cm.yaml", title="a \\"quoted\\" title") }}\n',
     "raw.md": '# R\n\n{% raw %}{{ snippet("cm.yaml") }}{% endraw %}\n\n{{ snippet("cm.yaml") }}\n',
+    "site-name.md": "# {{ config.site_name }}\n\nTemplate code, no snippet call.\n",
 }
 
 
@@ -98,7 +101,7 @@ def test_pages_built_without_jinja_are_byte_identical(
     for name, body in {**DIRECT_PAGES, **JINJA_PAGES}.items():
         project.page(name, body)
     direct = _build(project.root, tmp_path / "direct", monkeypatch)
-    assert direct == len(DIRECT_PAGES)
+    assert direct == len(DIRECT_PAGES) + 1  # and the project's index, prose only
     assert _build(project.root, tmp_path / "jinja", monkeypatch, jinja_only=True) == 0
     assert _same_files(tmp_path / "direct", tmp_path / "jinja") == []
     page = (tmp_path / "direct" / "titled" / "index.html").read_text()
@@ -125,11 +128,18 @@ def test_calls_get_their_body_line_and_arguments() -> None:
     assert made == [(3, {"path": "x.yaml"}), (4, {"path": "y.yaml", "section": "s", "title": "t"})]
 
 
+@pytest.mark.parametrize("text", ["no template code\n", "no newline", "\n\n", "", "{ x }\n"])
+def test_a_page_without_template_code_is_what_jinja_makes_of_it(text: str) -> None:
+    env = __import__("jinja2").Environment()
+    assert render_literal_calls(text, env, lambda line, args: "B") == env.from_string(text).render()
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "no template code\n",
         "{{ snippet(name) }}\n",  # computed
+        "{{ other }}\n",
+        "{# a comment #}\n",
         '{{ snippet("a" ~ "b") }}\n',
         '{{ snippet("a\\n") }}\n',  # an escape Jinja reads its own way
         '{{ snippet("a", colour="red") }}\n',  # Jinja reports the unknown argument
