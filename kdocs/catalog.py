@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kdocs.config import Settings
-from kdocs.resource.embed import EMBED_SUFFIXES
+from kdocs.resource.sidecars import EMBED_SUFFIXES
 from kdocs.resource.text import decode_utf8
 
 YAML_SUFFIXES = (".yaml", ".yml")

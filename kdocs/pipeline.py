@@ -20,7 +20,7 @@ from kdocs import snippets
 from kdocs.catalog import is_scenario
 from kdocs.config import Settings
 from kdocs.errors import InvalidInputError, KdocsError, Location, UnusableInputError
-from kdocs.resource.embed import spec_path
+from kdocs.resource.sidecars import spec_path
 from kdocs.results import ClusterResult, ResultStore
 from kdocs.site import publish
 from kdocs.site.badges import cluster_badge, scenario_badge, schema_badge

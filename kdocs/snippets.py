@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from kdocs.errors import InvalidInputError, Location, UnusableInputError
-from kdocs.resource.manifest import check_text, read_bytes
+from kdocs.resource.text import check_text, read_bytes
 
 MARKER = re.compile(r"^[ \t]*#[ \t]*--8<--[ \t]*\[(start|end):([A-Za-z0-9_.-]+)\][ \t]*$")
 # A bracketed marker that does not parse is refused; any other `--8<--` line is

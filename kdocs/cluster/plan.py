@@ -16,7 +16,7 @@ from kdocs.catalog import YAML_SUFFIXES, is_embed_spec, is_scenario, scenario_fi
 from kdocs.cluster.model import Outcome, Unit
 from kdocs.config import Settings
 from kdocs.errors import ExitCode, UnusableInputError
-from kdocs.resource.embed import spec_path
+from kdocs.resource.sidecars import spec_path
 from kdocs.scenario.model import Scenario, display, file_hashes
 from kdocs.scenario.parse import load_scenario
 

@@ -17,7 +17,6 @@ sidecar's line.
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,7 @@ from kdocs.errors import InvalidInputError, KdocsError, Location
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits
 from kdocs.resource.manifest import Document, ManifestFile, read_manifests, read_yaml
 from kdocs.resource.positions import JsonPath, Positions
-
-EMBED_SUFFIXES = (".embed.yaml", ".embed.yml")
+from kdocs.resource.sidecars import spec_path
 
 
 @dataclass(frozen=True)
@@ -62,17 +60,6 @@ class EmbeddedDocument(Document):
         full = ("into", *path)
         line, col = self.spec_positions.key(full) if key else self.spec_positions.value(full)
         return Location(self.spec_file, line, col)
-
-
-def spec_path(fragment: Path) -> Path | None:
-    """The sidecar of `fragment`, if it has one."""
-    # os.path, not pathlib: this runs once per file validated (~5 % of a large run)
-    folder, base = os.path.split(os.fspath(fragment))
-    stem = base.rsplit(".", 1)[0]
-    for suffix in EMBED_SUFFIXES:
-        if os.path.isfile(os.path.join(folder, stem + suffix)):
-            return fragment.with_name(stem + suffix)
-    return None
 
 
 def load_spec(

@@ -49,7 +49,6 @@ Other refusals, one line each:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -63,7 +62,7 @@ from kdocs.resource.limits import DEFAULT_LIMITS, Limits
 from kdocs.resource.positions import JsonPath, LazyPositions, Positions
 from kdocs.resource.quick import quick_documents
 from kdocs.resource.split import PieceFinder, check_separators
-from kdocs.resource.text import decode_utf8, line_col
+from kdocs.resource.text import check_text, line_col, read_bytes
 
 
 @dataclass(frozen=True)
@@ -109,25 +108,6 @@ class ManifestFile:
     path: str
     documents: list[Document]
     errors: list[KdocsError]
-
-
-def read_bytes(path: Path | str, limits: Limits = DEFAULT_LIMITS, name: str | None = None) -> bytes:
-    """The bytes of a file, refusing one over `max_bytes` before reading it."""
-    name = str(path) if name is None else name
-    try:
-        size = os.stat(path).st_size
-        if size > limits.max_bytes:
-            raise UnusableInputError(name, _too_big(size, limits))
-        with open(path, "rb") as handle:
-            # A buffer of the file's size, not of the limit: reading into 5 MiB costs an
-            # mmap, a page fault and a shrink per file (~60 % of reading a small one).
-            data = handle.read(size + 1)
-            if len(data) > size:  # it grew since the stat: read on, up to the limit
-                data += handle.read(limits.max_bytes + 1 - len(data))
-            return data
-    except OSError as err:
-        reason = err.strerror or err.__class__.__name__
-        raise UnusableInputError(name, f"cannot read file: {reason}") from None
 
 
 def read_manifests(
@@ -242,21 +222,6 @@ def _positions_of(data: bytes, name: str, limits: Limits, index: int, first_line
         except (KdocsError, yaml.YAMLError):  # not expected; the whole file is exact anyway
             pass
     return EventBuilder(data, name, limits).positions_of(index)
-
-
-def _too_big(size: int, limits: Limits) -> str:
-    return f"file is {size} bytes, over the {limits.max_bytes}-byte limit (max_bytes)"
-
-
-def check_text(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Refuse bytes over `max_bytes`, binary (a NUL byte) or not UTF-8: exit 2, with line:col."""
-    if len(data) > limits.max_bytes:
-        raise UnusableInputError(name, _too_big(len(data), limits))
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line, col = line_col(data, nul)
-        raise UnusableInputError(Location(name, line, col), "binary file (NUL byte), not YAML")
-    decode_utf8(data, name)
 
 
 def _yaml_error(err: yaml.YAMLError, data: bytes, name: str) -> InvalidInputError:

@@ -10,7 +10,8 @@ import pytest
 
 from kdocs.errors import ExitCode, InvalidInputError, KdocsError, UnusableInputError
 from kdocs.resource.limits import DEFAULT_LIMITS, Limits, MiB
-from kdocs.resource.manifest import load_documents, parse_manifests, read_bytes, read_manifests
+from kdocs.resource.manifest import load_documents, parse_manifests, read_manifests
+from kdocs.resource.text import read_bytes
 
 
 def parse(text: str | bytes, limits: Limits = DEFAULT_LIMITS):

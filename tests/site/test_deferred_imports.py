@@ -1,4 +1,5 @@
-"""`kdocs build` does not run the modules mkdocs-macros imports but a build never uses.
+"""`kdocs build` does not run the modules mkdocs-macros imports but a build never uses,
+nor, when every snippet's verdict is kept, kdocs' YAML reader and schema engine.
 
 Each check runs in a fresh interpreter: whether a module was imported is a fact about
 one process, and this one has imported everything already.
@@ -93,3 +94,21 @@ def test_kdocs_build_goes_through_mkdocs_macros_without_running_requests(
     )
     assert out.splitlines() == ["0 True", "[]"]
     assert "demo" in (project.root / "site" / "guide" / "index.html").read_text()
+
+
+def test_an_unchanged_build_reads_snippets_without_the_yaml_reader(project: Project) -> None:
+    project.snippet("cm.yaml", CONFIGMAP)
+    project.snippet("other.yaml", CONFIGMAP.replace("demo", "other"))
+    project.page("guide.md", '# Guide\n\n{{ snippet("cm.yaml") }}\n\n{{ snippet("other.yaml") }}\n')
+    build = """
+        import sys
+        from kdocs.cli import main
+        code = main(["build"])
+        print(code, sorted(m for m in ("kdocs.resource.manifest", "kdocs.resource.embed",
+                                       "kdocs.schema.api", "jsonschema_rs") if m in sys.modules))
+        """
+    first = _python(build, cwd=project.root).splitlines()
+    assert first[0].startswith("0 ")  # checked here or in a child: either may import them
+    assert _python(build, cwd=project.root).splitlines() == ["0 []"]
+    page = (project.root / "site" / "guide" / "index.html").read_text()
+    assert page.count("kdocs-badge--passed") == 2  # the kept verdicts, shown
