@@ -43,8 +43,9 @@ from measure import load, machine  # noqa: E402
 SECTIONS = ("validate", "site", "instructions", "cluster", "preview", "shards")
 # Builds of small sites take 1-3 s: one disturbance on the shared machine moves a ratio by
 # 0.3 or more (seen: 1.21x then 1.33x, 1.32-1.85, for the same code), so their medians
-# take more pairs; 500 pages keeps --repeat (each pair there is ~80 s).
-SMALL_SITE, SMALL_SITE_REPEAT = 100, 7
+# take more pairs (15: with 7, the medians of one code read 1.15x and 1.27x on one day);
+# 500 pages keeps --repeat (each pair there is ~80 s).
+SMALL_SITE, SMALL_SITE_REPEAT = 100, 15
 
 
 def _ints(text: str) -> list[int]:
