@@ -10,7 +10,10 @@ three failed answers in a row end the run as "cluster unavailable"
 `sweep_orphans` removes what SIGKILLed runs left: namespaces labelled with a
 run whose owner process is gone (see kdocs/cluster/owner.py), or, when the
 owner cannot be checked from here, older than ORPHAN_AGE; and the
-cluster-scoped objects those namespaces' units made.
+cluster-scoped objects those namespaces' units made. A run does not wait for
+its namespaces to be gone (the namespace controller's fixed 5 s grace), so the
+sweep also names the namespaces of ended runs still Terminating after
+STUCK_AFTER, with what the controller says holds them.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import re
 import signal
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.kube import kubectl, reason, wrote_within
@@ -43,6 +48,9 @@ FAILURES = 3
 # Namespaces whose owner cannot be checked from this machine are swept only when older than
 # any run lasts, so a live run elsewhere on a shared cluster is never touched.
 ORPHAN_AGE = timedelta(hours=6)
+# A namespace is gone ~5 s after its deletion (the controller's grace period, then its
+# defaults removed); still Terminating after this, something holds it (a finalizer).
+STUCK_AFTER = timedelta(minutes=2)
 
 
 def readiness_problem(cluster: Cluster, timeout: float = PROBE_TIMEOUT) -> str | None:
@@ -130,16 +138,40 @@ def stop_kubectl_calls(cluster: Cluster) -> None:
                 os.kill(int(entry.name), signal.SIGTERM)
 
 
-def sweep_orphans(cluster: Cluster, now: datetime | None = None) -> list[str]:
-    """Delete the namespaces (and their cluster-scoped objects) of runs that died; their names."""
+@dataclass
+class Swept:
+    """What `sweep_orphans` found: the namespaces it deleted, and those stuck Terminating
+    (each with what holds it)."""
+
+    removed: list[str] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """One line each for the run's progress; none when there was nothing to sweep."""
+        lines = []
+        if self.removed:
+            count, names = len(self.removed), ", ".join(self.removed)
+            lines.append(f"removed {count} namespace(s) of killed runs: {names}")
+        if self.stuck:
+            lines.append(f"namespace(s) of ended runs stuck Terminating: {'; '.join(self.stuck)}")
+        return lines
+
+
+def sweep_orphans(cluster: Cluster, now: datetime | None = None) -> Swept:
+    """Delete the namespaces (and their cluster-scoped objects) of runs that died, and name
+    those of ended runs the namespace controller has not removed after STUCK_AFTER."""
     done = kubectl(cluster, "get", "namespaces", "-l", RUN_LABEL, "-o", "json", timeout=30)
     if done.returncode:
-        return []  # not allowed to list namespaces (a restricted context): nothing to judge
+        return Swept()  # not allowed to list namespaces (a restricted context): nothing to judge
     now = now or datetime.now(UTC)
-    orphans = []
+    swept = Swept()
+    orphans = swept.removed
     for item in json.loads(done.stdout or "{}").get("items") or []:
         meta = item.get("metadata") or {}
         if (item.get("status") or {}).get("phase") == "Terminating":
+            deleted = _timestamp(meta.get("deletionTimestamp"))
+            if deleted is not None and now - deleted > STUCK_AFTER:
+                swept.stuck.append(f"{meta.get('name')} ({_holding(item)})")
             continue
         state = owner_state(meta.get("annotations") or {})
         created = _timestamp(meta.get("creationTimestamp"))
@@ -147,7 +179,7 @@ def sweep_orphans(cluster: Cluster, now: datetime | None = None) -> list[str]:
         if state is OwnerState.DEAD or (state is OwnerState.UNKNOWN and old):
             orphans.append(str(meta["name"]))
     if not orphans:
-        return []
+        return swept
     scoped = kubectl(
         cluster, "api-resources", "--namespaced=false", "--verbs=delete,list", "-o", "name",
         timeout=60,
@@ -164,7 +196,17 @@ def sweep_orphans(cluster: Cluster, now: datetime | None = None) -> list[str]:
     kubectl(
         cluster, "delete", "namespace", *orphans, "--ignore-not-found", "--wait=false", timeout=60
     )
-    return orphans
+    return swept
+
+
+def _holding(namespace: dict[str, Any]) -> str:
+    """What the namespace controller says keeps a Terminating namespace (its true conditions)."""
+    conditions = (namespace.get("status") or {}).get("conditions") or []
+    said = [
+        str(c.get("message") or c.get("reason")) for c in conditions
+        if isinstance(c, dict) and c.get("status") == "True"
+    ]  # fmt: skip
+    return "; ".join(said) or "the controller says nothing"
 
 
 def _timestamp(text: object) -> datetime | None:

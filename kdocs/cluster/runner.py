@@ -25,7 +25,7 @@ from kdocs.cluster.model import Cancelled, Outcome, StepFailed, StepRecord, Unit
 from kdocs.cluster.operations import run_step
 from kdocs.cluster.payload import documents, load_manifest
 from kdocs.cluster.report import Progress, QuietProgress
-from kdocs.cluster.session import RunContext, Session, await_namespaces
+from kdocs.cluster.session import RunContext, Session, namespaces_not_deleting
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
 from kdocs.scenario.model import Apply, display
 
@@ -258,14 +258,14 @@ def run_units(
         _drain(lock, running)
     if ctx.unhealthy:
         progress.note(f"stopped: {ctx.unhealthy}")
-        problem = None  # nothing to wait for on a dead cluster; the next run sweeps
+        problem = None  # nothing to ask of a dead cluster; the next run sweeps
     else:
         try:
-            problem = await_namespaces(ctx.cluster, ctx.run_id)
+            problem = namespaces_not_deleting(ctx.cluster, ctx.run_id)
         except KeyboardInterrupt:
-            problem = "not waited for (interrupted again)"
+            problem = "not looked at (interrupted again)"
     if problem:
-        progress.note(f"namespaces of run {ctx.run_id} not deleted yet: {problem}")
+        progress.note(f"namespaces of run {ctx.run_id}: {problem}")
     if not ctx.unhealthy and any(_needs_karpenter(unit) for unit in units):
         drained = karpenter.await_drained(ctx.cluster, stop=ctx.cancel)  # none outlives the run
         if drained:
@@ -285,7 +285,7 @@ def start_order(units: list[Unit], seconds: list[float | None] | None = None) ->
     Not the other way round: a Karpenter unit's nodes drain for 5 s after it
     (MinDrainTime), tainted but still there, and a DaemonSet tolerating every taint
     would count them, run pods there, and wait ~40 s for the pod garbage collector
-    once they are gone. Last, that drain overlaps the namespace controller's own 5 s.
+    once they are gone. The run waits for the last drain: no Karpenter node outlives it.
     """
     known = seconds or [None] * len(units)
 

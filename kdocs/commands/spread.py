@@ -76,9 +76,8 @@ def spread_units(
         ]
     )
     for cluster in clusters[1:]:
-        swept = sweep_orphans(cluster)
-        if swept:
-            progress.note(f"removed {len(swept)} namespace(s) of killed runs: {', '.join(swept)}")
+        for line in sweep_orphans(cluster).notes():
+            progress.note(line)
     record_lock = threading.Lock()  # each share's runner locks only its own threads
 
     def record(unit: Unit, outcome: Outcome) -> None:

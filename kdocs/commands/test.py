@@ -240,9 +240,8 @@ def _one_pass(
                 "--cluster-version", f"asked for {minor}, the cluster runs Kubernetes {version}"
             )
         progress.note(f"{cluster.label} cluster, Kubernetes {version}")
-        swept = sweep_orphans(cluster)
-        if swept:
-            progress.note(f"removed {len(swept)} namespace(s) of killed runs: {', '.join(swept)}")
+        for line in sweep_orphans(cluster).notes():
+            progress.note(line)
         ctx = RunContext(
             cluster, settings.root, cancel=cancel, rollout_timeout=float(args.timeout),
             snippets_dir=settings.snippets_dir,

@@ -126,7 +126,14 @@ def failures(report: dict) -> str:
 
 
 def leftovers(cluster: Cluster, namespaces: list[str]) -> list[str]:
-    """Namespaces of `namespaces` that still exist, and any object a run labelled as its own."""
+    """Namespaces of `namespaces` that still exist, and any object a run labelled as its own.
+
+    A run asks for its namespaces' deletion and does not wait out the namespace controller's
+    5 s grace period: a namespace still there a minute later is really left behind.
+    """
+    if namespaces:
+        cluster.kubectl("wait", "--for=delete", *(f"namespace/{n}" for n in namespaces if n),
+                        "--timeout=60s", timeout=90)  # fmt: skip
     found = []
     for namespace in namespaces:
         done = cluster.kubectl("get", "namespace", namespace, "-o", "name")

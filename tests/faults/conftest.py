@@ -73,7 +73,11 @@ def pid_of(provider: KwokProvider, component: str) -> int:
 
 
 def run_namespaces(cluster: Cluster) -> list[str]:
-    """Every namespace labelled as a kdocs run's, whichever run (nothing else uses this cluster)."""
+    """Every namespace labelled as a kdocs run's, whichever run (nothing else uses this cluster),
+    once those being deleted are gone: a run asks, it does not wait for the namespace
+    controller's 5 s grace period, so one not gone within a minute is really left."""
+    cluster.kubectl("wait", "--for=delete", "namespaces", "-l", RUN_LABEL, "--timeout=60s",
+                    timeout=90)  # fmt: skip
     done = cluster.kubectl("get", "namespaces", "-l", RUN_LABEL, "-o", "name", check=True)
     return done.stdout.split()
 

@@ -15,11 +15,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kdocs.cluster.base import Cluster
+from kdocs.cluster.health import STUCK_AFTER, sweep_orphans
 from kdocs.cluster.owner import HOST_ANNOTATION, PID_ANNOTATION, START_ANNOTATION, owner_annotations
 from kdocs.cluster.providers._common import checkout_cluster_name
 from kdocs.cluster.providers.kwok import KwokProvider
@@ -215,3 +217,43 @@ def test_the_next_run_sweeps_what_killed_runs_left_and_nothing_of_live_ones(
         "wait", "--for=delete", "--timeout=120s",
         *(f"namespace/{n}" for n in (left, dead, live, elsewhere)), timeout=150,
     )  # fmt: skip
+
+
+def test_a_namespace_left_terminating_is_named_with_what_holds_it(
+    faults_provider: KwokProvider,
+) -> None:
+    """A run asks for its namespaces' deletion without waiting them out; one the namespace
+    controller cannot finish (here a finalizer nobody removes) is named by a later sweep,
+    with the controller's own reason, once it has been Terminating longer than STUCK_AFTER."""
+    cluster = faults_provider.up(TOPOLOGY)
+    name = namespace(cluster, "kdocs-sweep-stuck", {
+        HOST_ANNOTATION: owner_annotations()[HOST_ANNOTATION], PID_ANNOTATION: "999999999",
+        START_ANNOTATION: "1",
+    })  # fmt: skip
+    held = {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "held", "namespace": name, "finalizers": ["kdocs.dev/test-hold"]},
+    }  # fmt: skip
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(held), check=True)
+    try:
+        cluster.kubectl("delete", "namespace", name, "--wait=false", check=True)
+        deadline = time.monotonic() + 60
+        while "kdocs.dev/test-hold" not in _conditions(cluster, name):  # the controller tried
+            assert time.monotonic() < deadline, _conditions(cluster, name)
+            time.sleep(0.5)
+        assert sweep_orphans(cluster).stuck == []  # Terminating for seconds only: not stuck
+        later = sweep_orphans(cluster, now=datetime.now(UTC) + STUCK_AFTER + timedelta(seconds=5))
+        assert later.removed == []  # being deleted already: nothing to sweep
+        assert len(later.stuck) == 1 and later.stuck[0].startswith(f"{name} ("), later.stuck
+        assert "kdocs.dev/test-hold" in later.stuck[0]
+        assert "stuck Terminating" in later.notes()[0]
+    finally:
+        cluster.kubectl("patch", "configmap", "held", "-n", name, "--type=merge",
+                        "-p", '{"metadata":{"finalizers":null}}')  # fmt: skip
+        cluster.kubectl("wait", "--for=delete", f"namespace/{name}", "--timeout=120s", timeout=150)
+    assert gone_or_going(cluster, "namespace", name)
+
+
+def _conditions(cluster: Cluster, name: str) -> str:
+    done = cluster.kubectl("get", "namespace", name, "-o", "jsonpath={.status.conditions}")
+    return done.stdout
