@@ -23,7 +23,12 @@ import yaml
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
 from kdocs.cluster.match import parse_quantity
 from kdocs.cluster.providers import get_provider
-from kdocs.cluster.providers._common import cache_root, default_provider_name
+from kdocs.cluster.providers._common import (
+    CRD_DIGEST_ANNOTATION,
+    cache_root,
+    default_provider_name,
+    install_crds,
+)
 from kdocs.cluster.providers.kind import HostCapacity, kind_config, kubelet_label_problem
 from kdocs.cluster.providers.kubeconfig import KubeconfigProvider, context_decision, match_nodes
 from kdocs.cluster.topology import TOPOLOGY_NODE_LABEL, find_topology, load_topology
@@ -406,6 +411,23 @@ class TestSessionCluster:
                 "jsonpath={.status.conditions[?(@.type=='Established')].status}", check=True,
             )  # fmt: skip
             assert done.stdout == "True"
+
+    def test_crds_are_sent_again_only_when_one_differs_from_its_file(self, cluster):
+        """A reused cluster is not sent its CRDs again; one whose applied digest differs is."""
+        said: list[str] = []
+        install_crds(cluster, SETTINGS.crd_dirs)  # stamped, whoever made the cluster
+        names = install_crds(cluster, SETTINGS.crd_dirs, said.append)
+        assert names and said[-1].startswith("CRDs unchanged and Established"), said
+        name = names[0]
+        cluster.kubectl(
+            "annotate", f"crd/{name}", f"{CRD_DIGEST_ANNOTATION}=edited", "--overwrite", check=True
+        )
+        install_crds(cluster, SETTINGS.crd_dirs, said.append)
+        assert said[-1].startswith("CRDs installed and Established"), said
+        digest = cluster.kubectl(
+            "get", f"crd/{name}", "-o", "jsonpath={.metadata.annotations}", check=True
+        ).stdout
+        assert CRD_DIGEST_ANNOTATION in digest and "edited" not in digest, digest
 
     def test_the_kubeconfig_provider_accepts_and_matches_the_running_cluster(
         self, cluster, tmp_path

@@ -105,16 +105,25 @@ def last_lines(text: str, count: int = 3) -> str:
     return " | ".join(lines[-count:]) or "no output"
 
 
+# On each CRD kdocs applies: the digest of what it applied, so that a reused cluster whose
+# CRDs are those of the files already is not sent them again (~1 MB for Karpenter's).
+CRD_DIGEST_ANNOTATION = "kdocs.dev/applied-digest"
+
+
 def install_crds(cluster: Cluster, crd_dirs: Iterable[Path], log: Log = quiet) -> list[str]:
-    """Apply every CRD and wait until Established.
+    """Apply every CRD and wait until Established; nothing is sent when every one is
+    Established already with the digest of its file's content (a reused cluster).
 
     Server-side apply: big CRDs (Karpenter's) exceed the client-side annotation limit.
     """
-    crds = [crd.obj for crd in find_crds(d for d in crd_dirs if d.is_dir())]
+    crds = [_stamped(crd.obj) for crd in find_crds(d for d in crd_dirs if d.is_dir())]
     if not crds:
         log("no CRDs to install")
         return []
     names = [crd["metadata"]["name"] for crd in crds]
+    if _applied_already(cluster, crds):
+        log(f"CRDs unchanged and Established: {', '.join(names)}")
+        return names
     manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": crds})
     done = cluster.kubectl(
         "apply", "--server-side", "--force-conflicts", "--field-manager=kdocs", "-f", "-",
@@ -125,6 +134,43 @@ def install_crds(cluster: Cluster, crd_dirs: Iterable[Path], log: Log = quiet) -
     wait_established(cluster, names)
     log(f"CRDs installed and Established: {', '.join(names)}")
     return names
+
+
+def _stamped(crd: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `crd` annotated with the digest of its content."""
+    digest = hashlib.sha256(json.dumps(crd, sort_keys=True).encode()).hexdigest()[:32]
+    meta = dict(crd.get("metadata") or {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), CRD_DIGEST_ANNOTATION: digest}
+    return {**crd, "metadata": meta}
+
+
+def _applied_already(cluster: Cluster, crds: list[dict[str, Any]]) -> bool:
+    """Whether every CRD of `crds` is in the cluster, Established, with the same digest."""
+    wanted = {c["metadata"]["name"]: c["metadata"]["annotations"][CRD_DIGEST_ANNOTATION]
+              for c in crds}  # fmt: skip
+    done = cluster.kubectl(
+        "get", *[f"customresourcedefinition/{name}" for name in wanted], "-o", "json", timeout=30
+    )
+    try:
+        data = json.loads(done.stdout) if done.returncode == 0 else {}
+    except ValueError:
+        return False
+    items = data.get("items", [data]) if data else []
+    current = {
+        item["metadata"]["name"]
+        for item in items
+        if (item["metadata"].get("annotations") or {}).get(CRD_DIGEST_ANNOTATION)
+        == wanted.get(item["metadata"]["name"])
+        and _established(item)
+    }
+    return current == set(wanted)
+
+
+def _established(crd: dict[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Established" and c.get("status") == "True"
+        for c in (crd.get("status") or {}).get("conditions") or []
+    )
 
 
 def wait_established(cluster: Cluster, names: Sequence[str], timeout: float = 60.0) -> None:
@@ -143,14 +189,7 @@ def wait_established(cluster: Cluster, names: Sequence[str], timeout: float = 60
         except ValueError:
             data = {}
         items = data.get("items", [data]) if data else []
-        established = {
-            item["metadata"]["name"]
-            for item in items
-            if any(
-                c.get("type") == "Established" and c.get("status") == "True"
-                for c in (item.get("status") or {}).get("conditions") or []
-            )
-        }
+        established = {item["metadata"]["name"] for item in items if _established(item)}
         pending = [name for name in pending if name not in established]
         if not pending:
             return
