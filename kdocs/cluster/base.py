@@ -143,6 +143,11 @@ class Provider(Protocol):
         """Create (or reuse, when already running with the same topology) and return the cluster."""
         ...
 
+    def reusable(self, topology_name: str) -> Cluster | None:
+        """The running cluster when `up` would reuse it, made ready as `up` makes it (CRDs
+        applied); None when `up` would have to create or recreate one. Creates nothing."""
+        ...
+
     def current(self) -> Cluster | None:
         """The running cluster of this provider, or None."""
         ...

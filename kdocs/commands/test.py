@@ -274,9 +274,7 @@ def _reuse_running(
     provider = None
     try:
         provider = make_provider()
-        if provider.current() is None:
-            return provider, None, None
-        return provider, provider.up(choose_topology()), None
+        return provider, provider.reusable(choose_topology()), None
     except KdocsError as error:
         return provider, None, error
 

@@ -549,6 +549,7 @@ class TestKwokLifecycle:
         assert lifecycle.processes() == pids
         assert warm == cold
         assert lifecycle.current() is not None
+        assert lifecycle.reusable("karpenter") == cold
 
     def test_the_kubeconfig_and_the_state_stay_private(self, lifecycle):
         cluster = lifecycle.up("karpenter")
@@ -567,6 +568,10 @@ class TestKwokLifecycle:
             assert time.monotonic() < deadline, "kube-apiserver survived SIGKILL"
             time.sleep(0.1)
         assert lifecycle.current() is None
+        assert lifecycle.reusable("karpenter") is None  # and nothing removed or started yet
+        assert lifecycle.cluster_dir.is_dir() and lifecycle.processes() == [
+            pid for pid in old if pid != victim
+        ]
         started = time.monotonic()
         cluster = lifecycle.up("karpenter")
         timing("kwok up after a killed kube-apiserver", time.monotonic() - started)
@@ -599,6 +604,8 @@ class TestKwokLifecycle:
         changed = KwokProvider(
             replace(SETTINGS, clusters_dir=clusters), cluster_name=lifecycle.cluster_name
         )
+        assert changed.reusable("karpenter") is None  # another topology: not this cluster
+        assert lifecycle.processes() == old  # and `reusable` stopped nothing
         cluster = changed.up("karpenter")
         assert not any(alive(pid) for pid in old)
         assert topology_nodes(cluster)["fargate-1"]["status"]["allocatable"]["cpu"] == "3"
@@ -618,4 +625,5 @@ class TestKwokLifecycle:
         left = [*lifecycle.workdir.glob(f"{lifecycle.cluster_name}*"), lifecycle.owner_file]
         assert [p for p in left if p.exists()] == []
         assert lifecycle.current() is None
+        assert lifecycle.reusable("karpenter") is None and not lifecycle.cluster_dir.exists()
         lifecycle.down()  # twice is fine

@@ -57,6 +57,9 @@ class StaticProvider:
         self.ups += 1
         return self.cluster
 
+    def reusable(self, topology_name: str) -> Cluster | None:
+        return self.up(topology_name)
+
     def current(self) -> Cluster | None:
         return self.cluster
 
@@ -72,6 +75,9 @@ class NoClusterProvider:
 
     def up(self, topology_name: str) -> Cluster:
         raise AssertionError("this run must not bring a cluster up")
+
+    def reusable(self, topology_name: str) -> Cluster | None:
+        raise AssertionError("this run must not look for a cluster")
 
     def current(self) -> Cluster | None:
         raise AssertionError("this run must not look for a cluster")

@@ -222,10 +222,8 @@ class KindProvider:
         """Reuse the running cluster if it is of this topology, else create it."""
         topology = find_topology(self.settings.clusters_dir, topology_name)
         config = kind_config(topology, self.cluster_name, self.host)
-        cluster, reason = self._inspect(topology)
+        cluster, reason = self._reused(topology)
         if cluster is not None:
-            self.log(f"reusing running kind cluster {self.cluster_name}")
-            install_crds(cluster, self.settings.crd_dirs, self.log)
             return cluster
         if self._exists():
             self.log(f"recreating kind cluster {self.cluster_name}: {reason}")
@@ -263,6 +261,18 @@ class KindProvider:
                 self.down()
             raise
         return replace(cluster, node_names=names)
+
+    def reusable(self, topology_name: str) -> Cluster | None:
+        """The running cluster if it is of this topology (its CRDs applied), else None."""
+        cluster, _ = self._reused(find_topology(self.settings.clusters_dir, topology_name))
+        return cluster
+
+    def _reused(self, topology: Topology) -> tuple[Cluster | None, str]:
+        cluster, reason = self._inspect(topology)
+        if cluster is not None:
+            self.log(f"reusing running kind cluster {self.cluster_name}")
+            install_crds(cluster, self.settings.crd_dirs, self.log)
+        return cluster, reason
 
     def current(self) -> Cluster | None:
         """The running cluster when it answers, else None."""

@@ -197,6 +197,14 @@ class KubeconfigProvider:
         names = tuple(matched[n.name] for n in topology.nodes)
         return replace(cluster, node_names=names)
 
+    def reusable(self, topology_name: str) -> Cluster | None:
+        """`up`'s cluster (kdocs never creates this one), or None when it does not answer or
+        lacks the topology's nodes: `up` says why when a unit needs it."""
+        try:
+            return self.up(topology_name)
+        except ClusterUnavailableError:
+            return None
+
     def current(self) -> Cluster | None:
         """The cluster when it answers (the context check still applies), else None."""
         try:

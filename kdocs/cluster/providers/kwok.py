@@ -143,6 +143,17 @@ class KwokProvider:
 
     def up(self, topology_name: str) -> Cluster:
         """Reuse the running cluster if it is healthy and of this topology, else build it anew."""
+        cluster = self._up(topology_name, create=True)
+        assert cluster is not None
+        return cluster
+
+    def reusable(self, topology_name: str) -> Cluster | None:
+        """The running cluster if `up` would reuse it (its CRDs applied), else None."""
+        if not self.cluster_dir.exists():
+            return None
+        return self._up(topology_name, create=False)
+
+    def _up(self, topology_name: str, create: bool) -> Cluster | None:
         topology = find_topology(self.settings.clusters_dir, topology_name)
         bin_dir = self.binaries()
         wanted = requested(self.settings.clusters_dir, topology.components, str(topology.source))
@@ -156,6 +167,8 @@ class KwokProvider:
                 self.log(f"reusing running cluster {self.cluster_name} ({topology.name})")
                 install_crds(cluster, self.settings.crd_dirs, self.log)
                 return cluster
+            if not create:
+                return None
             if self.cluster_dir.exists() or self.processes():
                 self.log(f"recreating cluster {self.cluster_name}: {reason}")
                 self._destroy()
