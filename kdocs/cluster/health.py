@@ -32,8 +32,8 @@ from types import TracebackType
 from typing import Any
 
 from kdocs.cluster.base import Cluster, ClusterUnavailableError
-from kdocs.cluster.kube import kubectl, reason, wrote_within
-from kdocs.cluster.model import Cancelled
+from kdocs.cluster.kube import delete_own, get_json, kubectl, reason, wrote_within
+from kdocs.cluster.model import Cancelled, StepFailed
 from kdocs.cluster.owner import OwnerState, owner_state
 from kdocs.cluster.session import OWNER_LABEL, RUN_LABEL, RunContext
 
@@ -197,6 +197,35 @@ def sweep_orphans(cluster: Cluster, now: datetime | None = None) -> Swept:
         cluster, "delete", "namespace", *orphans, "--ignore-not-found", "--wait=false", timeout=60
     )
     return swept
+
+
+def namespaces_not_deleting(cluster: Cluster, run_id: str) -> str | None:
+    """Make sure every namespace of run `run_id` is being deleted; what was not, else None.
+
+    Not waited for until gone: the namespace controller holds a deleted namespace for a
+    fixed 5 s (namespaceDeletionGracePeriod) before it empties it, which added 5 s to
+    every run; what a unit made was deleted, and waited for, by its own cleanup already,
+    so only the namespace's own defaults (its ServiceAccount, ConfigMap and Events) are
+    left for the controller. One it never finishes is reported by a later run's sweep
+    (`sweep_orphans`).
+    """
+    try:
+        found = get_json(cluster, "namespaces", "-l", f"{RUN_LABEL}={run_id}")
+    except (StepFailed, ClusterUnavailableError) as error:
+        return str(error)
+    except Cancelled:
+        return "interrupted"
+    items = (found or {}).get("items") or []
+    left = [i["metadata"]["name"] for i in items if not i["metadata"].get("deletionTimestamp")]
+    problems: list[str] = []
+    for name in left:  # a unit's cleanup failed to ask (it said so): asked once more
+        try:
+            delete_own(cluster, "namespaces", name)
+        except (StepFailed, ClusterUnavailableError, Cancelled) as error:
+            problems.append(f"delete namespace {name}: {error or 'interrupted'}")
+    if left and not problems:
+        return f"deleted only at the end of the run: {', '.join(left)}"
+    return "; ".join(problems) or None
 
 
 def _holding(namespace: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from kdocs.cluster.model import Cancelled, Outcome, StepFailed, StepRecord, Unit
 from kdocs.cluster.operations import run_step
 from kdocs.cluster.payload import documents, load_manifest
 from kdocs.cluster.report import Progress, QuietProgress
-from kdocs.cluster.session import RunContext, Session, namespaces_not_deleting
+from kdocs.cluster.session import RunContext, Session
 from kdocs.errors import BrokenScenarioError, InvalidInputError, KdocsError
 from kdocs.scenario.model import Apply, display
 
@@ -261,7 +261,7 @@ def run_units(
         problem = None  # nothing to ask of a dead cluster; the next run sweeps
     else:
         try:
-            problem = namespaces_not_deleting(ctx.cluster, ctx.run_id)
+            problem = health.namespaces_not_deleting(ctx.cluster, ctx.run_id)
         except KeyboardInterrupt:
             problem = "not looked at (interrupted again)"
     if problem:

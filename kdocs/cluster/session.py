@@ -382,30 +382,3 @@ def _unowned(item: dict[str, Any], own: str) -> bool:
     meta, kind = item.get("metadata") or {}, item.get("kind")
     labels = meta.get("labels") or {}
     return meta.get("namespace") != own and kind != "Namespace" and OWNER_LABEL not in labels
-
-
-def namespaces_not_deleting(cluster: Cluster, run_id: str) -> str | None:
-    """Make sure every namespace of run `run_id` is being deleted; what was not, else None.
-
-    Not waited for until gone: the namespace controller holds a deleted namespace for a
-    fixed 5 s (namespaceDeletionGracePeriod) before it empties it, which added 5 s to
-    every run; what a unit made was deleted, and waited for, by its own cleanup already,
-    so only the namespace's own defaults (its ServiceAccount, ConfigMap and Events) are
-    left for the controller. One it never finishes is reported by a later run's sweep
-    (`kdocs.cluster.health.sweep_orphans`).
-    """
-    try:
-        found = get_json(cluster, "namespaces", "-l", f"{RUN_LABEL}={run_id}")
-    except (StepFailed, ClusterUnavailableError) as error:
-        return str(error)
-    except Cancelled:
-        return "interrupted"
-    items = (found or {}).get("items") or []
-    left = [i["metadata"]["name"] for i in items if not i["metadata"].get("deletionTimestamp")]
-    problems: list[str] = []
-    for name in left:  # a unit's cleanup failed to ask (it said so): asked once more
-        delete = partial(delete_own, cluster, "namespaces", name)
-        problems += _reported(f"delete namespace {name}", delete)
-    if left and not problems:
-        return f"deleted only at the end of the run: {', '.join(left)}"
-    return "; ".join(problems) or None

@@ -90,7 +90,7 @@ def end_units_with(
     # The default check answers with the lines of what it waited for.
     monkeypatch.setattr(runner, "default_check", lambda *args: checks(*args) or [])
     monkeypatch.setattr(runner, "conflict_keys", lambda ctx, unit: set())
-    monkeypatch.setattr(runner, "namespaces_not_deleting", lambda cluster, run_id: None)
+    monkeypatch.setattr(health, "namespaces_not_deleting", lambda cluster, run_id: None)
     monkeypatch.setattr(health, "readiness_problem", lambda cluster, timeout=5.0: None)
     monkeypatch.setattr(test_command, "sweep_orphans", lambda cluster: health.Swept())
 
