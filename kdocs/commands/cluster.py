@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kdocs.cluster.base import Cluster
+from kdocs.cluster.base import Cluster, Provider
 from kdocs.cluster.providers import PROVIDERS, add_kubeconfig_flags, provider_from_flags
 from kdocs.cluster.providers._common import (
     PROVIDER_ENV,
@@ -23,8 +23,9 @@ from kdocs.cluster.providers._common import (
     default_provider_name,
     stderr_log,
 )
+from kdocs.cluster.providers.kwok import version_override
 from kdocs.cluster.topology import choose_topology
-from kdocs.config import Settings
+from kdocs.config import CLUSTER_RELEASES, Settings
 from kdocs.errors import ExitCode, UnusableInputError
 
 
@@ -56,6 +57,11 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
             sub.add_argument(
                 "--topology", help="a clusters/*.yaml file stem (default: the only one there is)"
             )
+            sub.add_argument(
+                "--cluster-version", metavar="1.N",
+                help="kwok: bring up this Kubernetes version's cluster only (default: one per "
+                "version of cluster-versions in [tool.kdocs], the clusters kdocs test uses)",
+            )  # fmt: skip
         if action == "down":
             sub.add_argument(
                 "--all",
@@ -75,8 +81,10 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
     provider = provider_from_flags(provider_name, settings, args, **options)
     action = args.cluster_action
     if action == "up":
-        cluster = provider.up(_topology_name(args, settings))
-        _describe(cluster)
+        providers = _per_version(provider, provider_name, settings, args, options)
+        topology = _topology_name(args, settings)
+        for each in providers:
+            _describe(each.up(topology))
         return int(ExitCode.OK)
     if action == "down":
         if getattr(args, "all", False):
@@ -96,6 +104,31 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
             _list_kwok_clusters(settings, getattr(provider, "cluster_name", ""))
         return int(ExitCode.OK if found is not None else ExitCode.FAILED)
     raise UnusableInputError(None, f"unknown cluster action {action!r}")
+
+
+def _per_version(
+    provider: Provider, provider_name: str, settings: Settings, args: argparse.Namespace,
+    options: dict[str, Any],
+) -> list[Provider]:  # fmt: skip
+    """kwok: one provider per version `kdocs test` proves on (each its own cluster), the
+    build script's own version first; otherwise `provider`. One after the other: a Ctrl-C
+    stops the creation under way (removing what it made) and starts no other."""
+    chosen = getattr(args, "cluster_version", None)
+    if provider_name != "kwok":
+        if chosen is not None:
+            raise UnusableInputError("--cluster-version", "applies to the kwok provider only")
+        return [provider]
+    if chosen is not None and chosen not in CLUSTER_RELEASES:
+        known = ", ".join(CLUSTER_RELEASES)
+        raise UnusableInputError("--cluster-version", f"kwok builds {known}, not {chosen}")
+    minors = [chosen] if chosen is not None else list(settings.cluster_versions)
+    minors.sort(key=lambda minor: version_override(CLUSTER_RELEASES[minor]) is not None)
+    return [
+        provider_from_flags(
+            provider_name, settings, args, kubernetes_version=CLUSTER_RELEASES[minor], **options
+        )
+        for minor in minors
+    ]
 
 
 def _down_other_versions(settings: Settings) -> None:

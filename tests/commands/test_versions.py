@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import re
 from pathlib import Path
@@ -123,3 +124,41 @@ def test_a_version_kwok_does_not_build_is_one_line_and_exit_2(tmp_path: Path, mo
     assert main(["test", "--provider", "kwok", "--cluster-version", "1.35"]) == 2
     err = capsys.readouterr().err
     assert err == "kdocs: --cluster-version: kwok builds 1.34, 1.36, not 1.35\n", err
+
+
+def test_cluster_up_brings_up_the_clusters_kdocs_test_uses_the_pinned_one_first(
+    tmp_path: Path,
+) -> None:
+    """`kdocs cluster up` readies every version's cluster, so that the next `kdocs test` finds
+    them all warm; the build script's version first (a Ctrl-C stops there, nothing after)."""
+    from kdocs.cluster.providers.kwok import KwokProvider
+    from kdocs.commands.cluster import _per_version
+
+    settings = load_settings(project(tmp_path, 'cluster-versions = ["1.34", "1.36"]\n'))
+    args = argparse.Namespace(cluster_version=None)
+    default = KwokProvider(settings)
+    chosen = _per_version(default, "kwok", settings, args, {})
+    assert [p.cluster_name for p in chosen] == [
+        default.cluster_name, versioned_name(default.cluster_name, "v1.34.4")
+    ]  # fmt: skip
+    args.cluster_version = "1.34"
+    (only,) = _per_version(default, "kwok", settings, args, {})
+    assert only.kubernetes_version == "v1.34.4"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cluster-version", "1.35"], "--cluster-version: kwok builds 1.34, 1.36, not 1.35"),
+        (["--provider", "kubeconfig", "--cluster-version", "1.34"],
+         "--cluster-version: applies to the kwok provider only"),
+    ],
+)  # fmt: skip
+def test_cluster_up_refuses_a_version_it_cannot_bring_up_in_one_line(
+    tmp_path: Path, monkeypatch, capsys, argv: list[str], message: str
+) -> None:
+    from kdocs.cli import main
+
+    monkeypatch.chdir(project(tmp_path))
+    assert main(["cluster", "up", "--provider", "kwok", *argv]) == 2
+    assert capsys.readouterr().err == f"kdocs: {message}\n"

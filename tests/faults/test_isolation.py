@@ -102,6 +102,9 @@ def test_one_clone_tests_while_another_removes_its_cluster_and_both_succeed(
     assert checkout_cluster_name(mine) != checkout_cluster_name(other)
     up = machine.kdocs(other, "cluster", "up")
     assert up.returncode == 0, up.stderr
+    # One cluster per version the clone's kdocs test proves on: all warm for its next run.
+    versions = load_settings(other).cluster_versions
+    assert up.stdout.count(" cluster running: ") == len(versions), up.stdout
 
     status = machine.kdocs(mine, "cluster", "status")
     assert status.returncode == 1  # this checkout's cluster does not run yet
