@@ -13,7 +13,8 @@ machine's other clusters, and its memory is the soak's alone. The project is
 a temporary copy holding the scenario's folder, so the site's results file is
 never written. The cluster is removed at the end, also after Ctrl-C.
 
-Per run: exit code, duration, namespaces labelled kdocs.dev/run still there,
+Per run: exit code, duration, namespaces labelled kdocs.dev/run still there (a minute
+at most is given to those being deleted: a run does not wait for them),
 objects labelled kdocs.dev/owner still there, processes of the run still
 alive, and the resident memory (VmRSS) of the cluster's kube-apiserver and
 etcd. Written to artifacts/soak/soak-<time>.csv and .md; a summary is printed.
@@ -208,6 +209,10 @@ def one_run(
         stderr = f"no end within {timeout:.0f}s {expired.stderr or ''}"
     seconds = time.monotonic() - started
     status, message = outcome(stdout, stderr)
+    # A run asks for its namespaces' deletion and does not wait out the namespace
+    # controller's 5 s grace: one still there a minute later is leaked.
+    cluster.kubectl("wait", "--for=delete", "namespaces", "-l", RUN_LABEL, "--timeout=60s",
+                    timeout=90)  # fmt: skip
     namespaces = _names(cluster, "get", "namespaces", "-l", RUN_LABEL)
     objects = _names(cluster, "get", "all", "--all-namespaces", "-l", OWNER_LABEL)
     apiserver, etcd, total = memory(cluster_dir)
