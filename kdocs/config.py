@@ -126,6 +126,15 @@ def check_table(table: Any, text: str, name: str) -> None:
             _check_cluster_versions(value, where)
 
 
+def cluster_release(minor: str) -> str:
+    """The release the kwok provider builds for `--cluster-version minor`; one line, exit 2,
+    when it builds none."""
+    if minor not in CLUSTER_RELEASES:
+        known = ", ".join(CLUSTER_RELEASES)
+        raise UnusableInputError("--cluster-version", f"kwok builds {known}, not {minor}")
+    return CLUSTER_RELEASES[minor]
+
+
 def _check_cluster_versions(versions: list[str], where: Location) -> None:
     """Only versions the cluster stage can build, each once, at least one."""
     if not versions:

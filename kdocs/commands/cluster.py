@@ -25,7 +25,7 @@ from kdocs.cluster.providers._common import (
 )
 from kdocs.cluster.providers.kwok import version_override
 from kdocs.cluster.topology import choose_topology
-from kdocs.config import CLUSTER_RELEASES, Settings
+from kdocs.config import Settings, cluster_release
 from kdocs.errors import ExitCode, UnusableInputError
 
 
@@ -118,16 +118,11 @@ def _per_version(
         if chosen is not None:
             raise UnusableInputError("--cluster-version", "applies to the kwok provider only")
         return [provider]
-    if chosen is not None and chosen not in CLUSTER_RELEASES:
-        known = ", ".join(CLUSTER_RELEASES)
-        raise UnusableInputError("--cluster-version", f"kwok builds {known}, not {chosen}")
     minors = [chosen] if chosen is not None else list(settings.cluster_versions)
-    minors.sort(key=lambda minor: version_override(CLUSTER_RELEASES[minor]) is not None)
+    releases = sorted(map(cluster_release, minors), key=lambda r: version_override(r) is not None)
     return [
-        provider_from_flags(
-            provider_name, settings, args, kubernetes_version=CLUSTER_RELEASES[minor], **options
-        )
-        for minor in minors
+        provider_from_flags(provider_name, settings, args, kubernetes_version=release, **options)
+        for release in releases
     ]
 
 

@@ -148,22 +148,26 @@ def _applied_already(cluster: Cluster, crds: list[dict[str, Any]]) -> bool:
     """Whether every CRD of `crds` is in the cluster, Established, with the same digest."""
     wanted = {c["metadata"]["name"]: c["metadata"]["annotations"][CRD_DIGEST_ANNOTATION]
               for c in crds}  # fmt: skip
-    done = cluster.kubectl(
-        "get", *[f"customresourcedefinition/{name}" for name in wanted], "-o", "json", timeout=30
-    )
-    try:
-        data = json.loads(done.stdout) if done.returncode == 0 else {}
-    except ValueError:
-        return False
-    items = data.get("items", [data]) if data else []
     current = {
         item["metadata"]["name"]
-        for item in items
+        for item in _live_crds(cluster, list(wanted))
         if (item["metadata"].get("annotations") or {}).get(CRD_DIGEST_ANNOTATION)
         == wanted.get(item["metadata"]["name"])
         and _established(item)
     }
     return current == set(wanted)
+
+
+def _live_crds(cluster: Cluster, names: Sequence[str]) -> list[dict[str, Any]]:
+    """The CRDs of `names` as the cluster has them; none when any is missing or unreadable."""
+    done = cluster.kubectl(
+        "get", *[f"customresourcedefinition/{name}" for name in names], "-o", "json", timeout=30
+    )
+    try:
+        data = json.loads(done.stdout) if done.returncode == 0 else {}
+    except ValueError:
+        return []
+    return data.get("items", [data]) if data else []
 
 
 def _established(crd: dict[str, Any]) -> bool:
@@ -181,15 +185,8 @@ def wait_established(cluster: Cluster, names: Sequence[str], timeout: float = 60
     deadline = time.monotonic() + timeout
     pending = list(names)
     while pending:
-        done = cluster.kubectl(
-            "get", *[f"customresourcedefinition/{name}" for name in pending], "-o", "json"
-        )
-        try:
-            data = json.loads(done.stdout) if done.returncode == 0 else {}
-        except ValueError:
-            data = {}
-        items = data.get("items", [data]) if data else []
-        established = {item["metadata"]["name"] for item in items if _established(item)}
+        live = _live_crds(cluster, pending)
+        established = {item["metadata"]["name"] for item in live if _established(item)}
         pending = [name for name in pending if name not in established]
         if not pending:
             return
