@@ -25,8 +25,11 @@ from kdocs.cluster.providers._common import (
 )
 from kdocs.cluster.providers.kwok import version_override
 from kdocs.cluster.topology import choose_topology
-from kdocs.config import Settings, cluster_release
+from kdocs.config import DEFAULT_CLUSTER_VERSIONS, Settings, cluster_release
 from kdocs.errors import ExitCode, UnusableInputError
+from kdocs.results import minor_of
+
+VERBS = {"up": "bring up", "status": "describe"}
 
 
 def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -42,8 +45,9 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
     helps = {
         "up": "create this checkout's cluster of a topology, or reuse it when it already runs",
         "down": "remove this checkout's cluster and every process it started",
-        "status": "say whether this checkout's cluster runs and how to reach it, and list the "
-        "other checkouts' kwok clusters (exit 1 when this one does not run)",
+        "status": "say whether this checkout's clusters run (kwok: one per cluster-versions) and "
+        "how to reach them, and list the other checkouts' kwok clusters (exit 1 when one of "
+        "this checkout's does not run)",
     }
     for action, text in helps.items():
         sub = actions.add_parser(action, help=text, description=text)
@@ -57,10 +61,11 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
             sub.add_argument(
                 "--topology", help="a clusters/*.yaml file stem (default: the only one there is)"
             )
+        if action in ("up", "status"):
             sub.add_argument(
                 "--cluster-version", metavar="1.N",
-                help="kwok: bring up this Kubernetes version's cluster only (default: one per "
-                "version of cluster-versions in [tool.kdocs], the clusters kdocs test uses)",
+                help=f"kwok: {VERBS[action]} this Kubernetes version's cluster only (default: "
+                "one per version of cluster-versions in [tool.kdocs], those kdocs test uses)",
             )  # fmt: skip
         if action == "down":
             sub.add_argument(
@@ -95,14 +100,19 @@ def run_cluster(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{provider_name} cluster removed")
         return int(ExitCode.OK)
     if action == "status":
-        found = provider.current()
-        if found is None:
-            print(f"no {provider_name} cluster of this checkout is running")
-        else:
-            _describe(found)
+        providers = _per_version(provider, provider_name, settings, args, options)
+        missing = 0
+        for each in providers:
+            found = each.current()
+            if found is None:
+                missing += 1
+                which = _which(provider_name, each)
+                print(f"no {provider_name} cluster of this checkout is running{which}")
+            else:
+                _describe(found)
         if provider_name == "kwok":
-            _list_kwok_clusters(settings, getattr(provider, "cluster_name", ""))
-        return int(ExitCode.OK if found is not None else ExitCode.FAILED)
+            _list_kwok_clusters(settings, [getattr(p, "cluster_name", "") for p in providers])
+        return int(ExitCode.FAILED if missing else ExitCode.OK)
     raise UnusableInputError(None, f"unknown cluster action {action!r}")
 
 
@@ -152,9 +162,18 @@ def _down_all(provider_name: str, settings: Settings) -> int:
     return int(ExitCode.OK)
 
 
-def _list_kwok_clusters(settings: Settings, mine: str) -> None:
-    others = [c for c in known_clusters(settings) if c.name != mine]
-    print(f"this checkout's cluster: {mine}")
+def _which(provider_name: str, provider: Provider) -> str:
+    """Which of this checkout's kwok clusters: " (Kubernetes 1.34: kdocs-x-1234abcd-v1-34)"."""
+    if provider_name != "kwok":
+        return ""
+    release = getattr(provider, "kubernetes_version", None)
+    minor = minor_of(release) if release else DEFAULT_CLUSTER_VERSIONS[0]
+    return f" (Kubernetes {minor}: {getattr(provider, 'cluster_name', '')})"
+
+
+def _list_kwok_clusters(settings: Settings, mine: list[str]) -> None:
+    others = [c for c in known_clusters(settings) if c.name not in mine]
+    print(f"this checkout's cluster{'s' if len(mine) > 1 else ''}: {', '.join(mine)}")
     if not others:
         print("no other kwok cluster on this machine (this cache root)")
         return

@@ -162,3 +162,26 @@ def test_cluster_up_refuses_a_version_it_cannot_bring_up_in_one_line(
     monkeypatch.chdir(project(tmp_path))
     assert main(["cluster", "up", "--provider", "kwok", *argv]) == 2
     assert capsys.readouterr().err == f"kdocs: {message}\n"
+
+
+def test_cluster_status_names_each_version_cluster_that_does_not_run(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Nothing runs for this new project: status says so for every version kdocs test uses
+    (exit 1), or for the one --cluster-version names, each with its cluster's name."""
+    from kdocs.cli import main
+    from kdocs.cluster.providers.kwok import KwokProvider
+
+    root = project(tmp_path, 'cluster-versions = ["1.34", "1.36"]\n')
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("KDOCS_CACHE", str(tmp_path / "cache"))
+    name = KwokProvider(load_settings(root)).cluster_name
+    assert main(["cluster", "status", "--provider", "kwok"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        f"no kwok cluster of this checkout is running (Kubernetes 1.36: {name})",
+        f"no kwok cluster of this checkout is running (Kubernetes 1.34: {name}-v1-34)",
+        f"this checkout's clusters: {name}, {name}-v1-34",
+    ], out
+    assert main(["cluster", "status", "--provider", "kwok", "--cluster-version", "1.34"]) == 1
+    assert capsys.readouterr().out.splitlines()[0].endswith(f"(Kubernetes 1.34: {name}-v1-34)")

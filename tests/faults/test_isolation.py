@@ -106,9 +106,16 @@ def test_one_clone_tests_while_another_removes_its_cluster_and_both_succeed(
     versions = load_settings(other).cluster_versions
     assert up.stdout.count(" cluster running: ") == len(versions), up.stdout
 
+    theirs = machine.kdocs(other, "cluster", "status")  # every version's cluster, described
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert theirs.stdout.count(" cluster running: ") == len(versions), theirs.stdout
     status = machine.kdocs(mine, "cluster", "status")
-    assert status.returncode == 1  # this checkout's cluster does not run yet
+    assert status.returncode == 1  # this checkout's clusters do not run yet
+    for minor in load_settings(mine).cluster_versions:
+        assert f"no kwok cluster of this checkout is running (Kubernetes {minor}: " in status.stdout
+    # The other's clusters are listed as others', each version's one.
     assert f"{checkout_cluster_name(other)}  running  {other.resolve()}" in status.stdout
+    assert status.stdout.count(f"  running  {other.resolve()}") == len(versions), status.stdout
 
     run = machine.popen(mine, "test", "--jobs", "1", "--output", "json", "--force", SCENARIO)
     try:
