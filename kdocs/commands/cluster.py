@@ -29,8 +29,6 @@ from kdocs.config import DEFAULT_CLUSTER_VERSIONS, Settings, cluster_release
 from kdocs.errors import ExitCode, UnusableInputError
 from kdocs.results import minor_of
 
-VERBS = {"up": "bring up", "status": "describe"}
-
 
 def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `cluster` (with up, down, status) to the `subparsers` of the kdocs parser."""
@@ -64,8 +62,9 @@ def add_cluster_parser(subparsers: Any) -> argparse.ArgumentParser:
         if action in ("up", "status"):
             sub.add_argument(
                 "--cluster-version", metavar="1.N",
-                help=f"kwok: {VERBS[action]} this Kubernetes version's cluster only (default: "
-                "one per version of cluster-versions in [tool.kdocs], those kdocs test uses)",
+                help=f"kwok: {'bring up' if action == 'up' else 'describe'} this Kubernetes "
+                "version's cluster only (default: one per version of cluster-versions in "
+                "[tool.kdocs], those kdocs test uses)",
             )  # fmt: skip
         if action == "down":
             sub.add_argument(

@@ -135,7 +135,7 @@ def run_test(args: argparse.Namespace, settings: Settings, provider: Provider | 
     check_clusters(getattr(args, "clusters", 1), provider_name)
     chosen: str | None = getattr(args, "cluster_version", None)
     if chosen is not None and provider_name == "kwok":
-        cluster_release(chosen)
+        cluster_release(chosen)  # refused here, in one line, before any offline check runs
     shared = ResultStore(settings.results_file, settings.root)
     store, known_stores = shared, [shared]  # where a unit may be recorded as proven already
     shard: Shard | None = getattr(args, "shard", None)
