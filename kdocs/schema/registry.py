@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
-
 from kdocs.errors import UnusableInputError
 from kdocs.schema.bundle import BundleCache
 from kdocs.schema.bundle import enabled as bundle_enabled
+from kdocs.schema.engine import jsonschema_rs
 from kdocs.schema.formats import FORMATS
 
 

@@ -23,11 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema_rs
-
 from kdocs.errors import Location
 from kdocs.resource.manifest import Document
 from kdocs.resource.positions import JsonPath
+from kdocs.schema.engine import jsonschema_rs
 from kdocs.schema.formats import format_reason
 from kdocs.schema.registry import GVK, SchemaRegistry
 from kdocs.versions import version_span
