@@ -143,6 +143,24 @@ def bundle_schemas(out: Path, versions: list[str], files: set[str]) -> Path:
     return out
 
 
+def write_floor_input(out: Path, corpus: Corpus, bundled: Path) -> Path:
+    """`floor_validate.py`'s input: every document of `corpus` as JSON, with the bundled
+    schema kubeconform reads for it (documents of a kind without one are left out)."""
+    import yaml
+
+    folder = bundled / f"v{ONE_VERSION}.0-local-strict"
+    pairs = []
+    for path in corpus.files:
+        for document in yaml.safe_load_all(path.read_bytes()):
+            if not isinstance(document, dict):
+                continue
+            schema = folder / schema_file(document["apiVersion"], document["kind"])
+            if schema.is_file():
+                pairs.append([str(schema), document])
+    out.write_text(json.dumps(pairs))
+    return out
+
+
 def schema_file(api_version: str, kind: str) -> str:
     """The file name kubeconform's KindSuffix (and kubernetes-validate) give a kind."""
     group, _, version = api_version.rpartition("/")
@@ -276,6 +294,13 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
         # The validator alone: no Python tool that validates can start in less.
         commands["python: import jsonschema_rs (the validator alone)"] = (
             [python, "-c", "import jsonschema_rs"], python_env())  # fmt: skip
+        # ... nor in less than this, the way kdocs imports it (kdocs.schema.engine)
+        commands["python: import kdocs.schema.engine (jsonschema_rs without email.utils)"] = (
+            [python, "-c", "import kdocs.schema.engine"], python_env())  # fmt: skip
+        if kubeconform is not None:  # the same bundled schemas kubeconform reads
+            floor = write_floor_input(work / f"floor-{count}.json", corpus, bundled)
+            commands[FLOOR_ROW] = (
+                [python, str(HERE / "floor_validate.py"), str(floor)], python_env())  # fmt: skip
     pairs = repeats * PAIRED_FACTOR if count <= FLOOR_UP_TO else repeats
     if count == GOAL_DOCUMENTS:  # the goal's row: 3 pairs once read 0.84-1.23 around 1.0
         pairs = repeats * GOAL_PAIRS_FACTOR
@@ -336,6 +361,7 @@ def measure(corpus: Corpus, work: Path, repeats: int, kubeconform: Built | None,
 
 
 SERVER_ROW = "kdocs validate --server, one file (server warm)"
+FLOOR_ROW = "python: compile and validate with jsonschema_rs, no YAML (floor_validate.py)"
 
 
 class ResidentServer:
