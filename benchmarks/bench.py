@@ -44,8 +44,10 @@ SECTIONS = ("validate", "site", "instructions", "cluster", "preview", "shards")
 # Builds of small sites take 1-3 s: one disturbance on the shared machine moves a ratio by
 # 0.3 or more (seen: 1.21x then 1.33x, 1.32-1.85, for the same code), so their medians
 # take more pairs (15: with 7, the medians of one code read 1.15x and 1.27x on one day);
-# 500 pages keeps --repeat (each pair there is ~80 s).
+# larger sites take 5 (each pair at 500 pages is ~80 s): with 3, one code read 1.07x and
+# 1.25x (full) in two runs of one day, its instruction counts equal to 0.1 %.
 SMALL_SITE, SMALL_SITE_REPEAT = 100, 15
+LARGE_SITE_REPEAT = 5
 
 
 def _ints(text: str) -> list[int]:
@@ -211,7 +213,8 @@ def site(args: argparse.Namespace, work: Path, log) -> list[str]:
     for pages in args.pages:
         log(f"site: {pages} pages")
         small = pages < SMALL_SITE and not args.smoke
-        repeat = max(args.repeat, SMALL_SITE_REPEAT) if small else args.repeat
+        large = max(args.repeat, LARGE_SITE_REPEAT) if not args.smoke else args.repeat
+        repeat = max(args.repeat, SMALL_SITE_REPEAT) if small else large
         row = bench_site.measure_build(work / "sites", pages, repeat)
         args.measured.setdefault("site", {})[pages] = row
         base = row.mkdocs.median

@@ -61,6 +61,9 @@ def _met_both(wall: list[float], cpu: list[float], limit: float) -> str:
     return by_wall if by_wall == by_cpu else f"wall time: {by_wall}; CPU time: {by_cpu}"
 
 
+ISSUE_SITE_SIZES = (50, 500)  # issue 14's goal for a full build; other sizes are measured too
+
+
 def site_lines(rows: dict[int, Any]) -> list[Line]:
     out: list[Line] = []
     for label, attr, limit in (
@@ -71,9 +74,12 @@ def site_lines(rows: dict[int, Any]) -> list[Line]:
         for pages, row in sorted(rows.items()):
             wall = paired(getattr(row, attr), row.mkdocs)
             cpu = paired(getattr(row, attr), row.mkdocs, cpu=True)
+            goal = f"≤ {limit}×"
+            if attr == "uncached" and pages not in ISSUE_SITE_SIZES:
+                goal += " (beyond the issue, which sets it at 50 and 500 pages)"
             out.append(Line(f"{label}, {pages} pages",
                             f"wall {spread(wall)}; CPU {spread(cpu)}",
-                            f"≤ {limit}×", _met_both(wall, cpu, limit)))  # fmt: skip
+                            goal, _met_both(wall, cpu, limit)))  # fmt: skip
     for pages, row in sorted(rows.items()):  # what the template engine costs without kdocs
         wall, cpu = paired(row.macros, row.mkdocs), paired(row.macros, row.mkdocs, cpu=True)
         out.append(Line(f"reference: `mkdocs build` with the macros plugin alone (no kdocs, "

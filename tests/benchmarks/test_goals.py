@@ -50,6 +50,15 @@ def test_site_goals_met_and_not_met_follow_the_limits() -> None:
     assert memory.met == "no" and "full 1.75×" in memory.value  # 70 / 40, the larger of the two
 
 
+def test_a_full_build_outside_the_issues_sizes_says_so_and_keeps_its_verdict() -> None:
+    row = Row(mkdocs=series(1.0, 1.0), kdocs=series(1.1, 1.1), uncached=series(1.3, 1.3))
+    lines = goals.site_lines({1: row, 50: row})
+    full = [x for x in lines if x.measure.startswith("`kdocs build` (full")]
+    one, fifty = (next(x for x in full if x.measure.endswith(f" {n} pages")) for n in (1, 50))
+    assert fifty.goal == "≤ 1.15×"
+    assert one.goal.startswith("≤ 1.15× (beyond the issue") and one.met == "no"
+
+
 def test_the_macros_reference_is_paired_and_claims_no_verdict() -> None:
     row = Row(mkdocs=series(1.0, 2.0), kdocs=series(1.1, 2.2), uncached=series(1.2, 2.4),
               macros=series(1.05, 2.2))  # fmt: skip
